@@ -1,0 +1,5 @@
+"""``python -m archscope``."""
+
+from archscope.cli import run
+
+run()

@@ -1,0 +1,69 @@
+"""Plain records of an analysis. Rendering lives in archscope.render, never here.
+
+``Summary.to_dict()`` is the JSON contract ``archscope.summary/1`` documented in docs/json.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SUMMARY_SCHEMA = "archscope.summary/1"
+
+# A tensor's shape is a list of ints; a layer that returns several tensors has a list (or a
+# dict) of shapes; a layer that returns no tensor has None.
+Shape = Any
+
+
+@dataclass
+class LayerRecord:
+    """One call of one module. A module called twice gives two records."""
+
+    name: str  # qualified name, e.g. "features.0"
+    type: str  # class name, e.g. "Conv2d"
+    depth: int  # 1 for the model's direct children, 2 for theirs, ...
+    leaf: bool  # has no child modules
+    input_shape: Shape
+    output_shape: Shape
+    params: int  # parameters the module holds, its children's included
+    macs: int = 0  # everything computed while the module ran, its children's included
+    flops: int = 0
+
+
+@dataclass
+class Totals:
+    params: int  # each parameter once, however often its module runs
+    trainable_params: int
+    macs: int
+    flops: int
+    param_bytes: int
+    activation_bytes: int  # every floating-point tensor the forward pass creates (docs/counting.md)
+
+
+@dataclass
+class UncountedOp:
+    op: str  # e.g. "aten::upsample_bilinear2d"
+    count: int  # how many times it ran
+
+
+@dataclass
+class Summary:
+    model: str
+    source: str | None
+    input_shape: list[int]
+    output_shape: Shape
+    totals: Totals
+    uncounted: list[UncountedOp] = field(default_factory=list)
+    layers: list[LayerRecord] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SUMMARY_SCHEMA,
+            "model": self.model,
+            "source": self.source,
+            "input_shape": list(self.input_shape),
+            "output_shape": self.output_shape,
+            "totals": asdict(self.totals),
+            "uncounted": [asdict(u) for u in self.uncounted],
+            "layers": [asdict(layer) for layer in self.layers],
+        }

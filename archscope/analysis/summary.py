@@ -1,0 +1,214 @@
+"""Per-layer summary of a network on the meta device: shapes, parameters, MACs and FLOPs.
+
+Two mechanisms work together. Forward pre- and post-hooks on every module open and close a
+``LayerRecord`` for each call (as torchinfo does), so the records follow the calls, not the
+module list. A ``TorchDispatchMode`` sees every ATen operator the forward pass runs, however
+it was called (module, ``torch.cat``, ``x + y``), prices it with the operator table in
+``counting`` and charges it to every record open at that moment, so a container's figures
+include its children's.
+
+Nothing is computed on real data and no weight is allocated: the network is built on the
+meta device, or, for a model the user already built, run with meta stand-ins for its
+parameters through ``torch.func.functional_call``, which leaves the model itself untouched.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Sequence
+
+import torch
+import torch.nn as nn
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from archscope.analysis.counting import op_cost
+from archscope.analysis.input_size import check_batch_size, format_shape, parse_input_size
+from archscope.analysis.records import LayerRecord, Shape, Summary, Totals, UncountedOp
+from archscope.errors import ArchscopeError, InputSizeError
+from archscope.zoo import get_entry
+
+
+def shape_of(value: Any) -> Shape:
+    """A tensor's shape as a list; nested lists (or a dict) of shapes for containers."""
+    if isinstance(value, torch.Tensor):
+        return list(value.shape)
+    if isinstance(value, (list, tuple)):
+        shapes = [shape_of(v) for v in value]
+        shapes = [s for s in shapes if s is not None]
+        return shapes[0] if len(shapes) == 1 else (shapes or None)
+    if isinstance(value, dict):
+        shapes = {str(k): shape_of(v) for k, v in value.items()}
+        return {k: s for k, s in shapes.items() if s is not None} or None
+    return None
+
+
+class _Recorder(TorchDispatchMode):
+    """Collects layer records from module hooks and operator costs from the dispatcher."""
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # Recent PyTorch wraps every mode's __torch_dispatch__ in a dynamo guard, and building
+        # that guard imports torch._dynamo: 1.5 s, more than the analysis itself. Nothing is
+        # compiled while we analyse, so the guard buys nothing here.
+        return False
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.names = {m: n for n, m in model.named_modules()}
+        self.params_of = {m: sum(p.numel() for p in m.parameters()) for m in self.names}
+        self.leaf = {m: next(m.children(), None) is None for m in self.names}
+        self.stack: list[LayerRecord] = []
+        self.layers: list[LayerRecord] = []
+        self.macs = 0
+        self.flops = 0
+        self.activation_bytes = 0
+        self.uncounted: Counter[str] = Counter()
+        self._creates_memory: dict[Any, bool] = {}
+        self._handles: list[Any] = []
+        for module, name in self.names.items():
+            if name:  # the model itself is the summary, not a row
+                self._handles.append(module.register_forward_pre_hook(self._open))
+                self._handles.append(module.register_forward_hook(self._close))
+
+    def remove_hooks(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+
+    def _open(self, module: nn.Module, args: tuple) -> None:
+        name = self.names[module]
+        record = LayerRecord(
+            name=name,
+            type=type(module).__name__,
+            depth=name.count(".") + 1,
+            leaf=self.leaf[module],
+            input_shape=shape_of(args),
+            output_shape=None,
+            params=self.params_of[module],
+        )
+        self.layers.append(record)
+        self.stack.append(record)
+
+    def _close(self, module: nn.Module, args: tuple, output: Any) -> None:
+        record = self.stack.pop()
+        record.output_shape = shape_of(output)
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        cost = op_cost(func, args, kwargs, out)
+        if cost is None:
+            self.uncounted[f"aten::{func.overloadpacket.__name__}"] += 1
+        elif cost.macs or cost.flops:
+            self.macs += cost.macs
+            self.flops += cost.flops
+            for record in self.stack:
+                record.macs += cost.macs
+                record.flops += cost.flops
+        if self._allocates(func):
+            outputs = out if isinstance(out, (tuple, list)) else (out,)
+            self.activation_bytes += sum(
+                t.numel() * t.element_size() for t in outputs if isinstance(t, torch.Tensor) and t.is_floating_point()
+            )
+        return out
+
+    def _allocates(self, func: Any) -> bool:
+        """False for views and in-place operators, whose results share memory with an input."""
+        if func not in self._creates_memory:
+            self._creates_memory[func] = all(r.alias_info is None for r in func._schema.returns)
+        return self._creates_memory[func]
+
+
+def _meta_state(model: nn.Module) -> dict[str, torch.Tensor] | None:
+    """Meta stand-ins for a model's real parameters and buffers; None if it is already on meta."""
+    tensors = dict(model.named_parameters(remove_duplicate=False))
+    tensors.update(model.named_buffers(remove_duplicate=False))
+    if all(t.is_meta for t in tensors.values()):
+        return None
+    return {name: torch.empty_like(t, device="meta") for name, t in tensors.items()}
+
+
+def _input_dtype(model: nn.Module) -> torch.dtype:
+    param = next((p for p in model.parameters() if p.is_floating_point()), None)
+    return param.dtype if param is not None else torch.get_default_dtype()
+
+
+def _describe_failure(error: Exception, record: LayerRecord | None, model_name: str, shape: Sequence[int]) -> str:
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    where = f"{record.name} ({record.type})" if record is not None else "the model's own forward"
+    too_small = ("too small", "can't be greater than actual input size", "non-positive", "output size")
+    if any(phrase in message.lower() for phrase in too_small):
+        return f"input {format_shape(shape)} is too small for {model_name}: {where} would produce an empty output ({message})"
+    return f"{model_name} cannot take input {format_shape(shape)}: {where} failed: {message}"
+
+
+def analyze(
+    model: nn.Module,
+    input_shape: Sequence[int],
+    *,
+    name: str | None = None,
+    source: str | None = None,
+    train: bool = False,
+) -> Summary:
+    """Summarise ``model`` on an input of ``input_shape`` (batch dimension included)."""
+    name = name or type(model).__name__
+    shape = [int(d) for d in input_shape]
+    x = torch.empty(shape, device="meta", dtype=_input_dtype(model))
+    modes = {m: m.training for m in model.modules()}
+    state = _meta_state(model)
+    recorder = _Recorder(model)
+    try:
+        model.train(train)
+        with recorder:
+            output = model(x) if state is None else torch.func.functional_call(model, state, (x,))
+    except ArchscopeError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any failure inside the user's forward is reported, not raised
+        failed_at = recorder.stack[-1] if recorder.stack else None
+        raise InputSizeError(_describe_failure(error, failed_at, name, shape)) from error
+    finally:
+        recorder.remove_hooks()
+        for module, was_training in modes.items():
+            module.training = was_training
+
+    params = {id(p): p for p in model.parameters()}.values()
+    totals = Totals(
+        params=sum(p.numel() for p in params),
+        trainable_params=sum(p.numel() for p in params if p.requires_grad),
+        macs=recorder.macs,
+        flops=recorder.flops,
+        param_bytes=sum(p.numel() * p.element_size() for p in params),
+        activation_bytes=recorder.activation_bytes,
+    )
+    return Summary(
+        model=name,
+        source=source,
+        input_shape=shape,
+        output_shape=shape_of(output),
+        totals=totals,
+        uncounted=[UncountedOp(op, n) for op, n in sorted(recorder.uncounted.items())],
+        layers=recorder.layers,
+    )
+
+
+def summarize(
+    model_or_name: nn.Module | str,
+    input_size: str | int | Sequence[int] | None = None,
+    batch_size: int = 1,
+    *,
+    train: bool = False,
+) -> Summary:
+    """Summarise a zoo network by name, or a model you built, without allocating weights.
+
+    ``input_size`` is ``CxHxW`` (or ``HxW``/``N``, keeping the network's channels) without
+    the batch dimension; by default, the zoo network's own input.
+    """
+    batch = check_batch_size(batch_size)
+    if isinstance(model_or_name, str):
+        entry = get_entry(model_or_name)
+        with torch.device("meta"):
+            model = entry.build()
+        size = parse_input_size(input_size, entry.input_size)
+        return analyze(model, (batch, *size), name=entry.name, source=entry.source, train=train)
+    size = parse_input_size(input_size, None)
+    return analyze(model_or_name, (batch, *size), train=train)

@@ -1,0 +1,259 @@
+"""The archscope command line: parse options, call the core, hand its records to a renderer."""
+
+from __future__ import annotations
+
+import functools
+import io
+import sys
+from enum import Enum
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from archscope.errors import ArchscopeError
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (a bad option value, a missing argument) as one line, like archscope's own.
+
+    Typer would draw them in a box over several lines; scripts and people both read one line
+    starting with ``error:`` more easily, and the exit code stays click's 2.
+    """
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except typer.Abort:
+            stderr().print("aborted")
+            result = 1
+        except Exception as error:
+            # Click's exceptions (vendored by recent Typer as typer._click) carry these two.
+            if not (hasattr(error, "format_message") and hasattr(error, "exit_code")):
+                raise
+            ctx = getattr(error, "ctx", None)
+            if type(error).__name__ == "NoArgsIsHelpError" and ctx is not None:
+                print(ctx.get_help())
+            else:
+                hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+                stderr().print(f"[bold red]error:[/] {error.format_message()}{hint}", highlight=False, soft_wrap=True)
+            result = error.exit_code
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+app = typer.Typer(
+    cls=OneLineErrors,
+    name="archscope",
+    help=(
+        "Look inside convolutional networks: per-layer shapes, parameters, multiply-accumulates (MACs), "
+        "FLOPs and memory, for the classic zoo (LeNet, AlexNet, VGG, GoogLeNet, ResNet) or your own model.\n\n"
+        "MACs count the multiply-accumulates of conv/linear/matmul (the papers' and torchvision's 'GFLOPs'); "
+        "FLOPs = 2 x MACs plus every other operator, by the rules in docs/counting.md."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state = {"debug": False}
+FILE_WIDTH = 160  # tables written with --output are as wide as a wide terminal
+
+
+def stdout() -> Console:
+    # Made per call, not at import, so the width and colour follow the terminal (or pipe) in use.
+    return Console()
+
+
+def stderr() -> Console:
+    return Console(stderr=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class Counter(str, Enum):
+    archscope = "archscope"
+    fvcore = "fvcore"
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    stderr().print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the user's mistakes into one line on stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ArchscopeError as error:
+            if _state["debug"]:
+                raise
+            raise fail(str(error)) from None
+        except KeyboardInterrupt:
+            stderr().print("interrupted")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as error:  # noqa: BLE001 - a bug in archscope still gets one clear line
+            if _state["debug"]:
+                raise
+            detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise fail(
+                f"internal error: {type(error).__name__}: {detail} (run with --debug for the traceback)", 1
+            ) from None
+
+    return run
+
+
+def emit(fmt: Format, text: Callable[[], str], renderable: Callable[[int], Any], output: Optional[str]) -> None:
+    """Print to the terminal, or write the same report atomically to ``output``."""
+    from archscope.output import write_atomic
+
+    if fmt is Format.table:
+        if output is None:
+            console = stdout()
+            console.print(renderable(console.width))
+            return
+        buffer = io.StringIO()
+        Console(file=buffer, width=FILE_WIDTH, color_system=None, force_terminal=False).print(renderable(FILE_WIDTH))
+        content = buffer.getvalue()
+    else:
+        content = text()
+        if output is None:
+            sys.stdout.write(content)
+            return
+    path = write_atomic(output, content)
+    stderr().print(f"wrote {path}", highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from archscope import __version__
+
+        stdout().print(f"archscope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks instead of one-line errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="table for people; json, csv or markdown for files and scripts.")
+]
+OutputOption = Annotated[
+    Optional[str], typer.Option("--output", "-o", help="Write the report to this file (atomically) instead of stdout.")
+]
+
+
+@app.command("list")
+@guarded
+def list_command(
+    pattern: Annotated[
+        Optional[str], typer.Argument(help="Shell-style filter on names and aliases, e.g. 'vgg*' or '*bn'.")
+    ] = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """List the zoo: each network's family, default input, reference params and MACs, and source."""
+    from archscope.render.zoo_text import zoo_csv, zoo_json, zoo_markdown
+    from archscope.zoo import list_entries
+
+    entries = list_entries(pattern)
+    if not entries:
+        raise ArchscopeError(f"no zoo network matches {pattern!r}; run 'archscope list' to see them all")
+
+    def table(width: int) -> Any:
+        from archscope.render.table import zoo_table
+
+        return zoo_table(entries)
+
+    text = {Format.json: zoo_json, Format.csv: zoo_csv, Format.markdown: zoo_markdown}
+    emit(fmt, lambda: text[fmt](entries), table, output)
+
+
+@app.command()
+@guarded
+def summary(
+    model: Annotated[str, typer.Argument(help="A zoo name (see 'archscope list'), e.g. vgg16 or resnet50.")],
+    input_size: Annotated[
+        Optional[str],
+        typer.Option(
+            "--input-size", "-i", help="CxHxW, HxW or N (square); HxW and N keep the network's channels. Default: the network's own."
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Batch size of the input.")] = 1,
+    depth: Annotated[
+        Optional[int],
+        typer.Option(help="How deep the layer table nests (1 = the model's children). Default: 3 for table/markdown, all for json/csv."),
+    ] = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+    counter: Annotated[
+        Counter,
+        typer.Option(
+            help="archscope counts on the meta device (no weights). fvcore also builds the real network on the CPU "
+            "and adds fvcore's per-operator counts."
+        ),
+    ] = Counter.archscope,
+) -> None:
+    """Every layer's output shape, parameters, MACs and FLOPs, then the totals and memory.
+
+    Runs on the meta device: no weights are allocated and nothing is computed, so even
+    VGG-19 at 512x512 takes about as long as importing torch.
+    """
+    from archscope.analysis import summarize
+    from archscope.render.summary_text import summary_csv, summary_json, summary_markdown
+
+    if depth is not None and depth < 1:
+        raise ArchscopeError(f"--depth must be at least 1, not {depth}")
+    result = summarize(model, input_size, batch_size)
+    shown_depth = depth if depth is not None or fmt in (Format.json, Format.csv) else 3
+
+    fv = None
+    if counter is Counter.fvcore:
+        import archscope
+        from archscope.analysis.fvcore_counter import fvcore_count
+
+        with stderr().status("building the real network and tracing it with fvcore..."):
+            fv = fvcore_count(archscope.create_model(model), result.input_shape)
+
+    def table(width: int) -> Any:
+        from archscope.render.table import summary_table
+
+        return summary_table(result, shown_depth, fvcore=fv, width=width)
+
+    def text() -> str:
+        if fmt is Format.json:
+            return summary_json(result, shown_depth, extra={"fvcore": fv.to_dict()} if fv else None)
+        if fmt is Format.csv:
+            return summary_csv(result, shown_depth)
+        return summary_markdown(result, shown_depth, fvcore=fv)
+
+    emit(fmt, text, table, output)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    run()

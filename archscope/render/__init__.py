@@ -1,0 +1,1 @@
+"""Turning analysis records into tables, JSON, CSV and Markdown. Never runs a model."""

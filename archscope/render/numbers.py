@@ -1,0 +1,45 @@
+"""Readable numbers for tables: 1.2 M, 15.5 G, 528.0 MiB. JSON and CSV keep exact integers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_UNITS = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K"))
+
+
+def human_count(n: int | float | None) -> str:
+    """Three significant figures with an SI suffix: 61706 -> '61.7 K', 15470264320 -> '15.5 G'."""
+    if n is None:
+        return "-"
+    if n == 0:
+        return "0"
+    for scale, suffix in _UNITS:
+        if abs(n) >= scale:
+            value = n / scale
+            digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
+            return f"{value:.{digits}f} {suffix}"
+    return f"{n:,.0f}" if float(n).is_integer() else f"{n:.3g}"
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def shape_text(shape: Any) -> str:
+    """[1, 64, 112, 112] -> '1x64x112x112'; several outputs are joined by ', '."""
+    if shape is None:
+        return "-"
+    if isinstance(shape, dict):
+        return ", ".join(f"{k}: {shape_text(v)}" for k, v in shape.items())
+    if shape and all(isinstance(d, int) for d in shape):
+        return "x".join(str(d) for d in shape)
+    if not shape:
+        return "scalar"
+    return ", ".join(shape_text(s) for s in shape)

@@ -1,0 +1,103 @@
+"""A Summary as JSON, CSV or Markdown text. Pure functions of the record; no rich here."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from archscope.analysis.fvcore_counter import FvcoreCount
+from archscope.analysis.records import LayerRecord, Summary
+from archscope.render.numbers import human_bytes, human_count, shape_text
+
+
+def visible_layers(summary: Summary, depth: int | None) -> list[LayerRecord]:
+    """The records down to ``depth`` (1 = the model's direct children); all of them for None."""
+    return [layer for layer in summary.layers if depth is None or layer.depth <= depth]
+
+
+def totals_rows(summary: Summary) -> list[tuple[str, str]]:
+    """(label, text) pairs that every human-facing format shows under the layer table."""
+    t = summary.totals
+    uncounted = ", ".join(f"{u.op} x{u.count}" for u in summary.uncounted) or "none"
+    return [
+        ("Params", f"{human_count(t.params)} ({t.params:,}; trainable {t.trainable_params:,})"),
+        ("MACs", f"{human_count(t.macs)} ({t.macs:,})"),
+        ("FLOPs", f"{human_count(t.flops)} ({t.flops:,})"),
+        ("Parameter memory", human_bytes(t.param_bytes)),
+        ("Activation memory", human_bytes(t.activation_bytes)),
+        ("Uncounted operators", uncounted),
+    ]
+
+
+def summary_json(summary: Summary, depth: int | None = None, extra: dict | None = None) -> str:
+    """The ``archscope.summary/1`` document; ``extra`` adds top-level keys (e.g. ``fvcore``)."""
+    data = summary.to_dict()
+    if depth is not None:
+        data["layers"] = [layer for layer in data["layers"] if layer["depth"] <= depth]
+    data.update(extra or {})
+    return json.dumps(data, indent=2) + "\n"
+
+
+CSV_COLUMNS = ["name", "type", "depth", "leaf", "input_shape", "output_shape", "params", "macs", "flops"]
+
+
+def summary_csv(summary: Summary, depth: int | None = None) -> str:
+    """One row per layer call, exact integers; shapes written as 1x64x112x112."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for layer in visible_layers(summary, depth):
+        writer.writerow(
+            [
+                layer.name,
+                layer.type,
+                layer.depth,
+                str(layer.leaf).lower(),
+                shape_text(layer.input_shape),
+                shape_text(layer.output_shape),
+                layer.params,
+                layer.macs,
+                layer.flops,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def fvcore_rows(count: FvcoreCount, summary: Summary) -> list[tuple[str, str]]:
+    """fvcore's per-operator counts (its unit: one multiply-add), and how they compare with ours."""
+    rows = [(op, f"{human_count(n)} ({n:,})") for op, n in sorted(count.by_operator.items(), key=lambda kv: -kv[1])]
+    verdict = "equal" if count.macs == summary.totals.macs else f"differ by {count.macs - summary.totals.macs:+,}"
+    rows.append(("conv+linear+matmul", f"{count.macs:,}: {verdict} to archscope's MACs ({summary.totals.macs:,})"))
+    if count.unsupported:
+        rows.append(("skipped by fvcore", ", ".join(f"{op} x{n}" for op, n in sorted(count.unsupported.items()))))
+    return rows
+
+
+def summary_markdown(summary: Summary, depth: int | None = None, fvcore: FvcoreCount | None = None) -> str:
+    lines = [f"# {summary.model}", ""]
+    if summary.source:
+        lines += [f"Source: {_md_cell(summary.source)}", ""]
+    lines += [
+        f"Input {shape_text(summary.input_shape)}, output {shape_text(summary.output_shape)}.",
+        "",
+        "| Layer | Type | Output shape | Params | MACs | FLOPs |",
+        "| --- | --- | --- | ---: | ---: | ---: |",
+    ]
+    for layer in visible_layers(summary, depth):
+        indent = "&nbsp;&nbsp;" * (layer.depth - 1)
+        lines.append(
+            f"| {indent}{_md_cell(layer.name)} | {layer.type} | {_md_cell(shape_text(layer.output_shape))} "
+            f"| {human_count(layer.params)} | {human_count(layer.macs)} | {human_count(layer.flops)} |"
+        )
+    lines += ["", "| Total | |", "| --- | --- |"]
+    lines += [f"| {label} | {_md_cell(text)} |" for label, text in totals_rows(summary)]
+    if fvcore is not None:
+        lines += ["", "## fvcore's count", "", "| Operator | Count |", "| --- | --- |"]
+        lines += [f"| {_md_cell(op)} | {_md_cell(text)} |" for op, text in fvcore_rows(fvcore, summary)]
+    lines += ["", "MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs + other operators."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,103 @@
+"""The zoo's registry: every network by name, with its default input, source and reference figures.
+
+Names are compared case-insensitively with underscores read as hyphens, so ``vgg16_bn``,
+``VGG16-BN`` and ``vgg16-bn`` are the same entry.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch.nn as nn
+
+from archscope.errors import UnknownModelError
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The published figures a zoo network is held to.
+
+    ``params`` is exact where the source gives an exact count. ``macs`` is the published
+    multiply-accumulate count at the default input, good to ``macs_tolerance`` (half a unit
+    of the last digit the source prints, unless the source says otherwise).
+    """
+
+    params: int
+    macs: float
+    macs_tolerance: float
+    source: str
+
+    def macs_match(self, macs: int) -> bool:
+        return abs(macs - self.macs) <= self.macs_tolerance
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    family: str
+    builder: Callable[..., nn.Module]
+    input_size: tuple[int, ...]  # C x H x W, without the batch dimension
+    source: str  # one line: the paper and the table or figure the network follows
+    reference: Reference
+    aliases: tuple[str, ...] = field(default=())
+
+    def build(self, **kwargs) -> nn.Module:
+        return self.builder(**kwargs)
+
+
+_REGISTRY: dict[str, ModelEntry] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def normalize_name(name: str) -> str:
+    """The registry's spelling of a name: lower case, hyphens for underscores."""
+    return name.strip().lower().replace("_", "-")
+
+
+def register(
+    name: str,
+    *,
+    family: str,
+    input_size: tuple[int, ...],
+    source: str,
+    reference: Reference,
+    aliases: tuple[str, ...] = (),
+) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
+    """Decorator that puts a builder in the zoo under ``name`` (and its aliases)."""
+
+    def add(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        key = normalize_name(name)
+        keys = [key, *(normalize_name(a) for a in aliases)]
+        for k in keys:
+            if k in _REGISTRY or k in _ALIASES:
+                raise ValueError(f"zoo name {k!r} is registered twice")
+        _REGISTRY[key] = ModelEntry(key, family, builder, tuple(input_size), source, reference, tuple(keys[1:]))
+        for alias in keys[1:]:
+            _ALIASES[alias] = key
+        return builder
+
+    return add
+
+
+def get_entry(name: str) -> ModelEntry:
+    """The zoo entry for ``name`` or one of its aliases; an unknown name suggests the nearest."""
+    key = normalize_name(name)
+    key = _ALIASES.get(key, key)
+    if key in _REGISTRY:
+        return _REGISTRY[key]
+    known = [*_REGISTRY, *_ALIASES]
+    close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; run 'archscope list' to see the zoo"
+    raise UnknownModelError(f"unknown model {name!r}{hint}")
+
+
+def list_entries(pattern: str | None = None) -> list[ModelEntry]:
+    """Entries in registration order, filtered by a shell-style pattern on names and aliases."""
+    entries = list(_REGISTRY.values())
+    if pattern is None:
+        return entries
+    pat = normalize_name(pattern)
+    return [e for e in entries if any(fnmatch.fnmatchcase(n, pat) for n in (e.name, *e.aliases))]

@@ -1,0 +1,42 @@
+import pytest
+
+from archscope.render.numbers import human_bytes, human_count, shape_text
+
+
+@pytest.mark.parametrize(
+    "n, text",
+    [
+        (0, "0"),
+        (7, "7"),
+        (999, "999"),
+        (1_792, "1.79 K"),
+        (61_706, "61.7 K"),
+        (416_520, "417 K"),
+        (1_200_000, "1.20 M"),
+        (138_357_544, "138 M"),
+        (15_470_264_320, "15.5 G"),
+        (2.5e12, "2.50 T"),
+        (None, "-"),
+    ],
+)
+def test_counts_read_with_three_significant_figures(n, text):
+    assert human_count(n) == text
+
+
+@pytest.mark.parametrize("n, text", [(512, "512 B"), (2048, "2.0 KiB"), (553_430_176, "527.8 MiB"), (3 * 2**30, "3.0 GiB")])
+def test_bytes_read_in_binary_units(n, text):
+    assert human_bytes(n) == text
+
+
+@pytest.mark.parametrize(
+    "shape, text",
+    [
+        ([1, 64, 112, 112], "1x64x112x112"),
+        ([[1, 10], [1, 4]], "1x10, 1x4"),
+        ({"logits": [1, 10]}, "logits: 1x10"),
+        ([], "scalar"),
+        (None, "-"),
+    ],
+)
+def test_shapes_are_compact(shape, text):
+    assert shape_text(shape) == text

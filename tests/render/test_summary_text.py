@@ -1,0 +1,30 @@
+import csv
+import io
+import json
+
+import archscope
+from archscope.render.summary_text import summary_csv, summary_json, summary_markdown, visible_layers
+
+
+def test_depth_filters_the_same_rows_in_every_format():
+    s = archscope.summarize("resnet18")
+    shallow = visible_layers(s, 1)
+    assert [x.name for x in shallow] == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]
+    assert len(json.loads(summary_json(s, 1))["layers"]) == len(shallow)
+    assert len(list(csv.DictReader(io.StringIO(summary_csv(s, 1))))) == len(shallow)
+    lines = summary_markdown(s, 1).splitlines()
+    header = lines.index("| Layer | Type | Output shape | Params | MACs | FLOPs |")
+    rows = lines[header + 2 : lines.index("", header)]
+    assert len(rows) == len(shallow)
+
+
+def test_csv_keeps_exact_integers():
+    rows = list(csv.DictReader(io.StringIO(summary_csv(archscope.summarize("vgg16")))))
+    fc = next(r for r in rows if r["name"] == "classifier.0")
+    assert (fc["params"], fc["macs"]) == (str(25088 * 4096 + 4096), str(25088 * 4096))
+
+
+def test_markdown_escapes_pipes_in_cells():
+    s = archscope.summarize("lenet5")
+    s.source = "a | b"
+    assert "Source: a \\| b" in summary_markdown(s)
