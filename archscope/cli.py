@@ -213,6 +213,12 @@ def summary(
             "and adds fvcore's per-operator counts."
         ),
     ] = Counter.archscope,
+    train: Annotated[
+        bool,
+        typer.Option(
+            "--train", help="Analyse the training-mode graph: auxiliary classifiers run, batch norm computes statistics."
+        ),
+    ] = False,
 ) -> None:
     """Every layer's output shape, parameters, MACs and FLOPs, then the totals and memory.
 
@@ -224,7 +230,7 @@ def summary(
 
     if depth is not None and depth < 1:
         raise ArchscopeError(f"--depth must be at least 1, not {depth}")
-    result = summarize(model, input_size, batch_size)
+    result = summarize(model, input_size, batch_size, train=train)
     shown_depth = depth if depth is not None or fmt in (Format.json, Format.csv) else 3
 
     fv = None

@@ -55,6 +55,9 @@ class Summary:
     totals: Totals
     uncounted: list[UncountedOp] = field(default_factory=list)
     layers: list[LayerRecord] = field(default_factory=list)
+    # Modules that hold parameters the forward pass never ran (an auxiliary head in eval
+    # mode, say): their parameters are in the totals, their cost is not.
+    unused_modules: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,4 +69,5 @@ class Summary:
             "totals": asdict(self.totals),
             "uncounted": [asdict(u) for u in self.uncounted],
             "layers": [asdict(layer) for layer in self.layers],
+            "unused_modules": list(self.unused_modules),
         }

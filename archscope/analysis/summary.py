@@ -70,6 +70,12 @@ class _Recorder(TorchDispatchMode):
                 self._handles.append(module.register_forward_pre_hook(self._open))
                 self._handles.append(module.register_forward_hook(self._close))
 
+    def unused_modules(self) -> list[str]:
+        """The outermost modules holding parameters that never ran."""
+        called = {layer.name for layer in self.layers}
+        unused = [n for m, n in self.names.items() if n and n not in called and self.params_of[m]]
+        return [n for n in unused if not any(n.startswith(f"{other}.") for other in unused)]
+
     def remove_hooks(self) -> None:
         for handle in self._handles:
             handle.remove()
@@ -188,6 +194,7 @@ def analyze(
         totals=totals,
         uncounted=[UncountedOp(op, n) for op, n in sorted(recorder.uncounted.items())],
         layers=recorder.layers,
+        unused_modules=recorder.unused_modules(),
     )
 
 

@@ -20,7 +20,7 @@ def totals_rows(summary: Summary) -> list[tuple[str, str]]:
     """(label, text) pairs that every human-facing format shows under the layer table."""
     t = summary.totals
     uncounted = ", ".join(f"{u.op} x{u.count}" for u in summary.uncounted) or "none"
-    return [
+    rows = [
         ("Params", f"{human_count(t.params)} ({t.params:,}; trainable {t.trainable_params:,})"),
         ("MACs", f"{human_count(t.macs)} ({t.macs:,})"),
         ("FLOPs", f"{human_count(t.flops)} ({t.flops:,})"),
@@ -28,6 +28,9 @@ def totals_rows(summary: Summary) -> list[tuple[str, str]]:
         ("Activation memory", human_bytes(t.activation_bytes)),
         ("Uncounted operators", uncounted),
     ]
+    if summary.unused_modules:
+        rows.append(("Not run", ", ".join(summary.unused_modules) + " (parameters counted, cost not)"))
+    return rows
 
 
 def summary_json(summary: Summary, depth: int | None = None, extra: dict | None = None) -> str:

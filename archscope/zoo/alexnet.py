@@ -68,3 +68,19 @@ class AlexNet(nn.Module):
 )
 def alexnet(num_classes: int = 1000) -> nn.Module:
     return AlexNet(num_classes, groups=2)
+
+
+@register(
+    "alexnet-1gpu",
+    family="alexnet",
+    input_size=(3, 227, 227),
+    source="Krizhevsky et al. 2012, Fig. 2 with the two towers merged: conv2/4/5 see all maps (no groups)",
+    reference=Reference(
+        params=62_378_344,
+        macs=1_135_256_096,
+        macs_tolerance=0,
+        source="no published figure: the paper network's counts with groups=1, counted by hand",
+    ),
+)
+def alexnet_1gpu(num_classes: int = 1000) -> nn.Module:
+    return AlexNet(num_classes, groups=1)

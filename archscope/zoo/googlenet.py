@@ -95,10 +95,40 @@ def _max_pool() -> nn.MaxPool2d:
     return nn.MaxPool2d(3, stride=2, ceil_mode=True)
 
 
-class GoogLeNet(nn.Module):
-    """Table 1's inference network, without the auxiliary classifiers."""
+class AuxiliaryClassifier(nn.Module):
+    """Section 5's side head on 4a and 4d, used in training only.
 
-    def __init__(self, module: Callable[[int, InceptionWidths], nn.Module], num_classes: int = 1000) -> None:
+    5x5/3 average pool (14x14 -> 4x4), 1x1 conv to 128 with ReLU, FC to 1024 with ReLU,
+    dropout of 70%, and a linear classifier.
+    """
+
+    def __init__(self, in_channels: int, num_classes: int = 1000) -> None:
+        super().__init__()
+        self.pool = nn.AvgPool2d(5, stride=3)
+        self.conv = conv_relu(in_channels, 128, 1)
+        self.fc1 = nn.Linear(128 * 4 * 4, 1024)
+        self.relu = nn.ReLU(inplace=True)
+        self.dropout = nn.Dropout(0.7)
+        self.fc2 = nn.Linear(1024, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.flatten(self.conv(self.pool(x)), 1)
+        return self.fc2(self.dropout(self.relu(self.fc1(x))))
+
+
+AUX_AFTER = ("4a", "4d")  # the modules whose outputs feed the two auxiliary classifiers
+
+
+class GoogLeNet(nn.Module):
+    """Table 1's network; with ``aux_logits`` also the two auxiliary classifiers of section 5.
+
+    In training mode a network with auxiliary classifiers returns ``(logits, aux1, aux2)``;
+    in eval mode, as at inference in the paper, only the logits.
+    """
+
+    def __init__(
+        self, module: Callable[[int, InceptionWidths], nn.Module], num_classes: int = 1000, aux_logits: bool = False
+    ) -> None:
         super().__init__()
         self.conv1 = conv_relu(3, 64, 7, stride=2)
         self.pool1 = _max_pool()
@@ -114,21 +144,28 @@ class GoogLeNet(nn.Module):
             channels = block.out_channels
             if name in POOL_AFTER:
                 self.add_module(f"pool{name[0]}", _max_pool())
+            if aux_logits and name in AUX_AFTER:
+                self.add_module(f"aux{AUX_AFTER.index(name) + 1}", AuxiliaryClassifier(channels, num_classes))
+        self.aux_logits = aux_logits
         self.avgpool = nn.AvgPool2d(7, stride=1)
         self.dropout = nn.Dropout(0.4)
         self.fc = nn.Linear(channels, num_classes)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = self.pool1(self.conv1(x))
         x = self.lrn1(x)
         x = self.conv2(self.conv2_reduce(x))
         x = self.pool2(self.lrn2(x))
+        side: list[torch.Tensor] = []
         for name in TABLE_1:
             x = getattr(self, f"inception{name}")(x)
+            if self.aux_logits and self.training and name in AUX_AFTER:
+                side.append(getattr(self, f"aux{AUX_AFTER.index(name) + 1}")(x))
             if name in POOL_AFTER:
                 x = getattr(self, f"pool{name[0]}")(x)
         x = self.dropout(torch.flatten(self.avgpool(x), 1))
-        return self.fc(x)
+        logits = self.fc(x)
+        return (logits, *side) if side else logits
 
 
 @register(
@@ -170,3 +207,24 @@ def googlenet(num_classes: int = 1000) -> nn.Module:
 )
 def googlenet_naive(num_classes: int = 1000) -> nn.Module:
     return GoogLeNet(NaiveInception, num_classes)
+
+
+@register(
+    "googlenet-aux",
+    family="googlenet",
+    input_size=(3, 224, 224),
+    source=(
+        "Szegedy et al. 2014, section 5: googlenet with its two auxiliary classifiers on 4a and 4d, "
+        "which run in training mode only (summary --train)"
+    ),
+    reference=Reference(
+        # googlenet's 6,998,552 plus two heads of 65,664 (or 67,712 on 4d's 528 maps)
+        # + 2,098,176 + 1,025,000 parameters; at inference the heads do not run.
+        params=13_378_280,
+        macs=1_586e6,
+        macs_tolerance=5e6,
+        source="section 5's head layout counted by hand; inference MACs as googlenet (Table 1)",
+    ),
+)
+def googlenet_aux(num_classes: int = 1000) -> nn.Module:
+    return GoogLeNet(Inception, num_classes, aux_logits=True)

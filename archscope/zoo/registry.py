@@ -20,15 +20,20 @@ from archscope.errors import UnknownModelError
 class Reference:
     """The published figures a zoo network is held to.
 
-    ``params`` is exact where the source gives an exact count. ``macs`` is the published
-    multiply-accumulate count at the default input, good to ``macs_tolerance`` (half a unit
-    of the last digit the source prints, unless the source says otherwise).
+    Each figure is good to its tolerance: 0 where the source gives an exact count, else half
+    a unit of the last digit the source prints (unless the source says otherwise). ``macs``
+    is the multiply-accumulate count at the default input. Where no source publishes a
+    figure, ``source`` says it was counted by hand, and a test counts it again.
     """
 
     params: int
     macs: float
     macs_tolerance: float
     source: str
+    params_tolerance: float = 0
+
+    def params_match(self, params: int) -> bool:
+        return abs(params - self.params) <= self.params_tolerance
 
     def macs_match(self, macs: int) -> bool:
         return abs(macs - self.macs) <= self.macs_tolerance

@@ -24,12 +24,23 @@ def conv1x1(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
 
 
 class BasicBlock(nn.Module):
-    """Two 3x3 convolutions with an identity (or projected) shortcut; Fig. 5, left."""
+    """Two 3x3 convolutions with an identity (or projected) shortcut; Fig. 5, left.
+
+    ``residual=False`` drops the shortcut: the building block of the plain baselines (Fig. 3, middle).
+    """
 
     expansion = 1
 
-    def __init__(self, in_channels: int, width: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        width: int,
+        stride: int = 1,
+        downsample: nn.Module | None = None,
+        residual: bool = True,
+    ) -> None:
         super().__init__()
+        self.residual = residual
         self.conv1 = conv3x3(in_channels, width, stride)
         self.bn1 = nn.BatchNorm2d(width)
         self.relu = nn.ReLU(inplace=True)
@@ -38,9 +49,11 @@ class BasicBlock(nn.Module):
         self.downsample = downsample
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shortcut = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
+        if not self.residual:
+            return self.relu(out)
+        shortcut = x if self.downsample is None else self.downsample(x)
         return self.relu(out + shortcut)
 
 
@@ -86,6 +99,7 @@ class ResNet(nn.Module):
         block: type[BasicBlock] | type[Bottleneck],
         depths: tuple[int, int, int, int],
         num_classes: int = 1000,
+        residual: bool = True,
         **block_kwargs,
     ) -> None:
         super().__init__()
@@ -93,6 +107,8 @@ class ResNet(nn.Module):
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        if not residual:
+            block_kwargs = {**block_kwargs, "residual": False}
         channels = 64
         for index, (width, depth) in enumerate(zip((64, 128, 256, 512), depths)):
             stride = 1 if index == 0 else 2
@@ -100,7 +116,7 @@ class ResNet(nn.Module):
             for i in range(depth):
                 out_channels = width * block.expansion
                 downsample = None
-                if i == 0 and (stride != 1 or channels != out_channels):
+                if residual and i == 0 and (stride != 1 or channels != out_channels):
                     # Projection shortcut (option B) where the shape changes.
                     downsample = nn.Sequential(conv1x1(channels, out_channels, stride), nn.BatchNorm2d(out_channels))
                 blocks.append(block(channels, width, stride if i == 0 else 1, downsample, **block_kwargs))
@@ -116,6 +132,7 @@ class ResNet(nn.Module):
 
 
 _TABLE_1 = "He et al. 2015, Table 1"
+_TORCHVISION = "torchvision.models weights metadata (num_params, GFLOPS at 224)"
 _VARIANTS = [
     # name, block, blocks per stage, torchvision's num_params, Table 1's FLOPs (x10^9, multiply-adds)
     ("resnet18", BasicBlock, (2, 2, 2, 2), 11_689_512, 1.8),
@@ -145,3 +162,52 @@ def _register_variants() -> None:
 
 
 _register_variants()
+
+# torchvision's resnet50/101/152 ("v1.5"): the stride on the bottleneck's 3x3. Its published
+# GFLOPS (multiply-adds at 224) are the reference; the parameters are the paper layout's.
+_V1_5 = [("resnet50", 4.09, 0.005), ("resnet101", 7.8, 0.05), ("resnet152", 11.51, 0.005)]
+
+
+def _register_v1_5() -> None:
+    depths = {name: d for name, _, d, _, _ in _VARIANTS}
+    params = {name: p for name, _, _, p, _ in _VARIANTS}
+    for name, gmacs, tolerance in _V1_5:
+        register(
+            f"{name}-v1.5",
+            family="resnet",
+            input_size=(3, 224, 224),
+            source=f"{_TABLE_1}, {name[6:]}-layer with the bottleneck's stride on its 3x3 (torchvision's layout, 'v1.5')",
+            reference=Reference(
+                params=params[name],
+                macs=gmacs * 1e9,
+                macs_tolerance=tolerance * 1e9,
+                source=_TORCHVISION,
+            ),
+        )(lambda num_classes=1000, _d=depths[name]: ResNet(Bottleneck, _d, num_classes, stride_on_3x3=True))
+
+
+_register_v1_5()
+
+# The plain baselines of Fig. 3 (middle) and Table 2: the same stacks without shortcuts.
+# Their parameters are the residual networks' less the three projection shortcuts (conv1x1 + BN
+# into stages 2-4: 8,448 + 33,280 + 132,096 = 173,824); "FLOPs" are the paper's multiply-adds.
+_PLAIN = [("plain18", (2, 2, 2, 2), 11_689_512 - 173_824, 1.8), ("plain34", (3, 4, 6, 3), 21_797_672 - 173_824, 3.6)]
+
+
+def _register_plain() -> None:
+    for name, depths, params, gmacs in _PLAIN:
+        register(
+            name,
+            family="resnet",
+            input_size=(3, 224, 224),
+            source=f"He et al. 2015, Fig. 3 (middle) and Table 1: the {name[5:]}-layer plain network, no shortcuts",
+            reference=Reference(
+                params=params,
+                macs=gmacs * 1e9,
+                macs_tolerance=0.05e9,
+                source="params: the residual network's less its projections; MACs: Table 1 / section 3.3 (3.6 G for 34)",
+            ),
+        )(lambda num_classes=1000, _d=depths: ResNet(BasicBlock, _d, num_classes, residual=False))
+
+
+_register_plain()

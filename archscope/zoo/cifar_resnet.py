@@ -1,0 +1,114 @@
+"""The CIFAR-10 ResNets and plain nets of He et al. 2015, section 4.2 and Table 6.
+
+A 3x3 convolution to 16 maps, then three stages of n basic blocks with 16, 32 and 64 filters
+on 32x32, 16x16 and 8x8 maps, global average pooling and a 10-way linear layer: 6n + 2
+weighted layers. Every shortcut is an identity; where a stage halves the map and doubles the
+width, the identity subsamples and pads the new channels with zeros (option A), so residual
+and plain networks have exactly the same parameters.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from archscope.zoo.registry import Reference, register
+
+
+class ZeroPadShortcut(nn.Module):
+    """Option A: take every other position and append zero channels; no parameters."""
+
+    def __init__(self, extra_channels: int) -> None:
+        super().__init__()
+        self.extra_channels = extra_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        half = self.extra_channels // 2
+        return F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, half, self.extra_channels - half))
+
+
+class CifarBlock(nn.Module):
+    """conv3x3 - BN - ReLU - conv3x3 - BN, plus the shortcut, then ReLU."""
+
+    def __init__(self, in_channels: int, channels: int, stride: int, residual: bool) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.relu = nn.ReLU(inplace=True)
+        self.residual = residual
+        self.shortcut = ZeroPadShortcut(channels - in_channels) if residual and channels != in_channels else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        if self.residual:
+            out = out + (x if self.shortcut is None else self.shortcut(x))
+        return self.relu(out)
+
+
+class CifarResNet(nn.Module):
+    def __init__(self, blocks_per_stage: int, residual: bool = True, num_classes: int = 10) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.relu = nn.ReLU(inplace=True)
+        channels = 16
+        for index, width in enumerate((16, 32, 64)):
+            stage = []
+            for i in range(blocks_per_stage):
+                stride = 2 if index > 0 and i == 0 else 1
+                stage.append(CifarBlock(channels, width, stride, residual))
+                channels = width
+            self.add_module(f"layer{index + 1}", nn.Sequential(*stage))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(64, num_classes)
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(m.weight)  # the paper initialises as He et al. 2015b
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+# depth, n, Table 6's parameter count (M) and the tolerance its printed digits allow, and the
+# multiply-accumulates at 3x32x32, counted by hand: 442,368 + 640 + 2,359,296 x (6n - 1).
+_DEPTHS = [
+    (20, 3, 0.27e6, 0.005e6, 40_551_040),
+    (32, 5, 0.46e6, 0.005e6, 68_862_592),
+    (44, 7, 0.66e6, 0.005e6, 97_174_144),
+    (56, 9, 0.85e6, 0.005e6, 125_485_696),
+    (110, 18, 1.7e6, 0.05e6, 252_887_680),
+    (1202, 200, 19.4e6, 0.05e6, 2_829_238_912),
+]
+_PLAIN_DEPTHS = (20, 56, 110)
+
+
+def _register() -> None:
+    for depth, n, params, params_tolerance, macs in _DEPTHS:
+        for residual in (True, False):
+            if not residual and depth not in _PLAIN_DEPTHS:
+                continue
+            kind = "resnet" if residual else "plain"
+            register(
+                f"cifar-{kind}{depth}",
+                family="cifar-resnet",
+                input_size=(3, 32, 32),
+                source=(
+                    f"He et al. 2015, section 4.2, {depth} layers (n={n}): "
+                    + ("identity shortcuts, zero-padded where the width doubles (option A)" if residual else "no shortcuts")
+                ),
+                reference=Reference(
+                    params=int(params),
+                    params_tolerance=params_tolerance,
+                    macs=macs,
+                    macs_tolerance=0,
+                    source="params: Table 6 (residual and plain alike); MACs counted by hand (the paper gives none)",
+                ),
+            )(lambda num_classes=10, _n=n, _r=residual: CifarResNet(_n, _r, num_classes))
+
+
+_register()
