@@ -256,6 +256,198 @@ def summary(
     emit(fmt, text, table, output)
 
 
+class Layout(str, Enum):
+    auto = "auto"
+    columns = "columns"
+    rows = "rows"
+
+
+@app.command()
+@guarded
+def compare(
+    models: Annotated[list[str], typer.Argument(help="Two or more zoo names; the first is the baseline.")],
+    input_size: Annotated[
+        Optional[str],
+        typer.Option("--input-size", "-i", help="CxHxW, HxW or N for every model. Default: each model's own."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Batch size of the input.")] = 1,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+    layout: Annotated[
+        Layout,
+        typer.Option(help="columns: one column per model; rows: one row per model; auto: rows past 4 models."),
+    ] = Layout.auto,
+) -> None:
+    """Networks side by side: params, MACs, FLOPs, depth, receptive field and memory, as ratios to the first.
+
+    Example: 'archscope compare googlenet-naive googlenet' shows what GoogLeNet's 1x1
+    reductions buy; 'archscope lessons' walks through the classic comparisons.
+    """
+    from archscope.analysis.compare import compare as compare_models
+    from archscope.render.compare_text import compare_csv, compare_json, compare_markdown
+
+    summaries = compare_models(models, input_size, batch_size)
+    by_rows = layout is Layout.rows or (layout is Layout.auto and len(summaries) > 4)
+
+    def table(width: int) -> Any:
+        from archscope.render.table import compare_table
+
+        return compare_table(summaries, by_rows, width)
+
+    def text() -> str:
+        if fmt is Format.json:
+            return compare_json(summaries)
+        if fmt is Format.csv:
+            return compare_csv(summaries)
+        return compare_markdown(summaries, by_rows)
+
+    emit(fmt, text, table, output)
+
+
+@app.command()
+@guarded
+def lessons(
+    lesson_id: Annotated[
+        Optional[str],
+        typer.Argument(
+            metavar="[ID]", help="A lesson number (1-8) or id, e.g. 3 or stacked-3x3. Default: all of them."
+        ),
+    ] = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """The classic design comparisons, recomputed: 1x1 reductions, stacked 3x3s, GAP heads, bottlenecks, ...
+
+    Each lesson states the claim, compares zoo entries with the same engine as 'summary',
+    and says what the figures show. Lesson 8 measures gradients on real weights (a few seconds).
+    """
+    from archscope.analysis.lessons import LESSONS, lesson
+    from archscope.render.lessons_text import lessons_csv, lessons_json, lessons_markdown
+
+    if lesson_id is not None:
+        chosen = [lesson(lesson_id)]
+    else:
+        chosen = []
+        with stderr().status("") as status:
+            for i, make in enumerate(LESSONS, 1):
+                status.update(f"working through lesson {i} of {len(LESSONS)}...")
+                chosen.append(make())
+
+    def table(width: int) -> Any:
+        from archscope.render.table import lessons_view
+
+        return lessons_view(chosen, width)
+
+    text = {Format.json: lessons_json, Format.csv: lessons_csv, Format.markdown: lessons_markdown}
+    emit(fmt, lambda: text[fmt](chosen), table, output)
+
+
+@app.command()
+@guarded
+def rf(
+    model: Annotated[str, typer.Argument(help="A zoo name (see 'archscope list'), e.g. vgg16 or googlenet.")],
+    input_size: Annotated[
+        Optional[str],
+        typer.Option("--input-size", "-i", help="CxHxW, HxW or N (square). Default: the network's own."),
+    ] = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+    plot: Annotated[
+        Optional[str], typer.Option(help="Save the growth chart (field size against layer, log scale) to this PNG.")
+    ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Also measure the field by gradients through a linearised copy of the network, and compare.",
+        ),
+    ] = False,
+    effective: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Save the effective receptive field (Luo et al. 2016: gradient magnitude of the centre output "
+            "with random weights) as a heat map to this PNG."
+        ),
+    ] = None,
+) -> None:
+    """Receptive field at the end of each stride stage, and of the last spatial feature map.
+
+    Computed exactly through the network's real graph (residual adds, concatenations,
+    functional calls), per Araujo et al., "Computing Receptive Fields of CNNs" (Distill 2019).
+    A concatenated output keeps each branch's field: GoogLeNet's inception 5b sees 587, 651,
+    715 and 651 pixels at once.
+    """
+    import archscope
+    from archscope.analysis import summarize
+    from archscope.analysis.rf_stages import growth, stages
+    from archscope.output import write_atomic
+    from archscope.render.rf_text import field_sentence, rf_csv, rf_json, rf_markdown
+
+    result = summarize(model, input_size)
+    stage_list = stages(result)
+    if not stage_list:
+        raise ArchscopeError(f"{result.model} has no layer with a spatial output: there is no receptive field to show")
+
+    verify_rows = None
+    verify_data = None
+    if verify:
+        from archscope.analysis.rf_measure import measure_receptive_field
+
+        with stderr().status("measuring the receptive field by gradients..."):
+            record, measured = measure_receptive_field(
+                archscope.create_model(model), result.input_shape[1:], name=result.model
+            )
+        analytic = {k: record.receptive_field[k] for k in ("size", "stride", "padding")}
+        agree = analytic == measured.to_dict()
+        verify_rows = [
+            (f"{record.name} {k}", axes_text_of(analytic[k]), axes_text_of(measured.to_dict()[k]))
+            for k in ("size", "stride", "padding")
+        ] + [("agree", "", "yes" if agree else "NO")]
+        verify_data = {"layer": record.name, "analytic": analytic, "measured": measured.to_dict(), "agree": agree}
+
+    if plot:
+        from archscope.render.plots import rf_growth_png
+
+        write_atomic(plot, rf_growth_png(result.model, growth(result), max(result.input_shape[2:])))
+        stderr().print(f"wrote {plot}", highlight=False)
+    if effective:
+        from archscope.analysis.rf_measure import effective_receptive_field, target_layer
+        from archscope.render.plots import effective_rf_png
+
+        with stderr().status("computing the effective receptive field..."):
+            gradient = effective_receptive_field(archscope.create_model(model), result)
+        _, record = target_layer(result)
+        field = record.receptive_field
+        shape = record.output_shape[2:]
+        centre = [n // 2 for n in shape]
+        top, left = (centre[a] * field["stride"][a] - field["padding"][a] for a in (0, 1))
+        box = (top, left, top + field["size"][0] - 1, left + field["size"][1] - 1)
+        write_atomic(effective, effective_rf_png(result.model, gradient, box, record.name))
+        stderr().print(f"wrote {effective}", highlight=False)
+
+    def table(width: int) -> Any:
+        from archscope.render.table import rf_table
+
+        return rf_table(result, stage_list, width, verify_rows)
+
+    def text() -> str:
+        if fmt is Format.json:
+            return rf_json(result, stage_list, verify_data)
+        if fmt is Format.csv:
+            return rf_csv(stage_list)
+        return rf_markdown(result, stage_list, verify_rows)
+
+    emit(fmt, text, table, output)
+    if verify_data is not None and not verify_data["agree"]:
+        raise fail(f"the measured receptive field differs from the analytic one: {field_sentence(verify_data['measured'])}", 1)
+
+
+def axes_text_of(values: list[int]) -> str:
+    from archscope.render.rf_text import axes_text
+
+    return axes_text(values)
+
+
 def run() -> None:
     """Console-script entry point."""
     app()

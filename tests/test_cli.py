@@ -26,7 +26,8 @@ def test_summary_table_shows_layers_and_totals():
     assert result.exit_code == 0, result.output
     out = result.output
     assert "vgg16" in out and "1x3x224x224" in out and "1x1000" in out
-    assert re.search(r"features\.0\s+Conv2d\s+1x64x224x224\s+1\.79 K\s+86\.7 M", out)
+    assert re.search(r"features\.0\s+Conv2d\s+1x64x224x224\s+3\s+1\.79 K\s+86\.7 M", out)
+    assert re.search(r"features\.30\s+MaxPool2d\s+1x512x7x7\s+212\s", out)
     assert "138 M (138,357,544" in out
     assert "15.5 G (15,470,264,320)" in out
     assert "Uncounted operators  none" in out
@@ -66,6 +67,7 @@ def test_summary_csv_has_one_row_per_layer_call():
     assert rows[0] == {
         "name": "features", "type": "Sequential", "depth": "1", "leaf": "false", "input_shape": "1x1x32x32",
         "output_shape": "1x16x5x5", "params": "2572", "macs": "357600", "flops": rows[0]["flops"],
+        "receptive_field": "16",
     }
     assert sum(int(r["macs"]) for r in rows if r["leaf"] == "true") == 416_520
 
@@ -73,7 +75,7 @@ def test_summary_csv_has_one_row_per_layer_call():
 def test_summary_markdown_is_a_table_with_totals():
     out = run("summary", "alexnet", "-f", "markdown").output
     assert out.startswith("# alexnet\n")
-    assert "| Layer | Type | Output shape | Params | MACs | FLOPs |" in out
+    assert "| Layer | Type | Output shape | RF | Params | MACs | FLOPs |" in out
     assert "| MACs | 724 M (724,406,816) |" in out
 
 
@@ -108,7 +110,7 @@ def test_a_failed_run_leaves_the_existing_output_file_alone(tmp_path):
         (["summary", "vgg61"], "unknown model 'vgg61'; did you mean vgg19, vgg16, vgg13?"),
         (["summary", "vgg16", "-i", "3x"], "malformed input size '3x'"),
         (["summary", "vgg16", "-i", "16"], "is too small for vgg16: features.30 (MaxPool2d)"),
-        (["summary", "lenet5", "-i", "3x32x32"], "lenet5 cannot take input 1x3x32x32: features.0 (Conv2d)"),
+        (["summary", "lenet5", "-i", "3x32x32"], "lenet5 cannot take input 1x3x32x32: features.0 (Conv2d) expects 1 input channel, got 3"),
         (["summary", "vgg16", "-b", "0"], "batch size must be at least 1"),
         (["summary", "vgg16", "--depth", "0"], "--depth must be at least 1"),
         (["summary", "vgg16", "-o", "/nonexistent/dir/out.txt"], "cannot write /nonexistent/dir/out.txt"),

@@ -142,7 +142,7 @@ _ELEMENTWISE = {
     "add", "sub", "rsub", "mul", "div", "neg", "abs", "reciprocal", "pow", "sqrt", "rsqrt", "exp",
     "log", "relu", "threshold", "hardtanh", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu",
     "silu", "mish", "sigmoid", "tanh", "hardswish", "hardsigmoid", "softplus", "clamp", "clamp_min",
-    "clamp_max", "maximum", "minimum", "where", "native_dropout", "addcmul", "addcdiv",
+    "clamp_max", "maximum", "minimum", "where", "native_dropout", "bernoulli", "addcmul", "addcdiv",
 }
 
 RULES: dict[str, Rule] = {

@@ -28,6 +28,9 @@ class LayerRecord:
     params: int  # parameters the module holds, its children's included
     macs: int = 0  # everything computed while the module ran, its children's included
     flops: int = 0
+    # Receptive field of one output position (docs/json.md): size/stride/padding per spatial
+    # axis, "parts" for concatenated channel ranges, or whole_input / unknown.
+    receptive_field: dict[str, Any] | None = None
 
 
 @dataclass
@@ -58,6 +61,12 @@ class Summary:
     # Modules that hold parameters the forward pass never ran (an auxiliary head in eval
     # mode, say): their parameters are in the totals, their cost is not.
     unused_modules: list[str] = field(default_factory=list)
+    # The receptive field of the last spatial feature map (before global pooling or flatten),
+    # and what could not be stated exactly (an unaligned merge, an operator with no rule).
+    receptive_field: dict[str, Any] | None = None
+    receptive_field_issues: list[str] = field(default_factory=list)
+    # Weighted layers (conv, linear, matmul) on the longest path from input to output.
+    weighted_depth: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,4 +79,7 @@ class Summary:
             "uncounted": [asdict(u) for u in self.uncounted],
             "layers": [asdict(layer) for layer in self.layers],
             "unused_modules": list(self.unused_modules),
+            "receptive_field": self.receptive_field,
+            "receptive_field_issues": list(self.receptive_field_issues),
+            "weighted_depth": self.weighted_depth,
         }

@@ -21,8 +21,9 @@ import torch
 import torch.nn as nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from archscope.analysis.counting import op_cost
+from archscope.analysis.counting import op_cost, op_name
 from archscope.analysis.input_size import check_batch_size, format_shape, parse_input_size
+from archscope.analysis.receptive_field import FieldTracker, describe
 from archscope.analysis.records import LayerRecord, Shape, Summary, Totals, UncountedOp
 from archscope.errors import ArchscopeError, InputSizeError
 from archscope.zoo import get_entry
@@ -42,6 +43,44 @@ def shape_of(value: Any) -> Shape:
     return None
 
 
+# Operators that carry weights: a path's weighted depth counts them (VGG-16 has 16).
+_WEIGHTED = {"convolution", "_convolution", "addmm", "mm", "bmm", "baddbmm"}
+
+
+class _DepthTracker:
+    """The longest chain of weighted layers (conv, linear, matmul) behind each tensor.
+
+    GoogLeNet is "22 layers deep" along its longest path; ResNet-50 has 50. One step per
+    operator, like the receptive fields.
+    """
+
+    def __init__(self) -> None:
+        self._depth: dict[int, tuple[torch.Tensor, int]] = {}
+
+    def seed(self, x: torch.Tensor) -> None:
+        self._depth[id(x)] = (x, 0)
+
+    def of(self, value: Any) -> int:
+        if isinstance(value, torch.Tensor):
+            entry = self._depth.get(id(value))
+            return entry[1] if entry is not None and entry[0] is value else 0
+        if isinstance(value, (list, tuple)):
+            return max((self.of(v) for v in value), default=0)
+        if isinstance(value, dict):
+            return max((self.of(v) for v in value.values()), default=0)
+        return 0
+
+    def record(self, name: str, args: Sequence[Any], kwargs: dict, out: Any) -> None:
+        depth = max(self.of(list(args)), self.of(kwargs)) + (1 if name in _WEIGHTED else 0)
+        for t in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(t, torch.Tensor):
+                self._depth[id(t)] = (t, depth)
+
+
+class _StopAnalysis(Exception):
+    """Raised once the layer call an analysis was asked to stop after has finished."""
+
+
 class _Recorder(TorchDispatchMode):
     """Collects layer records from module hooks and operator costs from the dispatcher."""
 
@@ -55,6 +94,7 @@ class _Recorder(TorchDispatchMode):
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.names = {m: n for n, m in model.named_modules()}
+        self.modules = {n: m for m, n in self.names.items()}
         self.params_of = {m: sum(p.numel() for p in m.parameters()) for m in self.names}
         self.leaf = {m: next(m.children(), None) is None for m in self.names}
         self.stack: list[LayerRecord] = []
@@ -63,6 +103,9 @@ class _Recorder(TorchDispatchMode):
         self.flops = 0
         self.activation_bytes = 0
         self.uncounted: Counter[str] = Counter()
+        self.fields = FieldTracker()
+        self.depths = _DepthTracker()
+        self.stop_after: int | None = None
         self._creates_memory: dict[Any, bool] = {}
         self._handles: list[Any] = []
         for module, name in self.names.items():
@@ -98,6 +141,10 @@ class _Recorder(TorchDispatchMode):
     def _close(self, module: nn.Module, args: tuple, output: Any) -> None:
         record = self.stack.pop()
         record.output_shape = shape_of(output)
+        first = output[0] if isinstance(output, (tuple, list)) and output else output
+        record.receptive_field = describe(self.fields.get(first))
+        if self.stop_after is not None and len(self.layers) > self.stop_after and record is self.layers[self.stop_after]:
+            raise _StopAnalysis
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
         kwargs = kwargs or {}
@@ -111,6 +158,8 @@ class _Recorder(TorchDispatchMode):
             for record in self.stack:
                 record.macs += cost.macs
                 record.flops += cost.flops
+        self.fields.record(func, args, kwargs, out)
+        self.depths.record(op_name(func), args, kwargs, out)
         if self._allocates(func):
             outputs = out if isinstance(out, (tuple, list)) else (out,)
             self.activation_bytes += sum(
@@ -139,9 +188,25 @@ def _input_dtype(model: nn.Module) -> torch.dtype:
     return param.dtype if param is not None else torch.get_default_dtype()
 
 
-def _describe_failure(error: Exception, record: LayerRecord | None, model_name: str, shape: Sequence[int]) -> str:
+def _expected_channels(module: nn.Module | None, record: LayerRecord | None) -> str | None:
+    """'expects 1 input channel, got 3' when a layer's input has the wrong channel count."""
+    expected = getattr(module, "in_channels", None) or getattr(module, "num_features", None)
+    got = record.input_shape if record is not None else None
+    if isinstance(got, list) and got and isinstance(got[0], list):
+        got = got[0]
+    if expected is None or not isinstance(got, list) or len(got) < 2 or got[1] == expected:
+        return None
+    return f"expects {expected} input channel{'s' if expected != 1 else ''}, got {got[1]}"
+
+
+def _describe_failure(
+    error: Exception, record: LayerRecord | None, model_name: str, shape: Sequence[int], module: nn.Module | None = None
+) -> str:
     message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     where = f"{record.name} ({record.type})" if record is not None else "the model's own forward"
+    channels = _expected_channels(module, record)
+    if channels:
+        return f"{model_name} cannot take input {format_shape(shape)}: {where} {channels}"
     too_small = ("too small", "can't be greater than actual input size", "non-positive", "output size")
     if any(phrase in message.lower() for phrase in too_small):
         return f"input {format_shape(shape)} is too small for {model_name}: {where} would produce an empty output ({message})"
@@ -155,23 +220,35 @@ def analyze(
     name: str | None = None,
     source: str | None = None,
     train: bool = False,
+    stop_after: int | None = None,
 ) -> Summary:
-    """Summarise ``model`` on an input of ``input_shape`` (batch dimension included)."""
+    """Summarise ``model`` on an input of ``input_shape`` (batch dimension included).
+
+    ``stop_after`` ends the forward pass once the layer call with that index (in
+    ``Summary.layers``) has returned: the network's head need not accept the input.
+    """
     name = name or type(model).__name__
     shape = [int(d) for d in input_shape]
     x = torch.empty(shape, device="meta", dtype=_input_dtype(model))
     modes = {m: m.training for m in model.modules()}
     state = _meta_state(model)
     recorder = _Recorder(model)
+    recorder.stop_after = stop_after
+    output = None
     try:
         model.train(train)
+        recorder.fields.seed(x)
+        recorder.depths.seed(x)
         with recorder:
             output = model(x) if state is None else torch.func.functional_call(model, state, (x,))
+    except _StopAnalysis:
+        pass
     except ArchscopeError:
         raise
     except Exception as error:  # noqa: BLE001 - any failure inside the user's forward is reported, not raised
         failed_at = recorder.stack[-1] if recorder.stack else None
-        raise InputSizeError(_describe_failure(error, failed_at, name, shape)) from error
+        module = recorder.modules.get(failed_at.name) if failed_at is not None else None
+        raise InputSizeError(_describe_failure(error, failed_at, name, shape, module)) from error
     finally:
         recorder.remove_hooks()
         for module, was_training in modes.items():
@@ -195,6 +272,9 @@ def analyze(
         uncounted=[UncountedOp(op, n) for op, n in sorted(recorder.uncounted.items())],
         layers=recorder.layers,
         unused_modules=recorder.unused_modules(),
+        receptive_field=describe(recorder.fields.last_spatial),
+        weighted_depth=recorder.depths.of(output),
+        receptive_field_issues=list(recorder.fields.issues),
     )
 
 

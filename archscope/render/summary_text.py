@@ -9,6 +9,7 @@ import json
 from archscope.analysis.fvcore_counter import FvcoreCount
 from archscope.analysis.records import LayerRecord, Summary
 from archscope.render.numbers import human_bytes, human_count, shape_text
+from archscope.render.rf_text import field_sentence, rf_cell
 
 
 def visible_layers(summary: Summary, depth: int | None) -> list[LayerRecord]:
@@ -28,6 +29,8 @@ def totals_rows(summary: Summary) -> list[tuple[str, str]]:
         ("Activation memory", human_bytes(t.activation_bytes)),
         ("Uncounted operators", uncounted),
     ]
+    if summary.receptive_field is not None:
+        rows.append(("Receptive field", field_sentence(summary.receptive_field) + " at the last spatial map"))
     if summary.unused_modules:
         rows.append(("Not run", ", ".join(summary.unused_modules) + " (parameters counted, cost not)"))
     return rows
@@ -42,7 +45,7 @@ def summary_json(summary: Summary, depth: int | None = None, extra: dict | None 
     return json.dumps(data, indent=2) + "\n"
 
 
-CSV_COLUMNS = ["name", "type", "depth", "leaf", "input_shape", "output_shape", "params", "macs", "flops"]
+CSV_COLUMNS = ["name", "type", "depth", "leaf", "input_shape", "output_shape", "params", "macs", "flops", "receptive_field"]
 
 
 def summary_csv(summary: Summary, depth: int | None = None) -> str:
@@ -62,6 +65,7 @@ def summary_csv(summary: Summary, depth: int | None = None) -> str:
                 layer.params,
                 layer.macs,
                 layer.flops,
+                rf_cell(layer.receptive_field),
             ]
         )
     return buffer.getvalue()
@@ -88,14 +92,14 @@ def summary_markdown(summary: Summary, depth: int | None = None, fvcore: FvcoreC
     lines += [
         f"Input {shape_text(summary.input_shape)}, output {shape_text(summary.output_shape)}.",
         "",
-        "| Layer | Type | Output shape | Params | MACs | FLOPs |",
-        "| --- | --- | --- | ---: | ---: | ---: |",
+        "| Layer | Type | Output shape | RF | Params | MACs | FLOPs |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for layer in visible_layers(summary, depth):
         indent = "&nbsp;&nbsp;" * (layer.depth - 1)
         lines.append(
             f"| {indent}{_md_cell(layer.name)} | {layer.type} | {_md_cell(shape_text(layer.output_shape))} "
-            f"| {human_count(layer.params)} | {human_count(layer.macs)} | {human_count(layer.flops)} |"
+            f"| {rf_cell(layer.receptive_field)} | {human_count(layer.params)} | {human_count(layer.macs)} | {human_count(layer.flops)} |"
         )
     lines += ["", "| Total | |", "| --- | --- |"]
     lines += [f"| {label} | {_md_cell(text)} |" for label, text in totals_rows(summary)]

@@ -9,7 +9,9 @@ from rich.text import Text
 
 from archscope.analysis.fvcore_counter import FvcoreCount
 from archscope.analysis.records import LayerRecord, Summary
+from archscope.analysis.rf_stages import Stage
 from archscope.render.numbers import human_count, shape_text
+from archscope.render.rf_text import axes_text, field_sentence, parts_sentence, rf_cell
 from archscope.render.summary_text import fvcore_rows, totals_rows, visible_layers
 from archscope.render.text_table import Column, fixed_width_table, natural_width
 from archscope.zoo import ModelEntry
@@ -18,6 +20,7 @@ LAYER_COLUMNS = (
     Column("Layer", shrinks=True),
     Column("Type", shrinks=True),
     Column("Output shape", shrinks=True),
+    Column("RF", right=True),
     Column("Params", right=True),
     Column("MACs", right=True),
     Column("FLOPs", right=True),
@@ -30,6 +33,7 @@ def _layer_rows(layers: list[LayerRecord], full_names: bool) -> list[tuple[str, 
             "  " * (layer.depth - 1) + (layer.name if full_names else layer.name.rsplit(".", 1)[-1]),
             layer.type,
             shape_text(layer.output_shape),
+            rf_cell(layer.receptive_field),
             human_count(layer.params),
             human_count(layer.macs),
             human_count(layer.flops),
@@ -87,3 +91,67 @@ def zoo_table(entries: list[ModelEntry]) -> Table:
             e.source,
         )
     return table
+
+
+def rf_table(summary: Summary, stages: list[Stage], width: int, verify_rows: list[tuple[str, str, str]] | None = None) -> Group:
+    """``archscope rf``: the field at the end of each stride stage, the final map's field and its parts."""
+    parts: list = [
+        Text.assemble((summary.model, "bold"), f"  receptive field, input {shape_text(summary.input_shape)}"),
+        Text(),
+    ]
+    rows = [
+        (str(s.index), axes_text(s.stride), f"{s.first_layer} .. {s.last_layer}", s.largest_layer,
+         shape_text(s.output_shape), axes_text(s.size), axes_text(s.padding))
+        for s in stages
+    ]  # fmt: skip
+    columns = (
+        Column("Stage", right=True),
+        Column("Stride", right=True),
+        Column("Layers", shrinks=True),
+        Column("Largest field at", shrinks=True),
+        Column("Output shape", shrinks=True),
+        Column("Size", right=True),
+        Column("Padding", right=True),
+    )
+    parts += [fixed_width_table(columns, rows, width), Text()]
+    parts.append(Text.assemble(("Last spatial feature map  ", "bold"), field_sentence(summary.receptive_field)))
+    concatenated = parts_sentence(summary.receptive_field)
+    if concatenated:
+        parts.append(Text.assemble(("Concatenated parts        ", "bold"), concatenated))
+    parts.append(Text("After it, every output sees the whole input.", style="dim"))
+    for issue in summary.receptive_field_issues:
+        parts.append(Text(f"note: {issue}", style="yellow"))
+    if verify_rows:
+        parts.append(Text())
+        verify = [(a, b, c) for a, b, c in verify_rows]
+        parts.append(fixed_width_table((Column(""), Column("Analytic"), Column("Measured by gradients")), verify, width))
+    return Group(*parts)
+
+
+def compare_table(summaries: list[Summary], by_model_rows: bool, width: int) -> Group:
+    """``archscope compare``: the baseline's figures and each other model's ratio to it."""
+    from archscope.render.compare_text import compare_grid
+
+    headers, rows = compare_grid(summaries, by_model_rows)
+    columns = [Column(headers[0], shrinks=True), *(Column(h, right=not by_model_rows or i > 0, shrinks=True) for i, h in enumerate(headers[1:]))]
+    parts: list = [fixed_width_table(columns, rows, width), Text()]
+    parts.append(Text(f"Ratios are to {summaries[0].model}. MACs count multiply-accumulates (docs/counting.md).", style="dim"))
+    for s in summaries:
+        if s.uncounted:
+            parts.append(Text(f"{s.model}: uncounted operators " + ", ".join(u.op for u in s.uncounted), style="yellow"))
+    return Group(*parts)
+
+
+def lessons_view(lessons: list, width: int) -> Group:
+    """Each lesson: title, the claim, the figures side by side, and what they show."""
+    parts: list = []
+    for x in lessons:
+        parts.append(Text.assemble((f"{x.number}. {x.title}", "bold"), f"  [{x.id}]"))
+        parts.append(Text(x.statement, style="dim italic"))
+        parts.append(Text())
+        rows = [(k, f"{v:,}") for k, v in x.figures.items()] + [(k, f"{v:,.4g}") for k, v in x.measurements.items()]
+        parts.append(fixed_width_table((Column("Figure", shrinks=True), Column("Value", right=True)), rows, width))
+        parts.append(Text())
+        parts.append(Text(x.finding))
+        parts.append(Text())
+    return Group(*parts)

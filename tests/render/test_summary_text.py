@@ -13,7 +13,7 @@ def test_depth_filters_the_same_rows_in_every_format():
     assert len(json.loads(summary_json(s, 1))["layers"]) == len(shallow)
     assert len(list(csv.DictReader(io.StringIO(summary_csv(s, 1))))) == len(shallow)
     lines = summary_markdown(s, 1).splitlines()
-    header = lines.index("| Layer | Type | Output shape | Params | MACs | FLOPs |")
+    header = lines.index("| Layer | Type | Output shape | RF | Params | MACs | FLOPs |")
     rows = lines[header + 2 : lines.index("", header)]
     assert len(rows) == len(shallow)
 

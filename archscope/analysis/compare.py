@@ -1,0 +1,76 @@
+"""Several networks side by side: the same summary figures, and each one's ratio to the first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import torch.nn as nn
+
+from archscope.analysis.records import Summary
+from archscope.analysis.summary import summarize
+from archscope.errors import ArchscopeError
+
+COMPARE_SCHEMA = "archscope.compare/1"
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    value: Callable[[Summary], Any]
+    numeric: bool  # has a ratio to the baseline
+
+
+def _rf_size(s: Summary) -> int | None:
+    rf = s.receptive_field
+    return max(rf["size"]) if rf and "size" in rf else None
+
+
+METRICS = [
+    Metric("input_shape", "Input", lambda s: s.input_shape, False),
+    Metric("output_shape", "Output shape", lambda s: s.output_shape, False),
+    Metric("params", "Params", lambda s: s.totals.params, True),
+    Metric("macs", "MACs", lambda s: s.totals.macs, True),
+    Metric("flops", "FLOPs", lambda s: s.totals.flops, True),
+    Metric("weighted_depth", "Weighted depth", lambda s: s.weighted_depth, True),
+    Metric("receptive_field", "Receptive field", _rf_size, True),
+    Metric("param_bytes", "Parameter memory", lambda s: s.totals.param_bytes, True),
+    Metric("activation_bytes", "Activation memory", lambda s: s.totals.activation_bytes, True),
+]
+
+
+def ratio(value: Any, baseline: Any) -> float | None:
+    """value / baseline, or None where there is no number to divide (or the baseline is 0)."""
+    if not isinstance(value, (int, float)) or not isinstance(baseline, (int, float)) or baseline == 0:
+        return None
+    return value / baseline
+
+
+def compare(
+    models: Sequence[nn.Module | str], input_size: str | Sequence[int] | None = None, batch_size: int = 1
+) -> list[Summary]:
+    """Summaries of each model in the order given; the first is the baseline."""
+    if len(models) < 2:
+        raise ArchscopeError("compare needs at least two models, e.g. 'archscope compare googlenet-naive googlenet'")
+    return [summarize(m, input_size, batch_size) for m in models]
+
+
+def compare_dict(summaries: list[Summary]) -> dict[str, Any]:
+    """The ``archscope.compare/1`` document (docs/json.md)."""
+    base = summaries[0]
+    models = []
+    for s in summaries:
+        entry = {
+            "model": s.model,
+            "source": s.source,
+            "input_shape": s.input_shape,
+            "output_shape": s.output_shape,
+            "totals": s.to_dict()["totals"],
+            "weighted_depth": s.weighted_depth,
+            "receptive_field": s.receptive_field,
+            "uncounted": [u.op for u in s.uncounted],
+            "ratios": {m.key: ratio(m.value(s), m.value(base)) for m in METRICS if m.numeric},
+        }
+        models.append(entry)
+    return {"schema": COMPARE_SCHEMA, "baseline": base.model, "models": models}

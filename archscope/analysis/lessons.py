@@ -1,0 +1,351 @@
+"""The worked design comparisons the classic papers teach, each recomputed by the engine.
+
+Every figure here comes from ``summarize`` (or, for lesson 8, from a measurement on real
+weights); nothing is typed in. Figures are exact integers; measured values are floats and
+live apart, in ``measurements``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from archscope.analysis.records import Summary
+from archscope.analysis.summary import summarize
+from archscope.errors import ArchscopeError
+from archscope.zoo import get_entry
+
+LESSONS_SCHEMA = "archscope.lessons/1"
+
+
+@dataclass
+class Lesson:
+    number: int
+    id: str
+    title: str
+    statement: str  # the claim or question, as the seeds put it
+    models: list[str]
+    figures: dict[str, int]
+    finding: str
+    measurements: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _weights(name: str) -> int:
+    """Parameters of conv and linear weights alone (no biases, no batch norm)."""
+    with torch.device("meta"):
+        model = get_entry(name).build()
+    return sum(m.weight.numel() for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
+
+
+def _nonlinearities(s: Summary) -> int:
+    return sum(1 for layer in s.layers if layer.type in ("ReLU", "ScaledTanh"))
+
+
+def _rf(s: Summary) -> int:
+    return max(s.receptive_field["size"])
+
+
+def _x(a: float, b: float) -> str:
+    return f"{a / b:.1f}x"
+
+
+def one_by_one_reduction() -> Lesson:
+    naive, reduced = summarize("inception-5x5-naive"), summarize("inception-5x5-reduced")
+    f = {
+        "naive_macs": naive.totals.macs,
+        "reduced_macs": reduced.totals.macs,
+        "naive_params": naive.totals.params,
+        "reduced_params": reduced.totals.params,
+        "naive_weights": _weights("inception-5x5-naive"),
+        "reduced_weights": _weights("inception-5x5-reduced"),
+    }
+    return Lesson(
+        1,
+        "1x1-reduction",
+        "The 1x1 reduction in GoogLeNet's 5x5 branch",
+        "A 5x5 convolution from 480 to 48 channels on a 14x14 map costs 112.9 million operations; a 1x1 "
+        "reduction to 16 channels first brings it to 5.3 million (Szegedy et al. 2014, section 4).",
+        ["inception-5x5-naive", "inception-5x5-reduced"],
+        f,
+        f"The reduction cuts the branch from {f['naive_macs']:,} to {f['reduced_macs']:,} multiply-accumulates "
+        f"({_x(f['naive_macs'], f['reduced_macs'])} fewer). Popular write-ups call these two numbers 'parameters'; "
+        f"the parameters are {f['naive_params']:,} and {f['reduced_params']:,} ({f['naive_weights']:,} and "
+        f"{f['reduced_weights']:,} weights without biases), also {_x(f['naive_params'], f['reduced_params'])} fewer, "
+        f"but 196 times smaller numbers: each weight is used at every one of the 14x14 positions.",
+    )
+
+
+def naive_vs_reduced() -> Lesson:
+    mn, mr = summarize("inception-naive"), summarize("inception-reduced")
+    nn_, nr = summarize("googlenet-naive"), summarize("googlenet")
+    f = {
+        "module_naive_macs": mn.totals.macs,
+        "module_reduced_macs": mr.totals.macs,
+        "module_naive_params": mn.totals.params,
+        "module_reduced_params": mr.totals.params,
+        "module_naive_out_channels": mn.output_shape[1],
+        "module_reduced_out_channels": mr.output_shape[1],
+        "network_naive_macs": nn_.totals.macs,
+        "network_reduced_macs": nr.totals.macs,
+        "network_naive_params": nn_.totals.params,
+        "network_reduced_params": nr.totals.params,
+        "network_naive_final_channels": next(x for x in nn_.layers if x.name == "fc").input_shape[1],
+        "network_reduced_final_channels": next(x for x in nr.layers if x.name == "fc").input_shape[1],
+    }
+    return Lesson(
+        2,
+        "naive-vs-reduced",
+        "Naive vs reduced inception: one module and the whole network",
+        "Without 1x1 reductions the inception module is too expensive, and because its pooling branch passes "
+        "every input channel through, the width grows from stage to stage (Szegedy et al. 2014, Fig. 2).",
+        ["inception-naive", "inception-reduced", "googlenet-naive", "googlenet"],
+        f,
+        f"Module 3a: {f['module_naive_macs']:,} vs {f['module_reduced_macs']:,} MACs "
+        f"({_x(f['module_naive_macs'], f['module_reduced_macs'])}), {f['module_naive_params']:,} vs "
+        f"{f['module_reduced_params']:,} parameters, {f['module_naive_out_channels']} vs "
+        f"{f['module_reduced_out_channels']} output channels. Over the whole network the naive form needs "
+        f"{_x(f['network_naive_macs'], f['network_reduced_macs'])} the MACs ({f['network_naive_macs']:,} vs "
+        f"{f['network_reduced_macs']:,}) and {_x(f['network_naive_params'], f['network_reduced_params'])} the "
+        f"parameters, and reaches the classifier {f['network_naive_final_channels']} channels wide instead of "
+        f"{f['network_reduced_final_channels']}.",
+    )
+
+
+def stacked_3x3() -> Lesson:
+    s7, s33 = summarize("conv7x7"), summarize("conv3x3-x3")
+    s5, s32 = summarize("conv5x5"), summarize("conv3x3-x2")
+    c = s7.input_shape[1]
+    f = {
+        "channels": c,
+        "conv7x7_weights": s7.totals.params,
+        "conv3x3_x3_weights": s33.totals.params,
+        "conv5x5_weights": s5.totals.params,
+        "conv3x3_x2_weights": s32.totals.params,
+        "conv7x7_macs": s7.totals.macs,
+        "conv3x3_x3_macs": s33.totals.macs,
+        "conv5x5_macs": s5.totals.macs,
+        "conv3x3_x2_macs": s32.totals.macs,
+        "conv7x7_receptive_field": _rf(s7),
+        "conv3x3_x3_receptive_field": _rf(s33),
+        "conv5x5_receptive_field": _rf(s5),
+        "conv3x3_x2_receptive_field": _rf(s32),
+        "conv7x7_nonlinearities": _nonlinearities(s7),
+        "conv3x3_x3_nonlinearities": _nonlinearities(s33),
+    }
+    return Lesson(
+        3,
+        "stacked-3x3",
+        "Three stacked 3x3 convolutions vs one 7x7 (and two 3x3 vs one 5x5)",
+        "A stack of three 3x3 layers has the receptive field of one 7x7 layer, with 27C^2 weights instead of "
+        "49C^2 and three non-linearities instead of one (Simonyan & Zisserman 2014, section 2.3).",
+        ["conv7x7", "conv3x3-x3", "conv5x5", "conv3x3-x2"],
+        f,
+        f"At C = {c}: receptive fields {f['conv3x3_x3_receptive_field']} and {f['conv7x7_receptive_field']}, "
+        f"weights {f['conv3x3_x3_weights']:,} (= 27C^2) vs {f['conv7x7_weights']:,} (= 49C^2), "
+        f"{_x(f['conv7x7_weights'], f['conv3x3_x3_weights'])} fewer, and the MACs fall by the same factor; "
+        f"{f['conv3x3_x3_nonlinearities']} ReLUs instead of {f['conv7x7_nonlinearities']}. Two 3x3 vs one 5x5: "
+        f"fields {f['conv3x3_x2_receptive_field']} and {f['conv5x5_receptive_field']}, weights "
+        f"{f['conv3x3_x2_weights']:,} (18C^2) vs {f['conv5x5_weights']:,} (25C^2).",
+    )
+
+
+def fc_vs_gap() -> Lesson:
+    fc, gap = summarize("head-fc-1024"), summarize("head-gap-1024")
+    vgg = summarize("vgg16")
+    head = next(x for x in vgg.layers if x.name == "classifier")
+    f = {
+        "fc_weights": _weights("head-fc-1024"),
+        "fc_params": fc.totals.params,
+        "gap_weights": gap.totals.params,
+        "vgg16_params": vgg.totals.params,
+        "vgg16_fc_params": head.params,
+        "vgg16_macs": vgg.totals.macs,
+        "vgg16_fc_macs": head.macs,
+        "vgg_head_fc_params": summarize("head-fc").totals.params,
+        "vgg_head_gap_params": summarize("head-gap").totals.params,
+    }
+    param_share = f["vgg16_fc_params"] / f["vgg16_params"]
+    mac_share = f["vgg16_fc_macs"] / f["vgg16_macs"]
+    return Lesson(
+        4,
+        "fc-vs-gap",
+        "A fully connected head vs global average pooling",
+        "Replacing the FC head by global average pooling removes most of a network's weights; VGG-16's FC layers "
+        "are often said to be 85% of its computation.",
+        ["head-fc-1024", "head-gap-1024", "head-fc", "head-gap", "vgg16"],
+        f,
+        f"From 7x7x1024 to 1024 features a fully connected layer needs {f['fc_weights']:,} weights; global average "
+        f"pooling needs {f['gap_weights']}. VGG-16's three FC layers hold {param_share:.1%} of its parameters "
+        f"({f['vgg16_fc_params']:,} of {f['vgg16_params']:,}) but only {mac_share:.2%} of its multiply-accumulates "
+        f"({f['vgg16_fc_macs']:,} of {f['vgg16_macs']:,}): the claim that they are 85% of the computation confuses "
+        f"parameters with computation. Swapping VGG's head for GAP + one linear layer takes it from "
+        f"{f['vgg_head_fc_params']:,} to {f['vgg_head_gap_params']:,} parameters.",
+    )
+
+
+def bottleneck() -> Lesson:
+    basic, neck = summarize("basic-block"), summarize("bottleneck-block")
+    f = {
+        "basic_params": basic.totals.params,
+        "bottleneck_params": neck.totals.params,
+        "basic_macs": basic.totals.macs,
+        "bottleneck_macs": neck.totals.macs,
+        "basic_weighted_depth": basic.weighted_depth,
+        "bottleneck_weighted_depth": neck.weighted_depth,
+        "basic_receptive_field": _rf(basic),
+        "bottleneck_receptive_field": _rf(neck),
+    }
+    return Lesson(
+        5,
+        "bottleneck",
+        "The bottleneck block vs two 3x3 convolutions at 256 channels",
+        "The bottleneck (1x1 reduce, 3x3, 1x1 expand) makes deep ResNets affordable (He et al. 2015, Fig. 5).",
+        ["basic-block", "bottleneck-block"],
+        f,
+        f"On 256 channels at 56x56, two 3x3 convolutions need {f['basic_params']:,} parameters and "
+        f"{f['basic_macs']:,} MACs; the bottleneck (reducing to 64) needs {f['bottleneck_params']:,} and "
+        f"{f['bottleneck_macs']:,}: {_x(f['basic_macs'], f['bottleneck_macs'])} fewer MACs for one more weighted "
+        f"layer ({f['bottleneck_weighted_depth']} vs {f['basic_weighted_depth']}), at the price of a smaller "
+        f"receptive field per block ({f['bottleneck_receptive_field']} vs {f['basic_receptive_field']}).",
+    )
+
+
+def alexnet_split() -> Lesson:
+    two, one = summarize("alexnet"), summarize("alexnet-1gpu")
+    f = {
+        "two_gpu_params": two.totals.params,
+        "one_gpu_params": one.totals.params,
+        "two_gpu_macs": two.totals.macs,
+        "one_gpu_macs": one.totals.macs,
+    }
+    saved = f["one_gpu_macs"] - f["two_gpu_macs"]
+    return Lesson(
+        6,
+        "alexnet-split",
+        "AlexNet's two-GPU split",
+        "conv2, conv4 and conv5 see only the kernel maps on their own GPU (Krizhevsky et al. 2012, section 3.2).",
+        ["alexnet", "alexnet-1gpu"],
+        f,
+        f"Splitting those three layers into two groups halves their weights and MACs: the paper network has "
+        f"{f['two_gpu_params']:,} parameters and {f['two_gpu_macs']:,} MACs, the merged one {f['one_gpu_params']:,} and "
+        f"{f['one_gpu_macs']:,}. The split saves only {f['one_gpu_params'] - f['two_gpu_params']:,} parameters "
+        f"({(f['one_gpu_params'] - f['two_gpu_params']) / f['one_gpu_params']:.1%}: the FC layers, which hold most of "
+        f"them, are not split) but {saved:,} MACs, {saved / f['one_gpu_macs']:.0%} of the computation.",
+    )
+
+
+def factorised_7x7() -> Lesson:
+    full, fact = summarize("conv7x7"), summarize("conv7x7-factorized")
+    f = {
+        "conv7x7_weights": full.totals.params,
+        "factorized_weights": fact.totals.params,
+        "conv7x7_macs": full.totals.macs,
+        "factorized_macs": fact.totals.macs,
+        "conv7x7_receptive_field": _rf(full),
+        "factorized_receptive_field": _rf(fact),
+    }
+    return Lesson(
+        7,
+        "factorized-7x7",
+        "Inception-v4's factorised 7x7",
+        "A 7x7 convolution can be replaced by a 1x7 followed by a 7x1 (Szegedy et al. 2016, Inception-B).",
+        ["conv7x7", "conv7x7-factorized"],
+        f,
+        f"Same receptive field ({f['factorized_receptive_field']} vs {f['conv7x7_receptive_field']}), "
+        f"{f['factorized_weights']:,} weights (14C^2) instead of {f['conv7x7_weights']:,} (49C^2): "
+        f"{_x(f['conv7x7_weights'], f['factorized_weights'])} fewer weights and MACs, and one more non-linearity.",
+    )
+
+
+def _first_and_last_gradients(name: str, seed: int, batch: int = 32) -> tuple[float, float]:
+    """Gradient norms of the first and last weight layer, at initialisation, on one random batch."""
+    torch.manual_seed(seed)
+    model = get_entry(name).build().train()
+    generator = torch.Generator().manual_seed(seed + 1000)
+    x = torch.randn(batch, *get_entry(name).input_size, generator=generator)
+    labels = torch.randint(0, 10, (batch,), generator=generator)
+    F.cross_entropy(model(x), labels).backward()
+    return float(model.conv1.weight.grad.norm()), float(model.fc.weight.grad.norm())
+
+
+def plain_vs_residual(seeds: tuple[int, ...] = (0, 1, 2)) -> Lesson:
+    plain, res = summarize("cifar-plain56"), summarize("cifar-resnet56")
+    f = {
+        "plain_params": plain.totals.params,
+        "residual_params": res.totals.params,
+        "plain_macs": plain.totals.macs,
+        "residual_macs": res.totals.macs,
+        "plain_flops": plain.totals.flops,
+        "residual_flops": res.totals.flops,
+        "shortcut_flops": res.totals.flops - plain.totals.flops,
+    }
+    grads = {n: [_first_and_last_gradients(n, s) for s in seeds] for n in ("cifar-plain56", "cifar-resnet56")}
+    m = {
+        "plain_first_layer_gradient": statistics.median(g[0] for g in grads["cifar-plain56"]),
+        "residual_first_layer_gradient": statistics.median(g[0] for g in grads["cifar-resnet56"]),
+        "plain_first_to_last_ratio": statistics.median(g[0] / g[1] for g in grads["cifar-plain56"]),
+        "residual_first_to_last_ratio": statistics.median(g[0] / g[1] for g in grads["cifar-resnet56"]),
+    }
+    verdict = (
+        "does not vanish: it explodes"
+        if m["plain_first_to_last_ratio"] > 10
+        else "vanishes"
+        if m["plain_first_to_last_ratio"] < 0.1
+        else "neither vanishes nor explodes"
+    )
+    return Lesson(
+        8,
+        "plain-vs-residual",
+        "Plain vs residual: the same parameters, and the gradient that reaches the first layer",
+        "Shortcuts add no parameters; deep plain networks are hard to train, which is often explained by "
+        "vanishing gradients (He et al. 2015, sections 3 and 4.2).",
+        ["cifar-plain56", "cifar-resnet56"],
+        f,
+        f"Both have {f['plain_params']:,} parameters and {f['plain_macs']:,} MACs; the identity shortcuts (zero-padded "
+        f"where the width doubles) add only {f['shortcut_flops']:,} FLOPs of additions. At initialisation, on random "
+        f"batches (median of {len(seeds)} seeds, batch norm in training mode), the plain network's first-layer gradient "
+        f"{verdict} (its norm is {m['plain_first_to_last_ratio']:,.0f}x the last layer's, against "
+        f"{m['residual_first_to_last_ratio']:.2f}x in the residual network). As He et al. note (section 4.1), batch norm "
+        f"keeps plain networks' gradients from vanishing; what the shortcuts buy is gradients of a sane scale at every depth.",
+        measurements=m,
+    )
+
+
+LESSONS: list[Callable[[], Lesson]] = [
+    one_by_one_reduction,
+    naive_vs_reduced,
+    stacked_3x3,
+    fc_vs_gap,
+    bottleneck,
+    alexnet_split,
+    factorised_7x7,
+    plain_vs_residual,
+]
+IDS = [
+    "1x1-reduction",
+    "naive-vs-reduced",
+    "stacked-3x3",
+    "fc-vs-gap",
+    "bottleneck",
+    "alexnet-split",
+    "factorized-7x7",
+    "plain-vs-residual",
+]
+
+
+def lesson(key: str | int) -> Lesson:
+    """One lesson by number (1-8) or id ('stacked-3x3')."""
+    text = str(key).strip().lower()
+    if text.isdigit() and 1 <= int(text) <= len(LESSONS):
+        return LESSONS[int(text) - 1]()
+    if text in IDS:
+        return LESSONS[IDS.index(text)]()
+    raise ArchscopeError(f"unknown lesson {key!r}; choose 1-{len(LESSONS)} or one of: {', '.join(IDS)}")

@@ -1,0 +1,256 @@
+"""Receptive fields measured by gradients: the independent check on the analytic fields.
+
+Theoretical receptive field (``measure_receptive_field``): run a linearised copy of the
+network (ReLU, batch norm and other activations removed, max-pool replaced by an average
+pool of the same geometry, every weight positive) on an input large enough that the field
+of one output position is not clipped, and find which input positions get a non-zero
+gradient from that position. Two neighbouring positions give the stride; where the first
+one's field starts gives the padding.
+
+Two choices keep this fast and exact for any depth:
+
+* every convolution sums its input channels and applies a kernel of ones: with positive
+  weights the set of input positions that reach an output does not depend on the channel
+  count or the weight values, so one channel suffices;
+* the gradient is reduced to its support (non-zero -> 1) after every operator, so a 2,400-layer
+  network neither overflows at the centre of the field nor underflows at its edge.
+
+Each spatial axis is measured on its own, with only that axis enlarged.
+
+Effective receptive field (``effective_receptive_field``, Luo et al. 2016, "Understanding the
+Effective Receptive Field in Deep Convolutional Neural Networks"): the gradient magnitude of
+one centre output over the input, with the network's real randomly initialised weights and
+non-linearities, on a random input.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
+
+from archscope.analysis.records import LayerRecord, Summary
+from archscope.analysis.summary import analyze
+from archscope.errors import ArchscopeError
+
+# Functions that are the identity in the linearised network: activations and normalisations.
+_REMOVED = {
+    "relu", "relu_", "relu6", "threshold", "threshold_", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_",
+    "elu", "elu_", "selu", "celu", "gelu", "silu", "mish", "sigmoid", "tanh", "hardswish", "hardsigmoid",
+    "softplus", "batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm", "dropout",
+    "dropout2d", "alpha_dropout", "feature_alpha_dropout",
+}  # fmt: skip
+_MAX_POOLS = {"max_pool1d": F.avg_pool1d, "max_pool2d": F.avg_pool2d, "max_pool3d": F.avg_pool3d}
+_CONVS = {"conv1d": F.conv1d, "conv2d": F.conv2d, "conv3d": F.conv3d}
+_POOL_ARGS = ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
+_CONV_ARGS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+
+
+def _bind(names: Sequence[str], args: Sequence[Any], kwargs: dict) -> dict[str, Any]:
+    bound = dict(zip(names, args))
+    bound.update(kwargs)
+    return bound
+
+
+def _support(grad: torch.Tensor) -> torch.Tensor:
+    return (grad != 0).to(grad.dtype)
+
+
+class _Linearised(TorchFunctionMode):
+    """Runs a network as its linearised, one-channel, support-propagating counterpart."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        if name in _REMOVED:
+            result = args[0] if args else kwargs["input"]
+        elif name in _CONVS:
+            a = _bind(_CONV_ARGS, args, kwargs)
+            x, weight = a["input"], a["weight"]
+            ones = torch.ones((1, 1, *weight.shape[2:]), dtype=x.dtype, device=x.device)
+            result = _CONVS[name](
+                x.sum(1, keepdim=True), ones, None, a.get("stride", 1), a.get("padding", 0), a.get("dilation", 1), 1
+            )
+        elif name in _MAX_POOLS:
+            a = _bind(_POOL_ARGS, args, kwargs)
+            if a.get("dilation", 1) not in (1, (1,), (1, 1), (1, 1, 1), [1], [1, 1]):
+                raise ArchscopeError("cannot linearise a dilated max-pool (no average pool has that geometry)")
+            result = _MAX_POOLS[name](
+                a["input"], a["kernel_size"], a.get("stride"), a.get("padding", 0), a.get("ceil_mode", False)
+            )
+            if a.get("return_indices"):
+                result = (result, None)
+        elif name.startswith("conv_transpose"):
+            raise ArchscopeError("transposed convolutions are not supported by the receptive-field measurement")
+        else:
+            result = func(*args, **kwargs)
+        if isinstance(result, torch.Tensor) and result.requires_grad and result.is_floating_point():
+            result.register_hook(_support)
+        return result
+
+
+class _Stop(Exception):
+    """Raised from a forward hook once the target layer has produced its output."""
+
+
+@dataclass
+class FieldMeasurement:
+    layer: str
+    size: list[int]
+    stride: list[int]
+    padding: list[int]
+    input_sizes: list[list[int]]  # the input each axis was measured on (C x H x W)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"size": self.size, "stride": self.stride, "padding": self.padding}
+
+
+def target_layer(summary: Summary) -> tuple[int, LayerRecord]:
+    """The layer call whose output is the last spatial feature map (the summary's receptive field).
+
+    Prefers the outermost module that returns that tensor; falls back to the last layer with
+    a spatial field when the map comes from a functional call.
+    """
+    spatial = [(i, r) for i, r in enumerate(summary.layers) if r.receptive_field and "size" in r.receptive_field]
+    if not spatial:
+        raise ArchscopeError(f"{summary.model} has no layer with a spatial output to measure")
+    matching = [(i, r) for i, r in spatial if r.receptive_field == summary.receptive_field]
+    if matching:
+        return min(matching, key=lambda ir: (ir[1].depth, ir[0]))
+    return spatial[-1]
+
+
+def _call_index(summary: Summary, index: int) -> int:
+    name = summary.layers[index].name
+    return sum(1 for r in summary.layers[:index] if r.name == name)
+
+
+def _linearised_copy(model: nn.Module) -> nn.Module:
+    """A copy with every floating-point parameter and buffer set to one; the original is not touched."""
+    if any(t.is_meta for t in [*model.parameters(), *model.buffers()]):
+        # Integer buffers (an index table, say) hold data the measurement needs.
+        raise ArchscopeError("measuring a receptive field needs the model's real buffers, not a meta-device model")
+    clone = copy.deepcopy(model)
+    with torch.no_grad():
+        for t in [*clone.parameters(), *clone.buffers()]:
+            if t.is_floating_point():
+                t.fill_(1.0)
+    return clone.eval().double()
+
+
+def _fits(record: LayerRecord, axis: int, input_length: int) -> bool:
+    """Whether the field of the centre position and its neighbour lie inside the input."""
+    field = record.receptive_field
+    spatial = record.output_shape[2:]
+    outputs = spatial[axis]
+    if outputs < 2:
+        return False
+    centre = outputs // 2 if outputs // 2 + 1 < outputs else outputs - 2
+    size, stride, padding = field["size"][axis], field["stride"][axis], field["padding"][axis]
+    first = centre * stride - padding
+    return first >= 0 and (centre + 1) * stride - padding + size - 1 <= input_length - 1
+
+
+def measure_receptive_field(
+    model: nn.Module, input_size: Sequence[int], *, name: str | None = None, max_length: int = 16384
+) -> tuple[LayerRecord, FieldMeasurement]:
+    """The analytic field of the last spatial layer, and the same field measured by gradients."""
+    base = analyze(model, (1, *input_size), name=name)
+    index, record = target_layer(base)
+    axes = len(input_size) - 1
+    sizes, strides, paddings, inputs = [], [], [], []
+    for axis in range(axes):
+        length = input_size[1 + axis]
+        # Enlarge this axis until the field of the centre position is not clipped.
+        while True:
+            shape = list(input_size)
+            shape[1 + axis] = length
+            probe = analyze(model, (1, *shape), name=name, stop_after=index)
+            if _fits(probe.layers[index], axis, length):
+                break
+            field = probe.layers[index].receptive_field
+            length = max(length + field["stride"][axis], field["size"][axis] + 4 * field["stride"][axis])
+            if length > max_length:
+                raise ArchscopeError(
+                    f"the receptive field of {record.name} needs an input over {max_length} long to measure"
+                )
+        size, stride, padding = _measure_axis(model, shape, index, probe, axis)
+        sizes.append(size)
+        strides.append(stride)
+        paddings.append(padding)
+        inputs.append(shape)
+    return record, FieldMeasurement(record.name, sizes, strides, paddings, inputs)
+
+
+def _capture(model: nn.Module, summary: Summary, index: int, x: torch.Tensor) -> torch.Tensor:
+    """Run ``model`` on ``x`` up to the ``index``-th layer call and return that call's output."""
+    target_name = summary.layers[index].name
+    wanted = _call_index(summary, index)
+    module = dict(model.named_modules())[target_name]
+    seen = {"calls": 0}
+    captured: dict[str, torch.Tensor] = {}
+
+    def hook(mod: nn.Module, args: Any, output: Any) -> None:
+        if seen["calls"] == wanted:
+            captured["out"] = output[0] if isinstance(output, (tuple, list)) else output
+            raise _Stop
+        seen["calls"] += 1
+
+    handle = module.register_forward_hook(hook)
+    try:
+        model(x)
+    except _Stop:
+        pass
+    finally:
+        handle.remove()
+    if "out" not in captured:
+        raise ArchscopeError(f"{target_name} did not run")
+    return captured["out"]
+
+
+def _measure_axis(model: nn.Module, shape: list[int], index: int, summary: Summary, axis: int) -> tuple[int, int, int]:
+    linear = _linearised_copy(model)
+    x = torch.ones((1, *shape), dtype=torch.float64, requires_grad=True)
+    with _Linearised():
+        out = _capture(linear, summary, index, x)
+    spatial = out.shape[2:]
+    centre = [n // 2 for n in spatial]
+    if centre[axis] + 1 >= spatial[axis]:
+        centre[axis] = spatial[axis] - 2
+    starts, extent = [], 0
+    for step in (0, 1):
+        position = list(centre)
+        position[axis] += step
+        x.grad = None
+        out[(0, slice(None), *position)].sum().backward(retain_graph=True)
+        profile = x.grad[0].abs().sum(dim=[d for d in range(x.dim() - 1) if d != axis + 1])
+        hit = torch.nonzero(profile).flatten()
+        starts.append(int(hit.min()))
+        if step == 0:
+            extent = int(hit.max()) - int(hit.min()) + 1
+    stride = starts[1] - starts[0]
+    padding = centre[axis] * stride - starts[0]
+    return extent, stride, padding
+
+
+def effective_receptive_field(model: nn.Module, summary: Summary, seed: int = 0) -> torch.Tensor:
+    """|d output / d input| summed over channels, for the centre position of the last spatial layer.
+
+    Uses the model's own (randomly initialised) weights and non-linearities in eval mode, on
+    a standard normal input of the summary's shape; the model itself is not modified.
+    """
+    index, _ = target_layer(summary)
+    clone = copy.deepcopy(model).eval()
+    if any(p.is_meta for p in clone.parameters()):
+        raise ArchscopeError("the effective receptive field needs real weights, not a meta-device model")
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(summary.input_shape, generator=generator, requires_grad=True)
+    out = _capture(clone, summary, index, x)
+    centre = [n // 2 for n in out.shape[2:]]
+    out[(slice(None), slice(None), *centre)].sum().backward()
+    return x.grad[0].abs().sum(dim=0).detach()

@@ -1,0 +1,84 @@
+"""Receptive-field growth through a network, read off a Summary's layer records."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from archscope.analysis.records import LayerRecord, Summary
+
+
+@dataclass
+class GrowthPoint:
+    """One leaf layer call with a spatial field, in call order."""
+
+    index: int  # position among such calls: the x axis of the growth chart
+    name: str
+    type: str
+    size: list[int]
+    stride: list[int]
+
+
+@dataclass
+class Stage:
+    """Consecutive leaf layers at the same effective stride; the field it ends with is its largest."""
+
+    index: int
+    stride: list[int]
+    first_layer: str
+    last_layer: str
+    largest_layer: str  # the layer whose field is largest (a branch, in a branched stage)
+    output_shape: Any
+    size: list[int]
+    padding: list[int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _spatial(layer: LayerRecord) -> dict[str, Any] | None:
+    rf = layer.receptive_field
+    return rf if rf and "size" in rf else None
+
+
+def growth(summary: Summary) -> list[GrowthPoint]:
+    points = []
+    for layer in summary.layers:
+        rf = _spatial(layer)
+        if layer.leaf and rf is not None:
+            points.append(GrowthPoint(len(points), layer.name, layer.type, rf["size"], rf["stride"]))
+    return points
+
+
+def stages(summary: Summary) -> list[Stage]:
+    result: list[Stage] = []
+    group: list[LayerRecord] = []
+
+    def close() -> None:
+        if not group:
+            return
+        largest = max(group, key=lambda x: (max(_spatial(x)["size"]), -group.index(x)))
+        rf = _spatial(largest)
+        result.append(
+            Stage(
+                index=len(result) + 1,
+                stride=_spatial(group[0])["stride"],
+                first_layer=group[0].name,
+                last_layer=group[-1].name,
+                largest_layer=largest.name,
+                output_shape=largest.output_shape,
+                size=rf["size"],
+                padding=rf["padding"],
+            )
+        )
+        group.clear()
+
+    for layer in summary.layers:
+        rf = _spatial(layer)
+        if not layer.leaf or rf is None:
+            continue
+        if group and _spatial(group[0])["stride"] != rf["stride"]:
+            close()
+        group.append(layer)
+    close()
+    return result

@@ -1,0 +1,81 @@
+"""``archscope compare`` as cells, JSON, CSV and Markdown."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from archscope.analysis.compare import METRICS, Metric, compare_dict, ratio
+from archscope.analysis.records import Summary
+from archscope.render.numbers import human_bytes, human_count, shape_text
+
+
+def ratio_text(r: float | None) -> str:
+    """x13.9, x1.75, x0.047."""
+    if r is None:
+        return ""
+    if r >= 10:
+        return f"x{r:.1f}"
+    if r >= 1:
+        return f"x{r:.2f}"
+    return f"x{r:.2g}"
+
+
+def value_text(metric: Metric, value: Any) -> str:
+    if value is None:
+        return "-"
+    if metric.key in ("input_shape", "output_shape"):
+        return shape_text(value)
+    if metric.key.endswith("bytes"):
+        return human_bytes(value)
+    if metric.key in ("weighted_depth", "receptive_field"):
+        return str(value)
+    return human_count(value)
+
+
+def cell(metric: Metric, summary: Summary, baseline: Summary) -> str:
+    text = value_text(metric, metric.value(summary))
+    if metric.numeric and summary is not baseline:
+        r = ratio_text(ratio(metric.value(summary), metric.value(baseline)))
+        return f"{text} ({r})" if r else text
+    return text
+
+
+def compare_grid(summaries: list[Summary], by_model_rows: bool) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows: metrics as rows and models as columns, or one row per model."""
+    base = summaries[0]
+    if by_model_rows:
+        headers = ["Model", *(m.label for m in METRICS)]
+        rows = [[s.model, *(cell(m, s, base) for m in METRICS)] for s in summaries]
+    else:
+        headers = ["", *(s.model + (" (baseline)" if s is base else "") for s in summaries)]
+        rows = [[m.label, *(cell(m, s, base) for s in summaries)] for m in METRICS]
+    return headers, rows
+
+
+def compare_json(summaries: list[Summary]) -> str:
+    return json.dumps(compare_dict(summaries), indent=2) + "\n"
+
+
+def compare_csv(summaries: list[Summary]) -> str:
+    """One row per model, exact integers, then each numeric metric's ratio to the first model."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    numeric = [m for m in METRICS if m.numeric]
+    writer.writerow(["model", *(m.key for m in METRICS), *(f"{m.key}_ratio" for m in numeric)])
+    base = summaries[0]
+    for s in summaries:
+        values = [shape_text(m.value(s)) if not m.numeric else m.value(s) for m in METRICS]
+        ratios = [ratio(m.value(s), m.value(base)) for m in numeric]
+        writer.writerow([s.model, *("" if v is None else v for v in values), *("" if r is None else f"{r:.6g}" for r in ratios)])
+    return buffer.getvalue()
+
+
+def compare_markdown(summaries: list[Summary], by_model_rows: bool) -> str:
+    headers, rows = compare_grid(summaries, by_model_rows)
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join("---" for _ in headers) + " |"]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    lines += ["", f"Ratios are to {summaries[0].model}. MACs count multiply-accumulates; see docs/counting.md."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,89 @@
+"""Pictures, drawn with matplotlib (Agg: no display needed). Each returns PNG bytes."""
+
+from __future__ import annotations
+
+import io
+
+from archscope.analysis.rf_stages import GrowthPoint
+
+
+def _figure(width: float = 8.0, height: float = 4.5):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt, plt.figure(figsize=(width, height), dpi=110)
+
+
+def _png(plt, figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def rf_growth_png(model: str, points: list[GrowthPoint], input_size: int) -> bytes:
+    """Receptive-field size against layer, log scale, with each change of stride marked."""
+    plt, fig = _figure()
+    ax = fig.add_subplot(1, 1, 1)
+    xs = [p.index for p in points]
+    # Parallel branches come one after another in call order, so single layers zigzag; the
+    # line follows the largest field reached so far, the dots every layer.
+    for axis, label in ((0, "height"), (-1, "width")):
+        if axis == -1 and all(p.size[-1] == p.size[0] for p in points):
+            break
+        sizes = [p.size[axis] for p in points]
+        largest = [max(sizes[: i + 1]) for i in range(len(sizes))]
+        ax.scatter(xs, sizes, s=8, alpha=0.45)
+        ax.step(xs, largest, where="post", linewidth=1.6, label=f"largest field so far ({label})")
+    ax.axhline(input_size, color="grey", linestyle=":", linewidth=1)
+    ax.annotate(f"input {input_size}", (0, input_size), textcoords="offset points", xytext=(2, 3), fontsize=8, color="grey")
+    for before, after in zip(points, points[1:]):
+        if after.stride != before.stride:
+            ax.axvline(after.index - 0.5, color="tab:red", alpha=0.35, linewidth=1)
+            ax.annotate(
+                f"stride {after.stride[0]}",
+                (after.index - 0.5, 1),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -12),
+                textcoords="offset points",
+                fontsize=7,
+                color="tab:red",
+                rotation=90,
+                va="top",
+            )
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (leaf layers with a spatial output, in call order)")
+    ax.set_ylabel("receptive field size (input pixels)")
+    ax.set_title(f"{model}: receptive-field growth")
+    ax.grid(True, which="both", alpha=0.25)
+    ax.legend(loc="lower right", fontsize=8)
+    return _png(plt, fig)
+
+
+def effective_rf_png(model: str, gradient, box: tuple[int, int, int, int], layer: str) -> bytes:
+    """A heat map of |gradient| over the input with the theoretical field (top, left, bottom, right) drawn on it."""
+    from matplotlib.patches import Rectangle
+
+    plt, fig = _figure(6.0, 6.0)
+    ax = fig.add_subplot(1, 1, 1)
+    image = ax.imshow(gradient.numpy(), cmap="magma", interpolation="nearest")
+    top, left, bottom, right = box
+    h, w = gradient.shape
+    clipped = (max(top, 0), max(left, 0), min(bottom, h - 1), min(right, w - 1))
+    ax.add_patch(
+        Rectangle(
+            (clipped[1] - 0.5, clipped[0] - 0.5),
+            clipped[3] - clipped[1] + 1,
+            clipped[2] - clipped[0] + 1,
+            fill=False,
+            edgecolor="cyan",
+            linewidth=1.5,
+            label="theoretical receptive field" + (" (clipped to the input)" if clipped != box else ""),
+        )
+    )
+    ax.set_title(f"{model}: effective receptive field of the centre of {layer}", fontsize=9)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="|d output / d input|")
+    return _png(plt, fig)

@@ -1,0 +1,109 @@
+"""Receptive fields as short table cells, and the `archscope rf` report as JSON/CSV/Markdown."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from archscope.analysis.records import Summary
+from archscope.analysis.rf_stages import Stage
+from archscope.render.numbers import shape_text
+
+RF_SCHEMA = "archscope.rf/1"
+
+
+def axes_text(values: list[int]) -> str:
+    """[212, 212] -> '212'; [7, 1] -> '7x1'."""
+    return str(values[0]) if len(set(values)) == 1 else "x".join(str(v) for v in values)
+
+
+def rf_cell(rf: dict[str, Any] | None) -> str:
+    """A layer's field in a few characters: '212', '587-715' for parts, 'whole', '?'."""
+    if rf is None or rf.get("no_signal"):
+        return "-"
+    if rf.get("whole_input"):
+        return "whole"
+    if "unknown" in rf:
+        return "?"
+    sizes = [max(p["size"]) for p in rf.get("parts", []) if "size" in p]
+    if len(set(sizes)) > 1:
+        return f"{min(sizes)}-{max(sizes)}"
+    return axes_text(rf["size"])
+
+
+def field_sentence(rf: dict[str, Any] | None) -> str:
+    """'212 (stride 32, padding 90)', or what stands in for a number."""
+    if rf is None:
+        return "none: no output position depends on a spatial input position"
+    if rf.get("whole_input"):
+        return "the whole input"
+    if "unknown" in rf:
+        return f"unknown: {rf['unknown']}"
+    return f"{axes_text(rf['size'])} (stride {axes_text(rf['stride'])}, padding {axes_text(rf['padding'])})"
+
+
+def parts_sentence(rf: dict[str, Any] | None) -> str | None:
+    """'587 (channels 0-63), 651 (64-191), ...' for a concatenated output, else None."""
+    if not rf or "parts" not in rf:
+        return None
+    return ", ".join(
+        f"{rf_cell(p)} (channels {p['channels'][0]}-{p['channels'][1] - 1})" for p in rf["parts"]
+    )
+
+
+def rf_json(summary: Summary, stages: list[Stage], verify: dict[str, Any] | None = None) -> str:
+    data = {
+        "schema": RF_SCHEMA,
+        "model": summary.model,
+        "input_shape": summary.input_shape,
+        "receptive_field": summary.receptive_field,
+        "issues": summary.receptive_field_issues,
+        "stages": [s.to_dict() for s in stages],
+        "layers": [
+            {"name": x.name, "type": x.type, "depth": x.depth, "output_shape": x.output_shape, "receptive_field": x.receptive_field}
+            for x in summary.layers
+        ],
+    }
+    if verify is not None:
+        data["verify"] = verify
+    return json.dumps(data, indent=2) + "\n"
+
+
+STAGE_COLUMNS = ["stage", "stride", "first_layer", "last_layer", "largest_layer", "output_shape", "size", "padding"]
+
+
+def rf_csv(stages: list[Stage]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(STAGE_COLUMNS)
+    for s in stages:
+        writer.writerow(
+            [s.index, axes_text(s.stride), s.first_layer, s.last_layer, s.largest_layer, shape_text(s.output_shape),
+             axes_text(s.size), axes_text(s.padding)]
+        )  # fmt: skip
+    return buffer.getvalue()
+
+
+def rf_markdown(summary: Summary, stages: list[Stage], verify_rows: list[tuple[str, str, str]] | None = None) -> str:
+    lines = [
+        f"# Receptive field of {summary.model}",
+        "",
+        f"Input {shape_text(summary.input_shape)}. Last spatial feature map: {field_sentence(summary.receptive_field)}.",
+        "",
+        "| Stage | Stride | Layers | Largest field at | Output shape | Size | Padding |",
+        "| ---: | ---: | --- | --- | --- | ---: | ---: |",
+    ]
+    for s in stages:
+        lines.append(
+            f"| {s.index} | {axes_text(s.stride)} | {s.first_layer} .. {s.last_layer} | {s.largest_layer} "
+            f"| {shape_text(s.output_shape)} | {axes_text(s.size)} | {axes_text(s.padding)} |"
+        )
+    parts = parts_sentence(summary.receptive_field)
+    if parts:
+        lines += ["", f"Its concatenated parts: {parts}."]
+    if verify_rows:
+        lines += ["", "| | Analytic | Measured by gradients |", "| --- | --- | --- |"]
+        lines += [f"| {a} | {b} | {c} |" for a, b, c in verify_rows]
+    return "\n".join(lines) + "\n"

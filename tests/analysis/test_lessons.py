@@ -1,0 +1,98 @@
+"""Each lesson's figures, against arithmetic written out here from the papers' layer sizes."""
+
+import pytest
+
+from archscope.analysis import lessons as L
+from archscope.errors import ArchscopeError
+
+C = 256
+POSITIONS = 56 * 56
+
+
+def test_lesson_1_the_5x5_branch():
+    f = L.one_by_one_reduction().figures
+    assert f["naive_macs"] == 14 * 14 * 48 * 5 * 5 * 480 == 112_896_000
+    assert f["reduced_macs"] == 14 * 14 * 16 * 480 + 14 * 14 * 48 * 5 * 5 * 16 == 5_268_480
+    assert f["naive_weights"] == 5 * 5 * 480 * 48
+    assert f["reduced_weights"] == 480 * 16 + 5 * 5 * 16 * 48
+    assert f["naive_params"] == f["naive_weights"] + 48
+    assert f["reduced_params"] == f["reduced_weights"] + 16 + 48
+
+
+def test_lesson_2_naive_and_reduced_inception():
+    f = L.naive_vs_reduced().figures
+    module_3a = 192 * 64 + 192 * 96 + 9 * 96 * 128 + 192 * 16 + 25 * 16 * 32 + 192 * 32  # Table 1, 3a
+    assert f["module_reduced_macs"] == 28 * 28 * module_3a
+    assert f["module_naive_macs"] == 28 * 28 * (192 * 64 + 9 * 192 * 128 + 25 * 192 * 32)
+    assert (f["module_naive_out_channels"], f["module_reduced_out_channels"]) == (192 + 64 + 128 + 32, 64 + 128 + 32 + 32)
+    assert (f["network_naive_final_channels"], f["network_reduced_final_channels"]) == (4944, 1024)
+    assert f["network_naive_macs"] > 7 * f["network_reduced_macs"]
+
+
+def test_lesson_3_stacked_3x3():
+    f = L.stacked_3x3().figures
+    assert (f["conv7x7_weights"], f["conv3x3_x3_weights"]) == (49 * C * C, 27 * C * C)
+    assert (f["conv5x5_weights"], f["conv3x3_x2_weights"]) == (25 * C * C, 18 * C * C)
+    assert f["conv3x3_x3_macs"] == 27 * C * C * POSITIONS
+    assert f["conv7x7_receptive_field"] == f["conv3x3_x3_receptive_field"] == 7
+    assert f["conv5x5_receptive_field"] == f["conv3x3_x2_receptive_field"] == 5
+    assert (f["conv7x7_nonlinearities"], f["conv3x3_x3_nonlinearities"]) == (1, 3)
+
+
+def test_lesson_4_fc_head_vs_gap():
+    lesson = L.fc_vs_gap()
+    f = lesson.figures
+    assert f["fc_weights"] == 7 * 7 * 1024 * 1024 == 51_380_224
+    assert f["gap_weights"] == 0
+    fc_params = 25088 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 1000 + 1000
+    assert f["vgg16_fc_params"] == fc_params
+    assert f["vgg16_fc_macs"] == 25088 * 4096 + 4096 * 4096 + 4096 * 1000
+    assert 0.89 < fc_params / f["vgg16_params"] < 0.90
+    assert f["vgg16_fc_macs"] / f["vgg16_macs"] < 0.01
+    assert "85% of the computation" in lesson.finding
+
+
+def test_lesson_5_bottleneck():
+    f = L.bottleneck().figures
+    assert f["basic_macs"] == 2 * 9 * C * C * POSITIONS
+    assert f["bottleneck_macs"] == (C * 64 + 9 * 64 * 64 + 64 * C) * POSITIONS
+    assert f["basic_params"] == 2 * 9 * C * C + 2 * 2 * C
+    assert f["bottleneck_params"] == C * 64 + 9 * 64 * 64 + 64 * C + 2 * (64 + 64 + C)
+
+
+def test_lesson_6_alexnet_split():
+    f = L.alexnet_split().figures
+    grouped_weights = 256 * 48 * 25 + 384 * 192 * 9 + 256 * 192 * 9
+    grouped_macs = 27 * 27 * 256 * 48 * 25 + 13 * 13 * 384 * 192 * 9 + 13 * 13 * 256 * 192 * 9
+    assert f["one_gpu_params"] - f["two_gpu_params"] == grouped_weights
+    assert f["one_gpu_macs"] - f["two_gpu_macs"] == grouped_macs
+    assert f["two_gpu_params"] == 60_965_224
+
+
+def test_lesson_7_factorised_7x7():
+    f = L.factorised_7x7().figures
+    assert (f["conv7x7_weights"], f["factorized_weights"]) == (49 * C * C, 14 * C * C)
+    assert f["factorized_macs"] == 14 * C * C * POSITIONS
+    assert f["conv7x7_receptive_field"] == f["factorized_receptive_field"] == 7
+
+
+def test_lesson_8_plain_vs_residual():
+    lesson = L.plain_vs_residual(seeds=(0,))
+    f, m = lesson.figures, lesson.measurements
+    assert f["plain_params"] == f["residual_params"] == 853_018
+    assert f["plain_macs"] == f["residual_macs"]
+    # One addition per element of each of the 27 block outputs: 9 blocks at 16x32x32, 32x16x16, 64x8x8.
+    assert f["shortcut_flops"] == 9 * (16 * 32 * 32 + 32 * 16 * 16 + 64 * 8 * 8)
+    # Measured: with batch norm, the plain network's first-layer gradient is far larger than its last
+    # layer's, the residual network's is not.
+    assert m["plain_first_to_last_ratio"] > 10 * m["residual_first_to_last_ratio"]
+
+
+@pytest.mark.parametrize("key", ["3", 3, "stacked-3x3", " STACKED-3x3 "])
+def test_lessons_are_found_by_number_or_id(key):
+    assert L.lesson(key).id == "stacked-3x3"
+
+
+def test_an_unknown_lesson_lists_the_choices():
+    with pytest.raises(ArchscopeError, match="choose 1-8"):
+        L.lesson("9")
