@@ -7,6 +7,7 @@ Python API::
     model = archscope.create_model("vgg16")  # an nn.Module with freshly initialised weights
     s = archscope.summarize("vgg16")         # per-layer shapes, params, MACs, FLOPs (meta device)
     s.totals.macs, s.to_dict()
+    r = archscope.benchmark("resnet18", batch_sizes=[1, 8])  # latency, throughput, memory
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch
 import torch.nn as nn
 
 from archscope.analysis import LayerRecord, Summary, Totals, UncountedOp, summarize
+from archscope.bench import BenchReport, BenchResult, benchmark
 from archscope.errors import ArchscopeError, InputSizeError, UnknownModelError
 from archscope.zoo import get_entry, list_entries
 
@@ -39,12 +41,15 @@ def list_models(pattern: str | None = None) -> list[str]:
 
 __all__ = [
     "ArchscopeError",
+    "BenchReport",
+    "BenchResult",
     "InputSizeError",
     "LayerRecord",
     "Summary",
     "Totals",
     "UncountedOp",
     "UnknownModelError",
+    "benchmark",
     "create_model",
     "list_models",
     "summarize",

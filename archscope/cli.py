@@ -342,6 +342,109 @@ def lessons(
     emit(fmt, lambda: text[fmt](chosen), table, output)
 
 
+class Mode(str, Enum):
+    inference = "inference"
+    train = "train"
+
+
+class DType(str, Enum):
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+
+
+def parse_batch_sizes(text: str) -> list[int]:
+    """'1,8,32' -> [1, 8, 32]."""
+    try:
+        sizes = [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise ArchscopeError(f"malformed --batch-size {text!r}: expected numbers separated by commas, e.g. 1,8,32") from None
+    if not sizes:
+        raise ArchscopeError("--batch-size needs at least one number, e.g. 1 or 1,8,32")
+    bad = [s for s in sizes if s < 1]
+    if bad:
+        raise ArchscopeError(f"batch size must be at least 1, not {bad[0]}")
+    return sizes
+
+
+@app.command()
+@guarded
+def bench(
+    models: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="Zoo names. Default: one network from each family of the zoo."),
+    ] = None,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto (CUDA when there is one).")] = "cpu",
+    batch_size: Annotated[
+        str, typer.Option("--batch-size", "-b", help="One batch size or a sweep, e.g. 1,8,32.")
+    ] = "1",
+    input_size: Annotated[
+        Optional[str], typer.Option("--input-size", "-i", help="CxHxW, HxW or N. Default: each network's own.")
+    ] = None,
+    dtype: Annotated[DType, typer.Option(help="float16 and bfloat16 run under autocast.")] = DType.float32,
+    channels_last: Annotated[bool, typer.Option("--channels-last", help="NHWC memory layout for model and input.")] = False,
+    compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the model first.")] = False,
+    mode: Annotated[Mode, typer.Option(help="inference, or train: forward + backward + SGD step.")] = Mode.inference,
+    warmup: Annotated[int, typer.Option(help="Untimed runs before measuring.")] = 3,
+    min_time: Annotated[float, typer.Option(help="Seconds of timed runs per row (at least 5 runs).")] = 1.0,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads for torch (default: torch's own choice).")] = None,
+    auto_batch: Annotated[
+        bool, typer.Option("--auto-batch", help="On out-of-memory, halve the batch until it fits.")
+    ] = False,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+    plot: Annotated[Optional[str], typer.Option(help="Save latency and throughput against batch size to this PNG.")] = None,
+) -> None:
+    """Latency (median, p10, p90), throughput, peak vs analytic memory, and achieved vs peak FLOP/s.
+
+    Warm-up first, then repeated timed runs (CUDA timed with events and synchronisation); the
+    peak FLOP/s is calibrated once per run with a large matrix multiply of the same dtype.
+    Out of memory at a batch size is reported in its row and the sweep goes on. Ctrl-C stops
+    cleanly and prints what finished.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from archscope.bench import benchmark
+    from archscope.bench.device import resolve_device
+    from archscope.output import write_atomic
+    from archscope.render.bench_text import bench_csv, bench_json, bench_markdown
+
+    sizes = parse_batch_sizes(batch_size)
+    resolve_device(device)  # fail on a missing GPU before building anything
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=stderr(), transient=True,
+    )  # fmt: skip
+    with progress:
+        task = progress.add_task("calibrating peak FLOP/s", total=None)
+
+        def on_progress(done: int, total: int, label: str) -> None:
+            progress.update(task, completed=done, total=total, description=f"benchmarking {label}")
+
+        report = benchmark(
+            models or None, sizes, input_size, device=device, dtype=dtype.value, channels_last=channels_last,
+            compile=compile_model, mode=mode.value, warmup=warmup, min_time=min_time, threads=threads,
+            auto_batch=auto_batch, on_progress=on_progress,
+        )  # fmt: skip
+
+    if plot:
+        from archscope.render.plots import bench_png
+
+        write_atomic(plot, bench_png(report.results))
+        stderr().print(f"wrote {plot}", highlight=False)
+
+    def table(width: int) -> Any:
+        from archscope.render.table import bench_table
+
+        return bench_table(report, width)
+
+    text = {Format.json: bench_json, Format.csv: bench_csv, Format.markdown: bench_markdown}
+    emit(fmt, lambda: text[fmt](report), table, output)
+    if report.interrupted:
+        stderr().print("interrupted: the rows above finished")
+        raise typer.Exit(130)
+
+
 @app.command()
 @guarded
 def rf(

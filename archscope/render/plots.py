@@ -87,3 +87,25 @@ def effective_rf_png(model: str, gradient, box: tuple[int, int, int, int], layer
     ax.legend(loc="upper right", fontsize=8)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="|d output / d input|")
     return _png(plt, fig)
+
+
+def bench_png(results) -> bytes:
+    """Median latency and throughput against batch size, one line per model."""
+    plt, fig = _figure(10.0, 4.2)
+    latency, throughput = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    models = list(dict.fromkeys(r.model for r in results if r.error is None))
+    for model in models:
+        rows = sorted((r for r in results if r.model == model and r.error is None), key=lambda r: r.batch_size)
+        batches = [r.batch_size for r in rows]
+        latency.plot(batches, [r.latency_ms.median for r in rows], marker="o", label=model)
+        latency.fill_between(batches, [r.latency_ms.p10 for r in rows], [r.latency_ms.p90 for r in rows], alpha=0.15)
+        throughput.plot(batches, [r.throughput for r in rows], marker="o", label=model)
+    for ax, label in ((latency, "median latency (ms), p10-p90 shaded"), (throughput, "throughput (samples/s)")):
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("batch size")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.25)
+    throughput.legend(fontsize=8)
+    fig.suptitle("archscope bench")
+    return _png(plt, fig)

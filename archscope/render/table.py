@@ -155,3 +155,23 @@ def lessons_view(lessons: list, width: int) -> Group:
         parts.append(Text(x.finding))
         parts.append(Text())
     return Group(*parts)
+
+
+def bench_table(report, width: int) -> Group:
+    """``archscope bench``: one row per model and batch size, after a line on the environment."""
+    from archscope.render.bench_text import HEADERS, environment_line, result_cells
+
+    columns = [Column(h, right=i not in (0, 2), shrinks=i == 0) for i, h in enumerate(HEADERS)]
+    rows = [result_cells(r) for r in report.results]
+    parts: list = [Text(environment_line(report), style="dim"), Text()]
+    parts.append(fixed_width_table(columns, rows, width))
+    sources = sorted({r.memory_source for r in report.results if r.memory_source})
+    parts += [Text(), Text("Peak memory: " + "; ".join(sources), style="dim")] if sources else []
+    parts.append(Text("Analytic: parameters + every activation the forward creates (x3 parameters when training). "
+                      "FLOP/s: the summary's FLOPs (x3 for a training step) / median.", style="dim"))
+    for r in report.results:
+        if r.note:
+            parts.append(Text(f"{r.model} batch {r.batch_size}: {r.note}", style="yellow"))
+    if report.interrupted:
+        parts.append(Text("interrupted: only the rows above finished", style="yellow"))
+    return Group(*parts)

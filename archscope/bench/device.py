@@ -1,0 +1,49 @@
+"""Choosing the device to benchmark on, and saying clearly when it is not there."""
+
+from __future__ import annotations
+
+import platform
+
+import torch
+
+from archscope.errors import ArchscopeError
+
+
+def available_devices() -> list[str]:
+    return ["cpu", *(f"cuda:{i}" for i in range(torch.cuda.device_count()))] if torch.cuda.is_available() else ["cpu"]
+
+
+def resolve_device(name: str) -> torch.device:
+    """'cpu', 'cuda', 'cuda:N' or 'auto' (CUDA when there is one) -> a torch.device, or one clear error."""
+    text = name.strip().lower()
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(text)
+    except RuntimeError:
+        raise ArchscopeError(f"unknown device {name!r}; use cpu, cuda, cuda:N or auto") from None
+    if device.type == "cpu":
+        return device
+    if device.type != "cuda":
+        raise ArchscopeError(f"device {name!r} is not supported; use cpu, cuda, cuda:N or auto")
+    if not torch.cuda.is_available():
+        build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
+        raise ArchscopeError(
+            f"CUDA is not available (torch {torch.__version__}, {build}); available: {', '.join(available_devices())}"
+        )
+    if device.index is not None and device.index >= torch.cuda.device_count():
+        raise ArchscopeError(f"there is no {device}; available: {', '.join(available_devices())}")
+    return device
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -1,0 +1,265 @@
+"""Benchmark sweeps: models x batch sizes, one BenchResult per row, on the CPU or CUDA."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import gc
+from typing import Callable, Sequence
+
+import torch
+import torch.nn as nn
+
+from archscope.analysis.input_size import check_batch_size, parse_input_size
+from archscope.analysis.summary import analyze
+from archscope.bench.device import device_name, resolve_device
+from archscope.bench.memory import peak_memory
+from archscope.bench.peak import matmul_peak_flops
+from archscope.bench.records import BenchEnvironment, BenchReport, BenchResult
+from archscope.bench.timing import Clock, latency_stats, time_step
+from archscope.errors import ArchscopeError
+from archscope.zoo import get_entry
+
+# One network from each family of the zoo: what `archscope bench` runs with no model named.
+DEFAULT_MODELS = (
+    "lenet5",
+    "alexnet",
+    "vgg16",
+    "googlenet",
+    "resnet50",
+    "cifar-resnet56",
+    "inception-v4",
+    "bottleneck-block",
+)
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+# A training step runs forward, backward (about twice the forward's work) and the update: 3x
+# the forward FLOPs, the usual approximation (Kaplan et al. 2020, section 2.1).
+TRAIN_FLOPS_FACTOR = 3
+
+Progress = Callable[[int, int, str], None]
+
+
+def is_out_of_memory(error: BaseException | None) -> bool:
+    """torch's out-of-memory error (or the CPU allocator's), here or anywhere in its cause chain."""
+    while error is not None:
+        if isinstance(error, torch.OutOfMemoryError):  # also torch.cuda.OutOfMemoryError
+            return True
+        text = str(error).lower()
+        if isinstance(error, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text):
+            return True
+        error = error.__cause__
+    return False
+
+
+def _free_memory(device: torch.device) -> None:
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def _loss(output: object) -> torch.Tensor:
+    """A scalar to backpropagate from whatever the model returns (a tensor, a tuple, a dict)."""
+    if isinstance(output, torch.Tensor):
+        return output.float().mean()
+    values = output.values() if isinstance(output, dict) else output
+    return sum(_loss(v) for v in values if isinstance(v, (torch.Tensor, tuple, list, dict)))
+
+
+def make_step(model: nn.Module, x: torch.Tensor, mode: str, dtype: torch.dtype, device: torch.device) -> Callable[[], None]:
+    """One inference step (no autograd) or one training step (forward, backward, SGD update)."""
+    autocast = (
+        torch.autocast(device.type, dtype=dtype) if dtype != torch.float32 else contextlib.nullcontext()
+    )
+    if mode == "inference":
+
+        def inference() -> None:
+            with torch.inference_mode(), autocast:
+                model(x)
+
+        return inference
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+
+    def train() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        with autocast:
+            output = model(x)
+        _loss(output).backward()
+        optimizer.step()
+
+    return train
+
+
+def _prepare(
+    model: nn.Module, device: torch.device, channels_last: bool, compile_model: bool, mode: str
+) -> nn.Module:
+    model = model.to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    model.train(mode == "train")
+    return torch.compile(model) if compile_model else model
+
+
+def _run_one(
+    name: str,
+    model: nn.Module,
+    size: tuple[int, ...],
+    batch: int,
+    *,
+    device: torch.device,
+    dtype: torch.dtype,
+    dtype_name: str,
+    mode: str,
+    channels_last: bool,
+    compile_model: bool,
+    warmup: int,
+    min_time: float,
+    peak_flops: float | None,
+) -> BenchResult:
+    result = BenchResult(name, batch, [batch, *size], dtype_name, mode)
+    summary = analyze(model, (batch, *size), name=name, train=mode == "train")
+    factor = TRAIN_FLOPS_FACTOR if mode == "train" else 1
+    result.flops = summary.totals.flops * factor
+    # Inference holds the weights and the activations; training also the gradients and SGD's
+    # momentum (2 more copies of the weights) and keeps every activation for the backward pass.
+    t = summary.totals
+    result.analytic_memory_bytes = t.param_bytes * (3 if mode == "train" else 1) + t.activation_bytes
+
+    x = torch.randn((batch, *size), device=device)
+    if channels_last and x.dim() == 4:
+        x = x.to(memory_format=torch.channels_last)
+    prepared = _prepare(model, device, channels_last, compile_model, mode)
+    step = make_step(prepared, x, mode, dtype, device)
+    times = time_step(step, Clock(device), warmup=warmup, min_time=min_time)
+    result.latency_ms = latency_stats(times)
+    seconds = result.latency_ms.median / 1e3
+    result.throughput = batch / seconds
+    result.achieved_flops = result.flops / seconds
+    if peak_flops:
+        result.peak_fraction = result.achieved_flops / peak_flops
+    result.peak_memory_bytes, result.memory_source = peak_memory(step, device, t.param_bytes)
+    return result
+
+
+def benchmark(
+    models: Sequence[str | nn.Module] | str | nn.Module | None = None,
+    batch_sizes: Sequence[int] = (1,),
+    input_size: str | Sequence[int] | None = None,
+    *,
+    device: str = "cpu",
+    dtype: str = "float32",
+    channels_last: bool = False,
+    compile: bool = False,  # noqa: A002 - the option's name
+    mode: str = "inference",
+    warmup: int = 3,
+    min_time: float = 1.0,
+    threads: int | None = None,
+    auto_batch: bool = False,
+    calibrate: bool = True,
+    on_progress: Progress | None = None,
+) -> BenchReport:
+    """Latency, throughput, memory and achieved vs peak compute for each model and batch size.
+
+    Models are zoo names (built with fresh random weights) or modules of your own, which are
+    copied, never moved or changed. On Ctrl-C the rows finished so far are returned with
+    ``interrupted`` set.
+    """
+    if models is None:
+        models = DEFAULT_MODELS
+    if isinstance(models, (str, nn.Module)):
+        models = [models]
+    if dtype not in DTYPES:
+        raise ArchscopeError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    if mode not in ("inference", "train"):
+        raise ArchscopeError(f"unknown mode {mode!r}; choose inference or train")
+    if warmup < 0 or min_time <= 0:
+        raise ArchscopeError("--warmup must be 0 or more and --min-time more than 0")
+    batches = [check_batch_size(b) for b in batch_sizes]
+    torch_device = resolve_device(device)
+    torch_dtype = DTYPES[dtype]
+    # Resolve every name before anything runs, so a typo fails at once, not after an hour.
+    entries = [get_entry(m) if isinstance(m, str) else m for m in models]
+
+    previous_threads = torch.get_num_threads()
+    if threads is not None:
+        if threads < 1:
+            raise ArchscopeError(f"--threads must be at least 1, not {threads}")
+        torch.set_num_threads(threads)
+    try:
+        environment = BenchEnvironment(
+            torch_version=torch.__version__,
+            device=str(torch_device),
+            device_name=device_name(torch_device),
+            cpu_threads=torch.get_num_threads(),
+            dtype=dtype,
+            compile=compile,
+            channels_last=channels_last,
+            mode=mode,
+            warmup=warmup,
+            min_time_s=min_time,
+        )
+        report = BenchReport(environment)
+        if calibrate:
+            environment.peak_flops = matmul_peak_flops(torch_device, torch_dtype)
+            environment.peak_source = f"best of 3 dense {dtype} matrix multiplies on {torch_device}"
+        total = len(entries) * len(batches)
+        try:
+            for i, entry in enumerate(entries):
+                if isinstance(entry, nn.Module):
+                    name, model, default = type(entry).__name__, copy.deepcopy(entry), None
+                else:
+                    name, model, default = entry.name, entry.build(), entry.input_size
+                size = parse_input_size(input_size, default)
+                for j, batch in enumerate(batches):
+                    if on_progress:
+                        on_progress(i * len(batches) + j, total, f"{name} batch {batch}")
+                    report.results.append(
+                        _run_with_memory_guard(
+                            name, model, size, batch, auto_batch, torch_device,
+                            dict(dtype=torch_dtype, dtype_name=dtype, mode=mode, channels_last=channels_last,
+                                 compile_model=compile, warmup=warmup, min_time=min_time,
+                                 peak_flops=environment.peak_flops),
+                        )
+                    )  # fmt: skip
+                del model
+                _free_memory(torch_device)
+            if on_progress:
+                on_progress(total, total, "done")
+        except KeyboardInterrupt:
+            report.interrupted = True
+        return report
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _run_with_memory_guard(
+    name: str,
+    model: nn.Module,
+    size: tuple[int, ...],
+    batch: int,
+    auto_batch: bool,
+    device: torch.device,
+    options: dict,
+) -> BenchResult:
+    """Run one row; out of memory becomes the row's error (or, with auto_batch, a halved batch)."""
+    requested = batch
+    while True:
+        try:
+            result = _run_one(name, model, size, batch, device=device, **options)
+            if batch != requested:
+                result.note = f"batch halved from {requested} to {batch} by --auto-batch to fit in memory"
+            return result
+        except Exception as error:  # noqa: BLE001 - every failure becomes a row, the sweep goes on
+            _free_memory(device)
+            if is_out_of_memory(error):
+                if auto_batch and batch > 1:
+                    batch //= 2
+                    continue
+                return BenchResult(
+                    name, requested, [requested, *size], options["dtype_name"], options["mode"],
+                    error=f"out of memory at batch {batch} on {device}",
+                )  # fmt: skip
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            return BenchResult(
+                name, requested, [requested, *size], options["dtype_name"], options["mode"],
+                error=f"{type(error).__name__}: {message}",
+            )  # fmt: skip

@@ -1,0 +1,75 @@
+"""``archscope bench`` as cells, JSON, CSV and Markdown."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from archscope.bench.records import BenchReport, BenchResult
+from archscope.render.numbers import human_bytes, human_count
+
+HEADERS = ["Model", "Batch", "Median ms", "p10-p90 ms", "Runs", "Samples/s", "Peak memory", "Analytic", "FLOP/s", "Peak"]
+
+
+def environment_line(report: BenchReport) -> str:
+    e = report.environment
+    peak = f"; matmul peak {human_count(e.peak_flops)}FLOP/s" if e.peak_flops else ""
+    return (
+        f"{e.device} ({e.device_name}), {e.cpu_threads} CPU threads, {e.dtype}, {e.mode}, "
+        f"compile {'on' if e.compile else 'off'}, channels_last {'on' if e.channels_last else 'off'}, "
+        f"torch {e.torch_version}{peak}"
+    )
+
+
+def result_cells(r: BenchResult) -> list[str]:
+    if r.error is not None:
+        return [r.model, str(r.batch_size), "error: " + r.error, "", "", "", "", "", "", ""]
+    lat = r.latency_ms
+    return [
+        r.model,
+        str(r.batch_size),
+        f"{lat.median:.3g}",
+        f"{lat.p10:.3g}-{lat.p90:.3g}",
+        str(lat.runs),
+        f"{r.throughput:,.1f}",
+        human_bytes(r.peak_memory_bytes),
+        human_bytes(r.analytic_memory_bytes),
+        human_count(r.achieved_flops),
+        f"{r.peak_fraction:.0%}" if r.peak_fraction is not None else "-",
+    ]
+
+
+def bench_json(report: BenchReport) -> str:
+    return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+CSV_COLUMNS = [
+    "model", "batch_size", "input_shape", "dtype", "mode", "median_ms", "p10_ms", "p90_ms", "mean_ms", "runs",
+    "throughput", "peak_memory_bytes", "memory_source", "analytic_memory_bytes", "flops", "achieved_flops",
+    "peak_fraction", "error",
+]  # fmt: skip
+
+
+def bench_csv(report: BenchReport) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in report.results:
+        lat = r.latency_ms
+        writer.writerow(
+            [r.model, r.batch_size, "x".join(map(str, r.input_shape)), r.dtype, r.mode,
+             *(("", "", "", "", "") if lat is None else (lat.median, lat.p10, lat.p90, lat.mean, lat.runs)),
+             r.throughput, r.peak_memory_bytes, r.memory_source, r.analytic_memory_bytes, r.flops,
+             r.achieved_flops, r.peak_fraction, r.error or ""]
+        )  # fmt: skip
+    return buffer.getvalue()
+
+
+def bench_markdown(report: BenchReport) -> str:
+    lines = [environment_line(report), "", "| " + " | ".join(HEADERS) + " |", "| " + " | ".join("---" for _ in HEADERS) + " |"]
+    lines += ["| " + " | ".join(result_cells(r)) + " |" for r in report.results]
+    notes = [f"{r.model} batch {r.batch_size}: {r.note}" for r in report.results if r.note]
+    if report.interrupted:
+        notes.append("interrupted: only the rows above finished")
+    return "\n".join(lines + ([""] + notes if notes else [])) + "\n"

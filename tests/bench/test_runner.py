@@ -1,0 +1,150 @@
+"""The benchmark sweep on the CPU: every option's logic, out-of-memory rows, Ctrl-C, and the records."""
+
+import json
+
+import pytest
+import torch
+import torch.nn as nn
+
+import archscope
+from archscope.bench import benchmark
+from archscope.bench.device import resolve_device
+from archscope.bench.runner import TRAIN_FLOPS_FACTOR, is_out_of_memory
+from archscope.errors import ArchscopeError
+
+FAST = dict(min_time=0.05, warmup=1, calibrate=False)
+
+
+class OutOfMemoryAbove(nn.Module):
+    """A model that raises torch's CUDA out-of-memory error on purpose for batches above a limit."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit = limit
+        self.conv = nn.Conv2d(1, 4, 3)
+
+    def forward(self, x):
+        if x.shape[0] > self.limit:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return self.conv(x)
+
+
+class InterruptOnSecondBatch(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3)
+
+    def forward(self, x):
+        if x.shape[0] == 2:
+            raise KeyboardInterrupt
+        return self.conv(x)
+
+
+def test_a_row_per_model_and_batch_with_every_figure():
+    report = benchmark(["lenet5", "vgg-cifar"], batch_sizes=[1, 4], **FAST)
+    assert [(r.model, r.batch_size) for r in report.results] == [("lenet5", 1), ("lenet5", 4), ("vgg-cifar", 1), ("vgg-cifar", 4)]
+    r = report.results[1]
+    assert r.input_shape == [4, 1, 32, 32] and r.error is None
+    assert r.latency_ms.p10 <= r.latency_ms.median <= r.latency_ms.p90 and r.latency_ms.runs >= 5
+    assert r.throughput == pytest.approx(4 / (r.latency_ms.median / 1e3))
+    assert r.flops == archscope.summarize("lenet5", batch_size=4).totals.flops
+    assert r.achieved_flops == pytest.approx(r.flops / (r.latency_ms.median / 1e3))
+    assert r.peak_memory_bytes >= archscope.summarize("lenet5").totals.param_bytes
+    assert "VmHWM" in r.memory_source
+    assert r.peak_fraction is None  # not calibrated in this test
+
+
+def test_peak_fraction_uses_the_calibrated_matmul_peak():
+    report = benchmark("lenet5", min_time=0.05, warmup=1)
+    env, r = report.environment, report.results[0]
+    assert env.peak_flops > 1e8 and "matrix multipl" in env.peak_source
+    assert r.peak_fraction == pytest.approx(r.achieved_flops / env.peak_flops)
+
+
+def test_training_counts_three_times_the_forward_flops_and_memory_for_gradients():
+    inference = benchmark("lenet5", **FAST).results[0]
+    train = benchmark("lenet5", mode="train", **FAST).results[0]
+    assert train.mode == "train" and train.flops == TRAIN_FLOPS_FACTOR * archscope.summarize("lenet5", train=True).totals.flops
+    params = archscope.summarize("lenet5").totals.param_bytes
+    assert train.analytic_memory_bytes - inference.analytic_memory_bytes >= 2 * params
+
+
+def test_out_of_memory_is_reported_in_its_row_and_the_sweep_goes_on():
+    report = benchmark([OutOfMemoryAbove(2), "lenet5"], batch_sizes=[1, 4, 2], input_size="1x32x32", **FAST)
+    rows = {(r.model, r.batch_size): r for r in report.results}
+    assert rows[("OutOfMemoryAbove", 4)].error == "out of memory at batch 4 on cpu"
+    assert rows[("OutOfMemoryAbove", 1)].error is None and rows[("OutOfMemoryAbove", 2)].error is None
+    assert all(rows[("lenet5", b)].error is None for b in (1, 4, 2))
+    failed = rows[("OutOfMemoryAbove", 4)].to_dict()
+    assert "error" in failed and "latency_ms" not in failed and "throughput" not in failed
+
+
+def test_auto_batch_halves_until_it_fits():
+    r = benchmark(OutOfMemoryAbove(3), batch_sizes=[16], input_size=(1, 16, 16), auto_batch=True, **FAST).results[0]
+    assert r.error is None and r.batch_size == 2 and r.input_shape[0] == 2
+    assert r.note == "batch halved from 16 to 2 by --auto-batch to fit in memory"
+
+
+def test_ctrl_c_stops_and_keeps_what_finished():
+    report = benchmark([InterruptOnSecondBatch(), "lenet5"], batch_sizes=[1, 2, 4], input_size="1x32x32", **FAST)
+    assert report.interrupted
+    assert [(r.model, r.batch_size) for r in report.results] == [("InterruptOnSecondBatch", 1)]
+
+
+def test_options_run_dtype_channels_last_threads():
+    before = torch.get_num_threads()
+    report = benchmark("vgg-cifar", dtype="bfloat16", channels_last=True, threads=1, **FAST)
+    assert report.results[0].error is None and report.results[0].dtype == "bfloat16"
+    assert report.environment.cpu_threads == 1 and report.environment.channels_last
+    assert torch.get_num_threads() == before
+
+
+def test_compile_runs_the_compiled_model():
+    report = benchmark("lenet5", compile=True, **FAST)
+    assert report.environment.compile and report.results[0].error is None
+
+
+def test_the_users_model_is_not_moved_or_changed():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3)).eval()
+    before = model[0].weight.clone()
+    benchmark(model, input_size=(3, 16, 16), mode="train", **FAST)
+    assert torch.equal(model[0].weight, before) and not model.training
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(device="cuda"), "CUDA is not available"),
+        (dict(device="cuda:3"), "CUDA is not available"),
+        (dict(device="tpu"), "unknown device 'tpu'"),
+        (dict(device="mps"), "not supported"),
+        (dict(dtype="float64"), "unknown dtype"),
+        (dict(mode="eval"), "unknown mode"),
+        (dict(batch_sizes=[0]), "at least 1"),
+        (dict(threads=0), "--threads must be at least 1"),
+    ],
+)
+def test_bad_options_are_clear_errors(kwargs, message):
+    with pytest.raises(ArchscopeError, match=message):
+        benchmark("lenet5", **{**FAST, **kwargs})
+
+
+def test_auto_picks_cuda_only_when_there_is_one():
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_out_of_memory_errors_are_recognised():
+    assert is_out_of_memory(torch.cuda.OutOfMemoryError("CUDA out of memory"))
+    assert is_out_of_memory(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 GB"))
+    assert not is_out_of_memory(RuntimeError("shape mismatch"))
+
+
+def test_json_contract():
+    data = json.loads(json.dumps(benchmark("lenet5", **FAST).to_dict()))
+    assert data["schema"] == "archscope.bench/1"
+    assert {"torch_version", "device", "device_name", "cpu_threads", "dtype", "compile"} <= set(data["environment"])
+    row = data["results"][0]
+    assert set(row["latency_ms"]) == {"median", "p10", "p90", "mean", "runs"}
+    for key in ("model", "batch_size", "input_shape", "dtype", "mode", "throughput", "peak_memory_bytes",
+                "memory_source", "analytic_memory_bytes", "flops", "achieved_flops", "peak_fraction"):  # fmt: skip
+        assert key in row
