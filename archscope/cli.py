@@ -37,7 +37,7 @@ class OneLineErrors(TyperGroup):
                 print(ctx.get_help())
             else:
                 hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-                stderr().print(f"[bold red]error:[/] {error.format_message()}{hint}", highlight=False, soft_wrap=True)
+                fail(f"{error.format_message()}{hint}")
             result = error.exit_code
         if not standalone_mode:
             return result
@@ -85,7 +85,10 @@ class Counter(str, Enum):
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    stderr().print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    from rich.markup import escape
+
+    # The message is the user's text (a file name, a torch error): brackets in it are not markup.
+    stderr().print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -155,6 +158,19 @@ def main(
     _state["debug"] = debug
 
 
+ArgOption = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--arg", help="key=value for the model's factory, read as a Python literal (e.g. num_classes=10); repeatable."
+    ),
+]
+ModelArgument = Annotated[
+    str,
+    typer.Argument(
+        help="A zoo name (see 'archscope list'), path/to/file.py:Factory, package.module:Factory, "
+        "torchvision:NAME or timm:NAME."
+    ),
+]
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="table for people; json, csv or markdown for files and scripts.")
 ]
@@ -192,7 +208,7 @@ def list_command(
 @app.command()
 @guarded
 def summary(
-    model: Annotated[str, typer.Argument(help="A zoo name (see 'archscope list'), e.g. vgg16 or resnet50.")],
+    model: ModelArgument,
     input_size: Annotated[
         Optional[str],
         typer.Option(
@@ -219,6 +235,10 @@ def summary(
             "--train", help="Analyse the training-mode graph: auxiliary classifiers run, batch norm computes statistics."
         ),
     ] = False,
+    arg: ArgOption = None,
+    plot: Annotated[
+        Optional[str], typer.Option(help="Save a per-layer chart of parameters and MACs to this PNG.")
+    ] = None,
 ) -> None:
     """Every layer's output shape, parameters, MACs and FLOPs, then the totals and memory.
 
@@ -230,16 +250,24 @@ def summary(
 
     if depth is not None and depth < 1:
         raise ArchscopeError(f"--depth must be at least 1, not {depth}")
-    result = summarize(model, input_size, batch_size, train=train)
     shown_depth = depth if depth is not None or fmt in (Format.json, Format.csv) else 3
+    from archscope.models import parse_kwargs, resolve_model
+
+    kwargs = parse_kwargs(arg or [])
+    result = summarize(model, input_size, batch_size, train=train, model_kwargs=kwargs)
+    if plot:
+        from archscope.output import write_atomic
+        from archscope.render.plots import layers_png
+
+        write_atomic(plot, layers_png(result, shown_depth))
+        stderr().print(f"wrote {plot}", highlight=False)
 
     fv = None
     if counter is Counter.fvcore:
-        import archscope
         from archscope.analysis.fvcore_counter import fvcore_count
 
         with stderr().status("building the real network and tracing it with fvcore..."):
-            fv = fvcore_count(archscope.create_model(model), result.input_shape)
+            fv = fvcore_count(resolve_model(model, kwargs).build(), result.input_shape)
 
     def table(width: int) -> Any:
         from archscope.render.table import summary_table
@@ -265,7 +293,9 @@ class Layout(str, Enum):
 @app.command()
 @guarded
 def compare(
-    models: Annotated[list[str], typer.Argument(help="Two or more zoo names; the first is the baseline.")],
+    models: Annotated[
+        list[str], typer.Argument(help="Two or more models (zoo names or file.py:Factory ...); the first is the baseline.")
+    ],
     input_size: Annotated[
         Optional[str],
         typer.Option("--input-size", "-i", help="CxHxW, HxW or N for every model. Default: each model's own."),
@@ -277,6 +307,7 @@ def compare(
         Layout,
         typer.Option(help="columns: one column per model; rows: one row per model; auto: rows past 4 models."),
     ] = Layout.auto,
+    arg: ArgOption = None,
 ) -> None:
     """Networks side by side: params, MACs, FLOPs, depth, receptive field and memory, as ratios to the first.
 
@@ -286,7 +317,9 @@ def compare(
     from archscope.analysis.compare import compare as compare_models
     from archscope.render.compare_text import compare_csv, compare_json, compare_markdown
 
-    summaries = compare_models(models, input_size, batch_size)
+    from archscope.models import parse_kwargs
+
+    summaries = compare_models(models, input_size, batch_size, model_kwargs=parse_kwargs(arg or []))
     by_rows = layout is Layout.rows or (layout is Layout.auto and len(summaries) > 4)
 
     def table(width: int) -> Any:
@@ -372,7 +405,7 @@ def parse_batch_sizes(text: str) -> list[int]:
 def bench(
     models: Annotated[
         Optional[list[str]],
-        typer.Argument(help="Zoo names. Default: one network from each family of the zoo."),
+        typer.Argument(help="Zoo names or file.py:Factory ... Default: one network from each family of the zoo."),
     ] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto (CUDA when there is one).")] = "cpu",
     batch_size: Annotated[
@@ -394,6 +427,7 @@ def bench(
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
     plot: Annotated[Optional[str], typer.Option(help="Save latency and throughput against batch size to this PNG.")] = None,
+    arg: ArgOption = None,
 ) -> None:
     """Latency (median, p10, p90), throughput, peak vs analytic memory, and achieved vs peak FLOP/s.
 
@@ -406,6 +440,7 @@ def bench(
 
     from archscope.bench import benchmark
     from archscope.bench.device import resolve_device
+    from archscope.models import parse_kwargs
     from archscope.output import write_atomic
     from archscope.render.bench_text import bench_csv, bench_json, bench_markdown
 
@@ -424,7 +459,7 @@ def bench(
         report = benchmark(
             models or None, sizes, input_size, device=device, dtype=dtype.value, channels_last=channels_last,
             compile=compile_model, mode=mode.value, warmup=warmup, min_time=min_time, threads=threads,
-            auto_batch=auto_batch, on_progress=on_progress,
+            auto_batch=auto_batch, on_progress=on_progress, model_kwargs=parse_kwargs(arg or []),
         )  # fmt: skip
 
     if plot:
@@ -447,8 +482,51 @@ def bench(
 
 @app.command()
 @guarded
+def report(
+    model: ModelArgument,
+    output: Annotated[str, typer.Option("--output", "-o", help="report.html or report.md: one self-contained page.")],
+    input_size: Annotated[
+        Optional[str], typer.Option("--input-size", "-i", help="CxHxW, HxW or N. Default: the network's own.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Batch size of the input.")] = 1,
+    depth: Annotated[int, typer.Option(help="How deep the layer table nests.")] = 3,
+    with_bench: Annotated[bool, typer.Option("--bench", help="Also benchmark the model on the CPU (a few seconds).")] = False,
+    arg: ArgOption = None,
+) -> None:
+    """One page with the summary, per-layer charts, the receptive-field growth and (--bench) timings."""
+    from archscope.analysis import summarize
+    from archscope.analysis.rf_stages import growth, stages
+    from archscope.models import parse_kwargs
+    from archscope.output import write_atomic
+    from archscope.render.plots import bench_png, layers_png, rf_growth_png
+    from archscope.render.report import report_html, report_markdown
+
+    suffix = output.rsplit(".", 1)[-1].lower() if "." in output else ""
+    if suffix not in ("html", "htm", "md", "markdown"):
+        raise ArchscopeError(f"cannot tell the report's format from {output!r}: name it report.html or report.md")
+    kwargs = parse_kwargs(arg or [])
+    with stderr().status("analysing..."):
+        result = summarize(model, input_size, batch_size, model_kwargs=kwargs)
+        stage_list = stages(result)
+        images = {"layers": layers_png(result, depth)}
+        if stage_list:
+            images["growth"] = rf_growth_png(result.model, growth(result), max(result.input_shape[2:]))
+    bench_report = None
+    if with_bench:
+        from archscope.bench import benchmark
+
+        with stderr().status("benchmarking on the CPU..."):
+            bench_report = benchmark([model], [batch_size], input_size, model_kwargs=kwargs)
+        images["bench"] = bench_png(bench_report.results)
+    render = report_html if suffix in ("html", "htm") else report_markdown
+    write_atomic(output, render(result, stage_list, images, bench_report, depth))
+    stderr().print(f"wrote {output}", highlight=False)
+
+
+@app.command()
+@guarded
 def rf(
-    model: Annotated[str, typer.Argument(help="A zoo name (see 'archscope list'), e.g. vgg16 or googlenet.")],
+    model: ModelArgument,
     input_size: Annotated[
         Optional[str],
         typer.Option("--input-size", "-i", help="CxHxW, HxW or N (square). Default: the network's own."),
@@ -472,6 +550,7 @@ def rf(
             "with random weights) as a heat map to this PNG."
         ),
     ] = None,
+    arg: ArgOption = None,
 ) -> None:
     """Receptive field at the end of each stride stage, and of the last spatial feature map.
 
@@ -480,25 +559,28 @@ def rf(
     A concatenated output keeps each branch's field: GoogLeNet's inception 5b sees 587, 651,
     715 and 651 pixels at once.
     """
-    import archscope
     from archscope.analysis import summarize
     from archscope.analysis.rf_stages import growth, stages
+    from archscope.models import parse_kwargs, resolve_model
     from archscope.output import write_atomic
     from archscope.render.rf_text import field_sentence, rf_csv, rf_json, rf_markdown
 
-    result = summarize(model, input_size)
+    kwargs = parse_kwargs(arg or [])
+    result = summarize(model, input_size, model_kwargs=kwargs)
     stage_list = stages(result)
     if not stage_list:
         raise ArchscopeError(f"{result.model} has no layer with a spatial output: there is no receptive field to show")
 
     verify_rows = None
     verify_data = None
+    if (verify or effective) and isinstance(result.input_shape[0], list):
+        raise ArchscopeError("--verify and --effective measure models with a single input")
     if verify:
         from archscope.analysis.rf_measure import measure_receptive_field
 
         with stderr().status("measuring the receptive field by gradients..."):
             record, measured = measure_receptive_field(
-                archscope.create_model(model), result.input_shape[1:], name=result.model
+                resolve_model(model, kwargs).build(), result.input_shape[1:], name=result.model
             )
         analytic = {k: record.receptive_field[k] for k in ("size", "stride", "padding")}
         agree = analytic == measured.to_dict()
@@ -514,18 +596,13 @@ def rf(
         write_atomic(plot, rf_growth_png(result.model, growth(result), max(result.input_shape[2:])))
         stderr().print(f"wrote {plot}", highlight=False)
     if effective:
-        from archscope.analysis.rf_measure import effective_receptive_field, target_layer
+        from archscope.analysis.rf_measure import centre_field_box, effective_receptive_field, target_layer
         from archscope.render.plots import effective_rf_png
 
         with stderr().status("computing the effective receptive field..."):
-            gradient = effective_receptive_field(archscope.create_model(model), result)
+            gradient = effective_receptive_field(resolve_model(model, kwargs).build(), result)
         _, record = target_layer(result)
-        field = record.receptive_field
-        shape = record.output_shape[2:]
-        centre = [n // 2 for n in shape]
-        top, left = (centre[a] * field["stride"][a] - field["padding"][a] for a in (0, 1))
-        box = (top, left, top + field["size"][0] - 1, left + field["size"][1] - 1)
-        write_atomic(effective, effective_rf_png(result.model, gradient, box, record.name))
+        write_atomic(effective, effective_rf_png(result.model, gradient, centre_field_box(record), record.name))
         stderr().print(f"wrote {effective}", highlight=False)
 
     def table(width: int) -> Any:

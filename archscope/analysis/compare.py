@@ -48,12 +48,15 @@ def ratio(value: Any, baseline: Any) -> float | None:
 
 
 def compare(
-    models: Sequence[nn.Module | str], input_size: str | Sequence[int] | None = None, batch_size: int = 1
+    models: Sequence[nn.Module | str],
+    input_size: str | Sequence[int] | None = None,
+    batch_size: int = 1,
+    model_kwargs: dict[str, Any] | None = None,
 ) -> list[Summary]:
     """Summaries of each model in the order given; the first is the baseline."""
     if len(models) < 2:
         raise ArchscopeError("compare needs at least two models, e.g. 'archscope compare googlenet-naive googlenet'")
-    return [summarize(m, input_size, batch_size) for m in models]
+    return [summarize(m, input_size, batch_size, model_kwargs=model_kwargs) for m in models]
 
 
 def compare_dict(summaries: list[Summary]) -> dict[str, Any]:

@@ -51,3 +51,29 @@ def check_batch_size(batch_size: int) -> int:
 
 def format_shape(shape: Sequence[int]) -> str:
     return "x".join(str(d) for d in shape)
+
+
+def parse_input_sizes(
+    text: str | int | Sequence[int] | Sequence[Sequence[int]] | None,
+    default: Sequence[int] | None,
+) -> list[tuple[int, ...]]:
+    """One size per model input. ``3x224x224+16`` (or a list of tuples) is a model with two inputs.
+
+    With several inputs each is taken as written (no channels filled in from a default).
+    """
+    if isinstance(text, str) and "+" in text:
+        parts = [p for p in text.split("+")]
+        sizes = []
+        for part in parts:
+            spec = part.strip().lower()
+            if not re.fullmatch(r"\d+(x\d+)*", spec):
+                raise InputSizeError(f"malformed input size {part!r} in {text!r}: expected e.g. 3x224x224+16")
+            sizes.append(parse_input_size(tuple(int(d) for d in spec.split("x")), None))
+        return sizes
+    if isinstance(text, (list, tuple)) and text and all(isinstance(t, (list, tuple)) for t in text):
+        return [parse_input_size(tuple(t), None) for t in text]
+    return [parse_input_size(text, default)]
+
+
+def describe_shapes(shapes: Sequence[Sequence[int]]) -> str:
+    return " + ".join(format_shape(s) for s in shapes)

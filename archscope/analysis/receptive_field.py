@@ -210,8 +210,9 @@ class FieldTracker:
 
     def seed(self, x: torch.Tensor) -> None:
         """The network's input: every position sees itself. Axes after batch and channel are spatial."""
-        self._axes = x.dim() - 2
-        if self._axes >= 1:
+        if x.dim() - 2 >= 1 and not self._axes:
+            self._axes = x.dim() - 2
+        if x.dim() - 2 >= 1 and x.dim() - 2 == self._axes:
             # Stored directly: the input itself is not a feature map (last_spatial stays None).
             self._fields[id(x)] = (x, (Part(0, x.shape[1], Field.of_input(self._axes)),))
 

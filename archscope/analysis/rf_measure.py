@@ -238,6 +238,14 @@ def _measure_axis(model: nn.Module, shape: list[int], index: int, summary: Summa
     return extent, stride, padding
 
 
+def centre_field_box(record: LayerRecord) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) input pixels the centre output position of ``record`` sees (2-D)."""
+    field = record.receptive_field
+    centre = [n // 2 for n in record.output_shape[2:]]
+    top, left = (centre[a] * field["stride"][a] - field["padding"][a] for a in (0, 1))
+    return top, left, top + field["size"][0] - 1, left + field["size"][1] - 1
+
+
 def effective_receptive_field(model: nn.Module, summary: Summary, seed: int = 0) -> torch.Tensor:
     """|d output / d input| summed over channels, for the centre position of the last spatial layer.
 

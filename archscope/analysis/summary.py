@@ -22,11 +22,10 @@ import torch.nn as nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from archscope.analysis.counting import op_cost, op_name
-from archscope.analysis.input_size import check_batch_size, format_shape, parse_input_size
+from archscope.analysis.input_size import check_batch_size, describe_shapes, parse_input_sizes
 from archscope.analysis.receptive_field import FieldTracker, describe
 from archscope.analysis.records import LayerRecord, Shape, Summary, Totals, UncountedOp
 from archscope.errors import ArchscopeError, InputSizeError
-from archscope.zoo import get_entry
 
 
 def shape_of(value: Any) -> Shape:
@@ -200,22 +199,26 @@ def _expected_channels(module: nn.Module | None, record: LayerRecord | None) -> 
 
 
 def _describe_failure(
-    error: Exception, record: LayerRecord | None, model_name: str, shape: Sequence[int], module: nn.Module | None = None
+    error: Exception,
+    record: LayerRecord | None,
+    model_name: str,
+    shapes: Sequence[Sequence[int]],
+    module: nn.Module | None = None,
 ) -> str:
     message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     where = f"{record.name} ({record.type})" if record is not None else "the model's own forward"
     channels = _expected_channels(module, record)
     if channels:
-        return f"{model_name} cannot take input {format_shape(shape)}: {where} {channels}"
+        return f"{model_name} cannot take input {describe_shapes(shapes)}: {where} {channels}"
     too_small = ("too small", "can't be greater than actual input size", "non-positive", "output size")
     if any(phrase in message.lower() for phrase in too_small):
-        return f"input {format_shape(shape)} is too small for {model_name}: {where} would produce an empty output ({message})"
-    return f"{model_name} cannot take input {format_shape(shape)}: {where} failed: {message}"
+        return f"input {describe_shapes(shapes)} is too small for {model_name}: {where} would produce an empty output ({message})"
+    return f"{model_name} cannot take input {describe_shapes(shapes)}: {where} failed: {message}"
 
 
 def analyze(
     model: nn.Module,
-    input_shape: Sequence[int],
+    input_shape: Sequence[int] | Sequence[Sequence[int]],
     *,
     name: str | None = None,
     source: str | None = None,
@@ -224,12 +227,15 @@ def analyze(
 ) -> Summary:
     """Summarise ``model`` on an input of ``input_shape`` (batch dimension included).
 
-    ``stop_after`` ends the forward pass once the layer call with that index (in
-    ``Summary.layers``) has returned: the network's head need not accept the input.
+    A list of shapes feeds a model with several inputs, in order. ``stop_after`` ends the
+    forward pass once the layer call with that index (in ``Summary.layers``) has returned:
+    the network's head need not accept the input.
     """
     name = name or type(model).__name__
-    shape = [int(d) for d in input_shape]
-    x = torch.empty(shape, device="meta", dtype=_input_dtype(model))
+    several = bool(input_shape) and isinstance(input_shape[0], (list, tuple))
+    shapes = [[int(d) for d in s] for s in input_shape] if several else [[int(d) for d in input_shape]]
+    shape = shapes[0] if not several else shapes
+    xs = [torch.empty(s, device="meta", dtype=_input_dtype(model)) for s in shapes]
     modes = {m: m.training for m in model.modules()}
     state = _meta_state(model)
     recorder = _Recorder(model)
@@ -237,10 +243,11 @@ def analyze(
     output = None
     try:
         model.train(train)
-        recorder.fields.seed(x)
-        recorder.depths.seed(x)
+        for x in xs:
+            recorder.fields.seed(x)
+            recorder.depths.seed(x)
         with recorder:
-            output = model(x) if state is None else torch.func.functional_call(model, state, (x,))
+            output = model(*xs) if state is None else torch.func.functional_call(model, state, tuple(xs))
     except _StopAnalysis:
         pass
     except ArchscopeError:
@@ -248,7 +255,7 @@ def analyze(
     except Exception as error:  # noqa: BLE001 - any failure inside the user's forward is reported, not raised
         failed_at = recorder.stack[-1] if recorder.stack else None
         module = recorder.modules.get(failed_at.name) if failed_at is not None else None
-        raise InputSizeError(_describe_failure(error, failed_at, name, shape, module)) from error
+        raise InputSizeError(_describe_failure(error, failed_at, name, shapes, module)) from error
     finally:
         recorder.remove_hooks()
         for module, was_training in modes.items():
@@ -284,18 +291,22 @@ def summarize(
     batch_size: int = 1,
     *,
     train: bool = False,
+    model_kwargs: dict[str, Any] | None = None,
 ) -> Summary:
-    """Summarise a zoo network by name, or a model you built, without allocating weights.
+    """Summarise a network without allocating weights.
 
-    ``input_size`` is ``CxHxW`` (or ``HxW``/``N``, keeping the network's channels) without
-    the batch dimension; by default, the zoo network's own input.
+    ``model_or_name`` is a module you built, a zoo name, or any spec ``archscope.models``
+    understands (``path/to/file.py:Net``, ``package.module:build``, ``torchvision:resnet50``),
+    built with ``model_kwargs``. ``input_size`` is ``CxHxW`` (or ``HxW``/``N``, keeping the
+    network's channels) without the batch dimension; by default, the network's own input.
     """
+    from archscope.models import resolve_model
+
     batch = check_batch_size(batch_size)
     if isinstance(model_or_name, str):
-        entry = get_entry(model_or_name)
-        with torch.device("meta"):
-            model = entry.build()
-        size = parse_input_size(input_size, entry.input_size)
-        return analyze(model, (batch, *size), name=entry.name, source=entry.source, train=train)
-    size = parse_input_size(input_size, None)
-    return analyze(model_or_name, (batch, *size), train=train)
+        spec = resolve_model(model_or_name, model_kwargs)
+        shapes = [(batch, *s) for s in parse_input_sizes(input_size, spec.input_size)]
+        model = spec.build_for_analysis()
+        return analyze(model, shapes if len(shapes) > 1 else shapes[0], name=spec.name, source=spec.source, train=train)
+    shapes = [(batch, *s) for s in parse_input_sizes(input_size, None)]
+    return analyze(model_or_name, shapes if len(shapes) > 1 else shapes[0], train=train)

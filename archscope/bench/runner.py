@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 import torch
 import torch.nn as nn
 
-from archscope.analysis.input_size import check_batch_size, parse_input_size
+from archscope.analysis.input_size import check_batch_size, parse_input_sizes
 from archscope.analysis.summary import analyze
 from archscope.bench.device import device_name, resolve_device
 from archscope.bench.memory import peak_memory
@@ -18,7 +18,7 @@ from archscope.bench.peak import matmul_peak_flops
 from archscope.bench.records import BenchEnvironment, BenchReport, BenchResult
 from archscope.bench.timing import Clock, latency_stats, time_step
 from archscope.errors import ArchscopeError
-from archscope.zoo import get_entry
+from archscope.models import resolve_model
 
 # One network from each family of the zoo: what `archscope bench` runs with no model named.
 DEFAULT_MODELS = (
@@ -65,7 +65,9 @@ def _loss(output: object) -> torch.Tensor:
     return sum(_loss(v) for v in values if isinstance(v, (torch.Tensor, tuple, list, dict)))
 
 
-def make_step(model: nn.Module, x: torch.Tensor, mode: str, dtype: torch.dtype, device: torch.device) -> Callable[[], None]:
+def make_step(
+    model: nn.Module, xs: Sequence[torch.Tensor], mode: str, dtype: torch.dtype, device: torch.device
+) -> Callable[[], None]:
     """One inference step (no autograd) or one training step (forward, backward, SGD update)."""
     autocast = (
         torch.autocast(device.type, dtype=dtype) if dtype != torch.float32 else contextlib.nullcontext()
@@ -74,7 +76,7 @@ def make_step(model: nn.Module, x: torch.Tensor, mode: str, dtype: torch.dtype, 
 
         def inference() -> None:
             with torch.inference_mode(), autocast:
-                model(x)
+                model(*xs)
 
         return inference
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
@@ -82,7 +84,7 @@ def make_step(model: nn.Module, x: torch.Tensor, mode: str, dtype: torch.dtype, 
     def train() -> None:
         optimizer.zero_grad(set_to_none=True)
         with autocast:
-            output = model(x)
+            output = model(*xs)
         _loss(output).backward()
         optimizer.step()
 
@@ -102,7 +104,7 @@ def _prepare(
 def _run_one(
     name: str,
     model: nn.Module,
-    size: tuple[int, ...],
+    sizes: list[tuple[int, ...]],
     batch: int,
     *,
     device: torch.device,
@@ -115,8 +117,9 @@ def _run_one(
     min_time: float,
     peak_flops: float | None,
 ) -> BenchResult:
-    result = BenchResult(name, batch, [batch, *size], dtype_name, mode)
-    summary = analyze(model, (batch, *size), name=name, train=mode == "train")
+    shapes = [[batch, *s] for s in sizes]
+    result = BenchResult(name, batch, shapes[0] if len(shapes) == 1 else shapes, dtype_name, mode)
+    summary = analyze(model, shapes[0] if len(shapes) == 1 else shapes, name=name, train=mode == "train")
     factor = TRAIN_FLOPS_FACTOR if mode == "train" else 1
     result.flops = summary.totals.flops * factor
     # Inference holds the weights and the activations; training also the gradients and SGD's
@@ -124,11 +127,11 @@ def _run_one(
     t = summary.totals
     result.analytic_memory_bytes = t.param_bytes * (3 if mode == "train" else 1) + t.activation_bytes
 
-    x = torch.randn((batch, *size), device=device)
-    if channels_last and x.dim() == 4:
-        x = x.to(memory_format=torch.channels_last)
+    xs = [torch.randn(shape, device=device) for shape in shapes]
+    if channels_last:
+        xs = [x.to(memory_format=torch.channels_last) if x.dim() == 4 else x for x in xs]
     prepared = _prepare(model, device, channels_last, compile_model, mode)
-    step = make_step(prepared, x, mode, dtype, device)
+    step = make_step(prepared, xs, mode, dtype, device)
     times = time_step(step, Clock(device), warmup=warmup, min_time=min_time)
     result.latency_ms = latency_stats(times)
     seconds = result.latency_ms.median / 1e3
@@ -156,6 +159,7 @@ def benchmark(
     auto_batch: bool = False,
     calibrate: bool = True,
     on_progress: Progress | None = None,
+    model_kwargs: dict | None = None,
 ) -> BenchReport:
     """Latency, throughput, memory and achieved vs peak compute for each model and batch size.
 
@@ -177,7 +181,7 @@ def benchmark(
     torch_device = resolve_device(device)
     torch_dtype = DTYPES[dtype]
     # Resolve every name before anything runs, so a typo fails at once, not after an hour.
-    entries = [get_entry(m) if isinstance(m, str) else m for m in models]
+    entries = [resolve_model(m, model_kwargs) if isinstance(m, str) else m for m in models]
 
     previous_threads = torch.get_num_threads()
     if threads is not None:
@@ -208,13 +212,13 @@ def benchmark(
                     name, model, default = type(entry).__name__, copy.deepcopy(entry), None
                 else:
                     name, model, default = entry.name, entry.build(), entry.input_size
-                size = parse_input_size(input_size, default)
+                sizes = parse_input_sizes(input_size, default)
                 for j, batch in enumerate(batches):
                     if on_progress:
                         on_progress(i * len(batches) + j, total, f"{name} batch {batch}")
                     report.results.append(
                         _run_with_memory_guard(
-                            name, model, size, batch, auto_batch, torch_device,
+                            name, model, sizes, batch, auto_batch, torch_device,
                             dict(dtype=torch_dtype, dtype_name=dtype, mode=mode, channels_last=channels_last,
                                  compile_model=compile, warmup=warmup, min_time=min_time,
                                  peak_flops=environment.peak_flops),
@@ -234,7 +238,7 @@ def benchmark(
 def _run_with_memory_guard(
     name: str,
     model: nn.Module,
-    size: tuple[int, ...],
+    sizes: list[tuple[int, ...]],
     batch: int,
     auto_batch: bool,
     device: torch.device,
@@ -244,7 +248,7 @@ def _run_with_memory_guard(
     requested = batch
     while True:
         try:
-            result = _run_one(name, model, size, batch, device=device, **options)
+            result = _run_one(name, model, sizes, batch, device=device, **options)
             if batch != requested:
                 result.note = f"batch halved from {requested} to {batch} by --auto-batch to fit in memory"
             return result
@@ -255,11 +259,16 @@ def _run_with_memory_guard(
                     batch //= 2
                     continue
                 return BenchResult(
-                    name, requested, [requested, *size], options["dtype_name"], options["mode"],
+                    name, requested, _shape(requested, sizes), options["dtype_name"], options["mode"],
                     error=f"out of memory at batch {batch} on {device}",
                 )  # fmt: skip
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             return BenchResult(
-                name, requested, [requested, *size], options["dtype_name"], options["mode"],
+                name, requested, _shape(requested, sizes), options["dtype_name"], options["mode"],
                 error=f"{type(error).__name__}: {message}",
             )  # fmt: skip
+
+
+def _shape(batch: int, sizes: list[tuple[int, ...]]) -> list:
+    shapes = [[batch, *s] for s in sizes]
+    return shapes[0] if len(shapes) == 1 else shapes

@@ -7,7 +7,7 @@ import io
 import json
 
 from archscope.bench.records import BenchReport, BenchResult
-from archscope.render.numbers import human_bytes, human_count
+from archscope.render.numbers import human_bytes, human_count, shape_text
 
 HEADERS = ["Model", "Batch", "Median ms", "p10-p90 ms", "Runs", "Samples/s", "Peak memory", "Analytic", "FLOP/s", "Peak"]
 
@@ -58,7 +58,7 @@ def bench_csv(report: BenchReport) -> str:
     for r in report.results:
         lat = r.latency_ms
         writer.writerow(
-            [r.model, r.batch_size, "x".join(map(str, r.input_shape)), r.dtype, r.mode,
+            [r.model, r.batch_size, shape_text(r.input_shape), r.dtype, r.mode,
              *(("", "", "", "", "") if lat is None else (lat.median, lat.p10, lat.p90, lat.mean, lat.runs)),
              r.throughput, r.peak_memory_bytes, r.memory_source, r.analytic_memory_bytes, r.flops,
              r.achieved_flops, r.peak_fraction, r.error or ""]

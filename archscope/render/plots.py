@@ -109,3 +109,25 @@ def bench_png(results) -> bytes:
     throughput.legend(fontsize=8)
     fig.suptitle("archscope bench")
     return _png(plt, fig)
+
+
+def layers_png(summary, depth: int | None = None) -> bytes:
+    """Per-layer parameters and MACs as horizontal bars, for the weighted leaf layers (conv, linear)."""
+    rows = [x for x in summary.layers if x.leaf and (x.params or x.macs) and (depth is None or x.depth <= depth)]
+    if not rows:  # a network with no weighted leaves: show every leaf rather than nothing
+        rows = [x for x in summary.layers if x.leaf]
+    height = min(max(3.0, 0.16 * len(rows) + 1.2), 60.0)
+    plt, fig = _figure(11.0, height)
+    params_ax, macs_ax = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    names = [x.name for x in rows]
+    positions = list(range(len(rows)))
+    params_ax.barh(positions, [x.params for x in rows], color="tab:blue")
+    macs_ax.barh(positions, [x.macs for x in rows], color="tab:orange")
+    for ax, title, total in ((params_ax, "parameters", summary.totals.params), (macs_ax, "MACs", summary.totals.macs)):
+        ax.set_yticks(positions)
+        ax.set_yticklabels(names if ax is params_ax else [""] * len(names), fontsize=6 if len(rows) > 40 else 8)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"{title} per layer (total {total:,})")
+        ax.grid(True, axis="x", alpha=0.25)
+    fig.suptitle(f"{summary.model}: where the parameters and the multiply-accumulates are")
+    return _png(plt, fig)

@@ -1,0 +1,189 @@
+"""Turning what the user typed into a model: a zoo name, a file or module factory, torchvision or timm.
+
+    vgg16                          the zoo
+    path/to/net.py:Net             a class or function in a Python file
+    mypackage.models:build_net     a class or function in an importable module
+    torchvision:resnet50           torchvision.models.get_model (the 'zoo' extra)
+    timm:convnext_tiny             timm.create_model, pretrained=False (the 'zoo' extra)
+
+Keyword arguments for the factory come as ``key=value`` strings, read as Python literals.
+Every failure (a missing file, an import that raises, a factory that does not return a
+module) becomes one ArchscopeError naming the cause and where it came from.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib
+import importlib.util
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+import torch.nn as nn
+
+from archscope.errors import ArchscopeError
+from archscope.zoo import get_entry
+
+
+@dataclass
+class ModelSpec:
+    """A buildable model, whatever it came from."""
+
+    name: str
+    factory: Callable[..., nn.Module]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    input_size: tuple[int, ...] | None = None
+    source: str | None = None
+
+    def build(self, device: str | torch.device | None = None) -> nn.Module:
+        """Call the factory (on ``device``, e.g. "meta" for no weights); its errors become one line."""
+        try:
+            if device is None:
+                model = self.factory(**self.kwargs)
+            else:
+                with torch.device(device):
+                    model = self.factory(**self.kwargs)
+        except ArchscopeError:
+            raise
+        except Exception as error:  # noqa: BLE001 - the user's own code
+            raise ArchscopeError(f"{self.name} raised while building the model: {_one_line(error)}") from error
+        if not isinstance(model, nn.Module):
+            raise ArchscopeError(f"{self.name} returned {type(model).__name__}, not a torch.nn.Module")
+        return model
+
+    def build_for_analysis(self) -> nn.Module:
+        """On the meta device where the factory allows it (no weights), else on the CPU."""
+        try:
+            return self.build("meta")
+        except ArchscopeError:
+            return self.build()
+
+
+def _one_line(error: BaseException) -> str:
+    """'ValueError: bad width (net.py, line 12)': the message and the innermost frame of the user's code."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    frames = [
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if "archscope" not in Path(f.filename).parts and not f.filename.startswith("<")
+    ]
+    where = f" ({Path(frames[-1].filename).name}, line {frames[-1].lineno})" if frames else ""
+    return f"{type(error).__name__}: {message}{where}" if message else f"{type(error).__name__}{where}"
+
+
+def parse_kwargs(pairs: Sequence[str]) -> dict[str, Any]:
+    """['width=64', 'name=wide', 'sizes=(1, 2)'] -> {'width': 64, 'name': 'wide', 'sizes': (1, 2)}."""
+    kwargs: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ArchscopeError(f"malformed --arg {pair!r}: expected key=value, e.g. --arg num_classes=10")
+        try:
+            kwargs[key.strip()] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            kwargs[key.strip()] = text  # a bare word is a string
+    return kwargs
+
+
+def _from_module(module: Any, attribute: str, origin: str) -> Callable[..., nn.Module]:
+    if not attribute:
+        raise ArchscopeError(f"{origin}: name the class or function after the colon, e.g. {origin}:Net")
+    target = module
+    for part in attribute.split("."):
+        if not hasattr(target, part):
+            known = sorted(n for n in dir(module) if not n.startswith("_"))[:12]
+            raise ArchscopeError(f"{origin} has no attribute {attribute!r}; it has: {', '.join(known)}")
+        target = getattr(target, part)
+    if isinstance(target, nn.Module):
+        return lambda: target
+    if not callable(target):
+        raise ArchscopeError(f"{origin}:{attribute} is a {type(target).__name__}, not a class or function")
+    return target
+
+
+def _load_file(path_text: str) -> Any:
+    path = Path(path_text).expanduser()
+    if not path.is_file():
+        raise ArchscopeError(f"no such file: {path_text}")
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
+    name = f"archscope_user_{path.stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ArchscopeError(f"cannot import {path_text}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # so dataclasses and pickling inside the file work
+    # The file's own folder first, so it can import its neighbours.
+    sys.path.insert(0, str(path.resolve().parent))
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # noqa: BLE001 - the user's own code
+        sys.modules.pop(name, None)
+        raise ArchscopeError(f"{path_text} raised on import: {_one_line(error)}") from error
+    finally:
+        sys.path.pop(0)
+    return module
+
+
+def _import(module_name: str) -> Any:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and module_name.startswith(error.name):
+            raise ArchscopeError(f"no module named {module_name!r}") from error
+        raise ArchscopeError(f"{module_name} raised on import: {_one_line(error)}") from error
+    except Exception as error:  # noqa: BLE001
+        raise ArchscopeError(f"{module_name} raised on import: {_one_line(error)}") from error
+
+
+def _optional(package: str) -> Any:
+    try:
+        return importlib.import_module(package)
+    except Exception as error:  # noqa: BLE001 - not installed, or installed but broken
+        raise ArchscopeError(
+            f"{package} is not available ({_one_line(error)}); install it with: pip install 'archscope[zoo]'"
+        ) from error
+
+
+def _torchvision(name: str, kwargs: dict[str, Any]) -> ModelSpec:
+    torchvision = _optional("torchvision")
+    try:
+        builder = torchvision.models.get_model_builder(name)
+    except ValueError:
+        raise ArchscopeError(f"torchvision has no model {name!r}") from None
+    # torchvision's classifiers take 224x224 RGB unless they say otherwise.
+    return ModelSpec(f"torchvision:{name}", lambda **kw: builder(weights=None, **kw), kwargs, (3, 224, 224), "torchvision.models")
+
+
+def _timm(name: str, kwargs: dict[str, Any]) -> ModelSpec:
+    timm = _optional("timm")
+    if not timm.is_model(name):
+        raise ArchscopeError(f"timm has no model {name!r}")
+    config = timm.get_pretrained_cfg(name)
+    size = tuple(config.input_size) if config is not None and getattr(config, "input_size", None) else None
+    return ModelSpec(f"timm:{name}", lambda **kw: timm.create_model(name, pretrained=False, **kw), kwargs, size, "timm")
+
+
+def resolve_model(spec: str, kwargs: dict[str, Any] | None = None) -> ModelSpec:
+    """What ``spec`` names, ready to build; see the module docstring for the forms."""
+    kwargs = dict(kwargs or {})
+    text = spec.strip()
+    if ":" not in text:
+        entry = get_entry(text)
+        return ModelSpec(entry.name, entry.builder, kwargs, entry.input_size, entry.source)
+    head, _, attribute = text.rpartition(":")
+    if head == "torchvision":
+        return _torchvision(attribute, kwargs)
+    if head == "timm":
+        return _timm(attribute, kwargs)
+    if head.endswith(".py") or "/" in head or "\\" in head:
+        module, origin = _load_file(head), head
+    else:
+        module, origin = _import(head), head
+    factory = _from_module(module, attribute, origin)
+    size = getattr(factory, "input_size", None) or getattr(module, "INPUT_SIZE", None)
+    return ModelSpec(text, factory, kwargs, tuple(size) if size else None, None)

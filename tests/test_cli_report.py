@@ -1,0 +1,52 @@
+"""`archscope report` and `summary --plot`: one self-contained page, and the per-layer picture."""
+
+import base64
+import re
+
+from typer.testing import CliRunner
+
+from archscope.cli import app
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def run(*args):
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "120"})
+
+
+def embedded_pngs(text: str) -> list[bytes]:
+    return [base64.b64decode(m) for m in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)]
+
+
+def test_html_report_is_one_file_with_tables_and_pictures(tmp_path):
+    target = tmp_path / "googlenet.html"
+    result = run("report", "googlenet", "-o", str(target), "--bench")
+    assert result.exit_code == 0, result.output
+    page = target.read_text()
+    assert page.startswith("<!doctype html>") and "<h1>googlenet</h1>" in page
+    assert "587 (channels 0-383)" in page  # inception 5b's parts
+    assert "inception5b" in page and "Benchmark" in page and "Median ms" in page
+    pictures = embedded_pngs(page)
+    assert len(pictures) == 3 and all(p.startswith(PNG) for p in pictures)
+    assert "src='http" not in page and 'src="http' not in page  # nothing fetched from elsewhere
+
+
+def test_markdown_report(tmp_path):
+    target = tmp_path / "resnet18.md"
+    assert run("report", "resnet18", "-o", str(target)).exit_code == 0
+    text = target.read_text()
+    assert text.startswith("# resnet18") and "| Receptive field | 435 (stride 32, padding 217)" in text
+    assert len(embedded_pngs(text)) == 2
+
+
+def test_report_needs_a_known_extension_and_leaves_nothing_behind(tmp_path):
+    target = tmp_path / "report.pdf"
+    result = run("report", "vgg16", "-o", str(target))
+    assert result.exit_code == 2 and "name it report.html or report.md" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_summary_plot_writes_the_per_layer_chart(tmp_path):
+    picture = tmp_path / "layers.png"
+    result = run("summary", "vgg16", "--plot", str(picture))
+    assert result.exit_code == 0 and picture.read_bytes().startswith(PNG)

@@ -1,0 +1,136 @@
+"""Users' own models: files, modules, factory arguments, optional torchvision/timm, and clear errors."""
+
+import importlib.util
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+import archscope
+from archscope.cli import app
+from archscope.errors import ArchscopeError
+from archscope.models import parse_kwargs, resolve_model
+
+EXAMPLE = str(Path(__file__).resolve().parent.parent / "examples" / "custom_model.py")
+
+
+def run(*args):
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "160"})
+
+
+def test_a_class_in_a_file_with_its_default_input():
+    s = archscope.summarize(f"{EXAMPLE}:TinyResNet")
+    assert s.input_shape == [1, 3, 32, 32] and s.output_shape == [1, 10]
+    model = resolve_model(f"{EXAMPLE}:TinyResNet").build()
+    assert s.totals.params == sum(p.numel() for p in model.parameters())
+
+
+def test_factory_arguments_are_python_literals():
+    assert parse_kwargs(["width=32", "name=wide", "sizes=(1, 2)", "flag=True"]) == {
+        "width": 32, "name": "wide", "sizes": (1, 2), "flag": True,
+    }  # fmt: skip
+    s = archscope.summarize(f"{EXAMPLE}:TinyResNet", "3x64x64", model_kwargs={"width": 32})
+    assert s.layers[0].output_shape == [1, 32, 64, 64]
+
+
+def test_a_function_in_an_importable_module(tmp_path, monkeypatch):
+    (tmp_path / "mynets.py").write_text(
+        "import torch.nn as nn\n"
+        "def build(channels=4):\n"
+        "    return nn.Sequential(nn.Conv2d(3, channels, 3), nn.ReLU())\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    s = archscope.summarize("mynets:build", "3x8x8", model_kwargs={"channels": 5})
+    assert s.output_shape == [1, 5, 6, 6]
+
+
+@pytest.mark.parametrize(
+    "source, spec_suffix, message",
+    [
+        ("raise ValueError('no GPU found, giving up')\n", ":Net", "raised on import: ValueError: no GPU found, giving up (broken.py, line 1)"),
+        ("import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n        raise RuntimeError('width must be even')\n",
+         ":Net", "raised while building the model: RuntimeError: width must be even (broken.py, line 4)"),
+        ("def Net():\n    return 42\n", ":Net", "returned int, not a torch.nn.Module"),
+        ("x = 1\n", ":Missing", "has no attribute 'Missing'"),
+        ("x = 1\n", ":", "name the class or function after the colon"),
+    ],
+)
+def test_broken_user_code_is_one_line_naming_the_cause_and_place(tmp_path, source, spec_suffix, message):
+    path = tmp_path / "broken.py"
+    path.write_text(source)
+    result = run("summary", f"{path}{spec_suffix}", "-i", "3x8x8")
+    assert result.exit_code == 2, result.output
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_missing_file_or_module():
+    assert "no such file: nowhere/net.py" in run("summary", "nowhere/net.py:Net").output
+    assert "no module named 'no_such_package_xyz.models'" in run("summary", "no_such_package_xyz.models:Net").output
+
+
+def test_a_model_without_a_default_input_asks_for_one(tmp_path):
+    path = tmp_path / "plain.py"
+    path.write_text("import torch.nn as nn\nclass Net(nn.Sequential):\n    def __init__(self):\n        super().__init__(nn.Conv2d(3, 4, 3))\n")
+    result = run("summary", f"{path}:Net")
+    assert result.exit_code == 2 and "no default input size" in result.output
+    assert run("summary", f"{path}:Net", "-i", "3x16x16").exit_code == 0
+
+
+def test_debug_shows_the_full_traceback(tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("raise ValueError('boom')\n")
+    result = run("--debug", "summary", f"{path}:Net")
+    assert result.exit_code != 0 and isinstance(result.exception, ArchscopeError)
+
+
+def test_every_command_takes_a_user_model(tmp_path):
+    spec = f"{EXAMPLE}:TinyResNet"
+    assert run("summary", spec, "--arg", "width=8").exit_code == 0
+    assert run("rf", spec, "--verify").exit_code == 0
+    data = json.loads(run("compare", "cifar-resnet20", spec, "-f", "json").output)
+    assert data["models"][1]["model"] == spec
+    bench = json.loads(run("bench", spec, "--min-time", "0.05", "--warmup", "1", "-f", "json").output)
+    assert bench["results"][0]["error"] is None
+    assert run("report", spec, "-o", str(tmp_path / "r.html")).exit_code == 0
+
+
+def test_a_module_instance_in_a_file_is_used_as_is(tmp_path):
+    path = tmp_path / "instance.py"
+    path.write_text("import torch.nn as nn\nnet = nn.Sequential(nn.Conv2d(3, 2, 1))\nINPUT_SIZE = (3, 4, 4)\n")
+    assert archscope.summarize(f"{path}:net").output_shape == [1, 2, 4, 4]
+
+
+def torchvision_works():
+    try:
+        import torchvision  # noqa: F401
+
+        return True
+    except Exception:  # noqa: BLE001 - absent, or present but not importable beside this torch
+        return False
+
+
+@pytest.mark.skipif(not torchvision_works(), reason="torchvision is not installed (or not importable here)")
+def test_torchvision_models_are_counted_as_torchvision_publishes():
+    s = archscope.summarize("torchvision:resnet50")
+    assert s.totals.params == 25_557_032 and round(s.totals.macs / 1e9, 2) == 4.09
+
+
+@pytest.mark.skipif(importlib.util.find_spec("timm") is None, reason="timm is not installed")
+def test_timm_models_take_their_pretrained_input_size():
+    s = archscope.summarize("timm:resnet18")
+    assert s.input_shape[1:] == [3, 224, 224]
+
+
+@pytest.mark.skipif(torchvision_works(), reason="torchvision is importable here")
+def test_without_torchvision_the_message_says_how_to_get_it():
+    result = run("summary", "torchvision:resnet50")
+    assert result.exit_code == 2 and "pip install 'archscope[zoo]'" in result.output
+
+
+def test_the_example_file_runs_as_a_script():
+    import runpy
+
+    runpy.run_path(EXAMPLE, run_name="__main__")
