@@ -2,11 +2,9 @@
 
 import importlib.util
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
-import torch
 from typer.testing import CliRunner
 
 import archscope

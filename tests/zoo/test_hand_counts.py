@@ -124,7 +124,7 @@ def test_cifar_resnets_section_4_2(depth, n):
     macs = conv(32, 3, 16, 3)
     c_in = 16
     for width, size in [(16, 32), (32, 16), (64, 8)]:
-        for i in range(n):
+        for _ in range(n):
             params += 9 * c_in * width + 9 * width * width + 4 * width
             macs += conv(size, c_in, width, 3) + conv(size, width, width, 3)
             c_in = width
