@@ -99,11 +99,6 @@ def test_options_run_dtype_channels_last_threads():
     assert torch.get_num_threads() == before
 
 
-def test_compile_runs_the_compiled_model():
-    report = benchmark("lenet5", compile=True, **FAST)
-    assert report.environment.compile and report.results[0].error is None
-
-
 def test_the_users_model_is_not_moved_or_changed():
     model = nn.Sequential(nn.Conv2d(3, 4, 3)).eval()
     before = model[0].weight.clone()
