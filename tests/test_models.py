@@ -132,3 +132,38 @@ def test_the_example_file_runs_as_a_script():
     import runpy
 
     runpy.run_path(EXAMPLE, run_name="__main__")
+
+
+TWO_INPUTS = '''
+import torch.nn as nn
+
+class Net(nn.Module):
+    """An image and a vector of side information; returns a dict."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.side = nn.Linear(16, 8)
+        self.head = nn.Linear(8, 4)
+
+    def forward(self, image, extra):
+        features = self.conv(image).mean((2, 3)) + self.side(extra)
+        return {"logits": self.head(features), "features": features}
+'''
+
+
+def test_a_model_with_two_inputs_and_a_dict_output(tmp_path):
+    path = tmp_path / "two.py"
+    path.write_text(TWO_INPUTS)
+    s = archscope.summarize(f"{path}:Net", "3x32x32+16", batch_size=2)
+    assert s.input_shape == [[2, 3, 32, 32], [2, 16]]
+    assert s.output_shape == {"logits": [2, 4], "features": [2, 8]}
+    assert s.totals.macs == 2 * (32 * 32 * 8 * 27 + 16 * 8 + 8 * 4)
+    assert [x.receptive_field for x in s.layers] == [
+        {"size": [3, 3], "stride": [1, 1], "padding": [1, 1]}, None, {"whole_input": True}
+    ]
+    bench = json.loads(run("bench", f"{path}:Net", "-i", "3x32x32+16", "--min-time", "0.05", "-f", "json").output)
+    assert bench["results"][0]["input_shape"] == [[1, 3, 32, 32], [1, 16]] and bench["results"][0]["error"] is None
+    result = run("rf", f"{path}:Net", "-i", "3x32x32+16", "--verify")
+    assert result.exit_code == 2 and "single input" in result.output
+    assert "malformed input size" in run("summary", f"{path}:Net", "-i", "3x32x32+").output

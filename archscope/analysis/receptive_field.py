@@ -297,7 +297,7 @@ class FieldTracker:
         if name in ("cat", "stack"):
             return self._cat(name, args, kwargs, out)
         if name in _VIEWS:
-            return self._view(x, out, parts)
+            return self._view(name, args, x, out, parts)
         if name == "slice":
             return self._slice(x, args, parts)
         if name == "constant_pad_nd":
@@ -351,16 +351,37 @@ class FieldTracker:
             return (Part(0, _channels(out), merge([overall(self.get(t)) for t in tensors], self.issues, " in a batch concatenation")),)
         return Unknown(f"aten::{name} along axis {dim}")
 
-    def _view(self, x: torch.Tensor, out: torch.Tensor, parts: TensorField) -> TensorField | Unknown:
+    def _view(self, name: str, args: Sequence[Any], x: torch.Tensor, out: torch.Tensor, parts: TensorField) -> TensorField | Unknown:
+        """Views, reshapes and permutes: the field survives only while the spatial axes stay put.
+
+        Folding the spatial axes into the features (flatten before a classifier) means every
+        later output sees the whole input. Anything else that moves them (a permute to
+        channels-last, a reshape into the batch) is reported as unknown, never guessed.
+        """
         n = self._axes
-        spatial_in = tuple(x.shape[-n:]) if n else ()
-        if out.dim() >= n + 1 and tuple(out.shape[-n:]) == spatial_in and math.prod(out.shape[:-n]) == math.prod(x.shape[:-n]):
+        value = overall(parts)
+        if not isinstance(value, Field):
+            return self._all(parts, out, value)  # nothing spatial left to lose
+        spatial_dims = list(range(x.dim() - n, x.dim()))
+        moves = False
+        if name == "permute":
+            order = [d % x.dim() for d in args[1]]
+            moves = order[-n:] != spatial_dims or (x.dim() > 1 and order[1] != 1)
+        elif name in ("transpose", "t"):
+            swapped = {d % x.dim() for d in args[1:3]} if name == "transpose" else {0, 1}
+            moves = bool(swapped & {1, *spatial_dims}) and len(swapped) > 1
+        spatial_in = tuple(x.shape[-n:])
+        kept = out.dim() >= n + 1 and tuple(out.shape[-n:]) == spatial_in
+        if not moves and kept and math.prod(out.shape[:-n]) == math.prod(x.shape[:-n]):
             if out.dim() == x.dim() and out.shape[1] == x.shape[1]:
                 return parts
-            return (Part(0, _channels(out), overall(parts)),)
-        if out.dim() < n + 2 or math.prod(out.shape[-n:]) != math.prod(spatial_in):
-            return self._all(parts, out, WHOLE if not isinstance(overall(parts), Unknown) else overall(parts))
-        return Unknown("a reshape that moves the spatial axes")
+            return (Part(0, _channels(out), value),)
+        if not moves and out.dim() < n + 2 and out.shape[0] == x.shape[0]:
+            return self._all(parts, out, WHOLE)  # flatten: positions become features
+        reason = f"aten::{name} moves the spatial axes (channels-last layers, or positions folded into the batch)"
+        if reason not in self.issues:
+            self.issues.append(reason)
+        return Unknown(reason)
 
     def _slice(self, x: torch.Tensor, args: Sequence[Any], parts: TensorField) -> TensorField | Unknown:
         dim = (args[1] if len(args) > 1 else 0) % x.dim()

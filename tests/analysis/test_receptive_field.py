@@ -145,3 +145,32 @@ def test_measurement_leaves_the_model_alone():
     measure_receptive_field(model, (1, 32, 32))
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert next(model.parameters()).dtype == torch.float32
+
+
+class ChannelsLastMlp(nn.Module):
+    """ConvNeXt's pattern: permute to NHWC, a linear layer over channels, permute back."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.mlp = nn.Linear(8, 8)
+
+    def forward(self, x):
+        x = self.conv(x).permute(0, 2, 3, 1)
+        return self.mlp(x).permute(0, 3, 1, 2)
+
+
+def test_moving_the_spatial_axes_is_reported_as_unknown_not_as_a_number():
+    s = archscope.summarize(ChannelsLastMlp(), (3, 8, 8))
+    assert "unknown" in s.receptive_field
+    assert any("moves the spatial axes" in issue for issue in s.receptive_field_issues)
+    assert s.layers[0].receptive_field == {"size": [3, 3], "stride": [1, 1], "padding": [1, 1]}
+
+
+def test_flatten_before_a_classifier_sees_the_whole_input():
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 6 * 6, 3))
+    s = archscope.summarize(net, (1, 8, 8))
+    assert [x.receptive_field for x in s.layers] == [
+        {"size": [3, 3], "stride": [1, 1], "padding": [0, 0]}, {"whole_input": True}, {"whole_input": True}
+    ]
+    assert s.receptive_field == {"size": [3, 3], "stride": [1, 1], "padding": [0, 0]}
