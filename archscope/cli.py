@@ -563,7 +563,7 @@ def rf(
     from archscope.analysis.rf_stages import growth, stages
     from archscope.models import parse_kwargs, resolve_model
     from archscope.output import write_atomic
-    from archscope.render.rf_text import field_sentence, rf_csv, rf_json, rf_markdown
+    from archscope.render.rf_text import axes_text, field_sentence, rf_csv, rf_json, rf_markdown
 
     kwargs = parse_kwargs(arg or [])
     result = summarize(model, input_size, model_kwargs=kwargs)
@@ -585,7 +585,7 @@ def rf(
         analytic = {k: record.receptive_field[k] for k in ("size", "stride", "padding")}
         agree = analytic == measured.to_dict()
         verify_rows = [
-            (f"{record.name} {k}", axes_text_of(analytic[k]), axes_text_of(measured.to_dict()[k]))
+            (f"{record.name} {k}", axes_text(analytic[k]), axes_text(measured.to_dict()[k]))
             for k in ("size", "stride", "padding")
         ] + [("agree", "", "yes" if agree else "NO")]
         verify_data = {"layer": record.name, "analytic": analytic, "measured": measured.to_dict(), "agree": agree}
@@ -620,12 +620,6 @@ def rf(
     emit(fmt, text, table, output)
     if verify_data is not None and not verify_data["agree"]:
         raise fail(f"the measured receptive field differs from the analytic one: {field_sentence(verify_data['measured'])}", 1)
-
-
-def axes_text_of(values: list[int]) -> str:
-    from archscope.render.rf_text import axes_text
-
-    return axes_text(values)
 
 
 def run() -> None:

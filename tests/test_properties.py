@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shlex
+import tempfile
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -138,16 +140,20 @@ OPTIONS = {
     "lessons": ["-f"],
     "list": ["-f"],
     "bench": ["-i", "-b", "--dtype", "--mode", "--warmup", "--threads", "--device", "-f", "--arg"],
+    "report": ["-i", "-b", "--depth", "--arg"],
 }
 FLAGS = {"--train", "--channels-last", "--auto-batch"}
+REPORT_TARGET = str(Path(tempfile.gettempdir()) / "archscope-property-report.html")
 
 
 @st.composite
 def command_lines(draw):
     command = draw(st.sampled_from(sorted(OPTIONS)))
     argv = [command]
-    if command in ("summary", "rf"):
+    if command in ("summary", "rf", "report"):
         argv.append(draw(st.sampled_from(MODELS)))
+    if command == "report":
+        argv += ["-o", draw(st.sampled_from([REPORT_TARGET, "/nonexistent/dir/r.html", "report.pdf", "r"]))]
     elif command in ("compare", "bench"):
         argv += draw(st.lists(st.sampled_from(MODELS[:3] + MODELS[3:5]), min_size=0 if command == "bench" else 1, max_size=3))
     elif command == "lessons":
