@@ -188,7 +188,11 @@ def list_command(
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:
-    """List the zoo: each network's family, default input, reference params and MACs, and source."""
+    """List the zoo: each network's family, default input, reference params and MACs, and source.
+
+    The reference figures are the published ones each network is tested against ('Ref.'):
+    'archscope summary NAME' computes the exact counts.
+    """
     from archscope.render.zoo_text import zoo_csv, zoo_json, zoo_markdown
     from archscope.zoo import list_entries
 

@@ -78,8 +78,9 @@ def zoo_table(entries: list[ModelEntry]) -> Table:
     table.add_column("Name", no_wrap=True)
     table.add_column("Family", no_wrap=True)
     table.add_column("Input", no_wrap=True)
-    table.add_column("Params", justify="right", no_wrap=True)
-    table.add_column("MACs", justify="right", no_wrap=True)
+    # The published figures each network is tested against; `summary` computes the exact ones.
+    table.add_column("Ref. params", justify="right", no_wrap=True)
+    table.add_column("Ref. MACs", justify="right", no_wrap=True)
     table.add_column("Source", overflow="fold", ratio=1)
     for e in entries:
         table.add_row(

@@ -31,14 +31,14 @@ def zoo_json(entries: list[ModelEntry]) -> str:
 def zoo_csv(entries: list[ModelEntry]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["name", "family", "input_size", "params", "macs", "source"])
+    writer.writerow(["name", "family", "input_size", "reference_params", "reference_macs", "source"])
     for e in entries:
         writer.writerow([e.name, e.family, shape_text(list(e.input_size)), e.reference.params, int(e.reference.macs), e.source])
     return buffer.getvalue()
 
 
 def zoo_markdown(entries: list[ModelEntry]) -> str:
-    lines = ["| Name | Family | Input | Params | MACs | Source |", "| --- | --- | --- | ---: | ---: | --- |"]
+    lines = ["| Name | Family | Input | Ref. params | Ref. MACs | Source |", "| --- | --- | --- | ---: | ---: | --- |"]
     for e in entries:
         source = e.source.replace("|", "\\|")
         lines.append(
