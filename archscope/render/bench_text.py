@@ -7,6 +7,7 @@ import io
 import json
 
 from archscope.bench.records import BenchReport, BenchResult
+from archscope.render.markdown import markdown_table
 from archscope.render.numbers import human_bytes, human_count, shape_text
 
 HEADERS = ["Model", "Batch", "Median ms", "p10-p90 ms", "Runs", "Samples/s", "Peak memory", "Analytic", "FLOP/s", "Peak"]
@@ -67,8 +68,7 @@ def bench_csv(report: BenchReport) -> str:
 
 
 def bench_markdown(report: BenchReport) -> str:
-    lines = [environment_line(report), "", "| " + " | ".join(HEADERS) + " |", "| " + " | ".join("---" for _ in HEADERS) + " |"]
-    lines += ["| " + " | ".join(result_cells(r)) + " |" for r in report.results]
+    lines = [environment_line(report), "", *markdown_table(HEADERS, [result_cells(r) for r in report.results])]
     notes = [f"{r.model} batch {r.batch_size}: {r.note}" for r in report.results if r.note]
     if report.interrupted:
         notes.append("interrupted: only the rows above finished")

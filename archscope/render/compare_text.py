@@ -9,6 +9,7 @@ from typing import Any
 
 from archscope.analysis.compare import METRICS, Metric, compare_dict, ratio
 from archscope.analysis.records import Summary
+from archscope.render.markdown import markdown_table
 from archscope.render.numbers import human_bytes, human_count, shape_text
 
 
@@ -75,7 +76,6 @@ def compare_csv(summaries: list[Summary]) -> str:
 
 def compare_markdown(summaries: list[Summary], by_model_rows: bool) -> str:
     headers, rows = compare_grid(summaries, by_model_rows)
-    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join("---" for _ in headers) + " |"]
-    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    lines = markdown_table(headers, rows)
     lines += ["", f"Ratios are to {summaries[0].model}. MACs count multiply-accumulates; see docs/counting.md."]
     return "\n".join(lines) + "\n"

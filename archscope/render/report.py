@@ -14,6 +14,7 @@ from archscope.analysis.rf_stages import Stage
 from archscope.bench.records import BenchReport
 from archscope.render.bench_text import HEADERS as BENCH_HEADERS
 from archscope.render.bench_text import environment_line, result_cells
+from archscope.render.markdown import markdown_table
 from archscope.render.numbers import human_count, shape_text
 from archscope.render.rf_text import axes_text, field_sentence, parts_sentence, rf_cell
 from archscope.render.summary_text import totals_rows, visible_layers
@@ -96,15 +97,6 @@ def report_html(
     return "\n".join(parts) + "\n"
 
 
-def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|")
-
-    return ["| " + " | ".join(headers) + " |", "| " + " | ".join("---" for _ in headers) + " |"] + [
-        "| " + " | ".join(cell(c) for c in r) + " |" for r in rows
-    ]
-
-
 def report_markdown(
     summary: Summary,
     stages: list[Stage],
@@ -113,16 +105,16 @@ def report_markdown(
     depth: int = 3,
 ) -> str:
     lines = [f"# {summary.model}", "", summary.source or "", "", f"Input {shape_text(summary.input_shape)}.", ""]
-    lines += _md_table(["", ""], [[label, text] for label, text in totals_rows(summary)])
+    lines += markdown_table(["", ""], [[label, text] for label, text in totals_rows(summary)])
     if "layers" in images:
         lines += ["", "## Where the parameters and MACs are", "", f"![per-layer chart]({_data_uri(images['layers'])})"]
     if stages:
         lines += ["", "## Receptive field", "", f"Last spatial feature map: {field_sentence(summary.receptive_field)}.", ""]
-        lines += _md_table(STAGE_HEADERS, _stage_rows(stages))
+        lines += markdown_table(STAGE_HEADERS, _stage_rows(stages))
         if "growth" in images:
             lines += ["", f"![receptive-field growth]({_data_uri(images['growth'])})"]
     if bench is not None:
         lines += ["", "## Benchmark", "", environment_line(bench), ""]
-        lines += _md_table(BENCH_HEADERS, [result_cells(r) for r in bench.results])
-    lines += ["", "## Layers", ""] + _md_table(LAYER_HEADERS, _layer_rows(summary, depth))
+        lines += markdown_table(BENCH_HEADERS, [result_cells(r) for r in bench.results])
+    lines += ["", "## Layers", ""] + markdown_table(LAYER_HEADERS, _layer_rows(summary, depth))
     return "\n".join(lines) + "\n"

@@ -8,6 +8,7 @@ import json
 
 from archscope.analysis.fvcore_counter import FvcoreCount
 from archscope.analysis.records import LayerRecord, Summary
+from archscope.render.markdown import md_cell
 from archscope.render.numbers import human_bytes, human_count, shape_text
 from archscope.render.rf_text import field_sentence, rf_cell
 
@@ -71,10 +72,6 @@ def summary_csv(summary: Summary, depth: int | None = None) -> str:
     return buffer.getvalue()
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def fvcore_rows(count: FvcoreCount, summary: Summary) -> list[tuple[str, str]]:
     """fvcore's per-operator counts (its unit: one multiply-add), and how they compare with ours."""
     rows = [(op, f"{human_count(n)} ({n:,})") for op, n in sorted(count.by_operator.items(), key=lambda kv: -kv[1])]
@@ -88,7 +85,7 @@ def fvcore_rows(count: FvcoreCount, summary: Summary) -> list[tuple[str, str]]:
 def summary_markdown(summary: Summary, depth: int | None = None, fvcore: FvcoreCount | None = None) -> str:
     lines = [f"# {summary.model}", ""]
     if summary.source:
-        lines += [f"Source: {_md_cell(summary.source)}", ""]
+        lines += [f"Source: {md_cell(summary.source)}", ""]
     lines += [
         f"Input {shape_text(summary.input_shape)}, output {shape_text(summary.output_shape)}.",
         "",
@@ -98,13 +95,13 @@ def summary_markdown(summary: Summary, depth: int | None = None, fvcore: FvcoreC
     for layer in visible_layers(summary, depth):
         indent = "&nbsp;&nbsp;" * (layer.depth - 1)
         lines.append(
-            f"| {indent}{_md_cell(layer.name)} | {layer.type} | {_md_cell(shape_text(layer.output_shape))} "
+            f"| {indent}{md_cell(layer.name)} | {layer.type} | {md_cell(shape_text(layer.output_shape))} "
             f"| {rf_cell(layer.receptive_field)} | {human_count(layer.params)} | {human_count(layer.macs)} | {human_count(layer.flops)} |"
         )
     lines += ["", "| Total | |", "| --- | --- |"]
-    lines += [f"| {label} | {_md_cell(text)} |" for label, text in totals_rows(summary)]
+    lines += [f"| {label} | {md_cell(text)} |" for label, text in totals_rows(summary)]
     if fvcore is not None:
         lines += ["", "## fvcore's count", "", "| Operator | Count |", "| --- | --- |"]
-        lines += [f"| {_md_cell(op)} | {_md_cell(text)} |" for op, text in fvcore_rows(fvcore, summary)]
+        lines += [f"| {md_cell(op)} | {md_cell(text)} |" for op, text in fvcore_rows(fvcore, summary)]
     lines += ["", "MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs + other operators."]
     return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+from archscope.render.markdown import md_cell
 from archscope.render.numbers import human_count, shape_text
 from archscope.zoo import ModelEntry
 
@@ -40,7 +41,7 @@ def zoo_csv(entries: list[ModelEntry]) -> str:
 def zoo_markdown(entries: list[ModelEntry]) -> str:
     lines = ["| Name | Family | Input | Ref. params | Ref. MACs | Source |", "| --- | --- | --- | ---: | ---: | --- |"]
     for e in entries:
-        source = e.source.replace("|", "\\|")
+        source = md_cell(e.source)
         lines.append(
             f"| {e.name} | {e.family} | {shape_text(list(e.input_size))} | {human_count(e.reference.params)} "
             f"| {human_count(e.reference.macs)} | {source} |"
