@@ -32,13 +32,21 @@ from archscope.zoo import get_entry
 
 @dataclass
 class ModelSpec:
-    """A buildable model, whatever it came from."""
+    """A buildable model, whatever it came from, built at most once per device.
+
+    ``trusted`` marks library code (the zoo, torchvision, timm): it is built on the meta
+    device for analysis and, only if a forward needs real values, once more on the CPU. A
+    user's factory runs exactly once, on the CPU, as ``python file.py`` would run it.
+    """
 
     name: str
     factory: Callable[..., nn.Module]
     kwargs: dict[str, Any] = field(default_factory=dict)
     input_size: tuple[int, ...] | None = None
     source: str | None = None
+    trusted: bool = False
+    source_path: Path | None = None  # the file the model was loaded from, never a valid output
+    _built: dict[str, nn.Module] = field(default_factory=dict, repr=False, compare=False)
 
     def build(self, device: str | torch.device | None = None) -> nn.Module:
         """Call the factory (on ``device``, e.g. "meta" for no weights); its errors become one line."""
@@ -50,18 +58,32 @@ class ModelSpec:
                     model = self.factory(**self.kwargs)
         except ArchscopeError:
             raise
-        except Exception as error:  # noqa: BLE001 - the user's own code
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - the user's own code
             raise ArchscopeError(f"{self.name} raised while building the model: {_one_line(error)}") from error
         if not isinstance(model, nn.Module):
             raise ArchscopeError(f"{self.name} returned {type(model).__name__}, not a torch.nn.Module")
         return model
 
+    def real_model(self) -> nn.Module:
+        """The model with real weights on the CPU, built on first use and kept."""
+        if "cpu" not in self._built:
+            self._built["cpu"] = self.build()
+        return self._built["cpu"]
+
+    def analysis_model(self) -> nn.Module:
+        """What an analysis runs: library code on the meta device (no weights), a user's model as built."""
+        if not self.trusted:
+            return self.real_model()
+        if "meta" not in self._built:
+            try:
+                self._built["meta"] = self.build("meta")
+            except ArchscopeError:
+                return self.real_model()  # library code that cannot build on meta: rebuilding it is harmless
+        return self._built["meta"]
+
     def build_for_analysis(self) -> nn.Module:
-        """On the meta device where the factory allows it (no weights), else on the CPU."""
-        try:
-            return self.build("meta")
-        except ArchscopeError:
-            return self.build()
+        """Kept for callers of the first release: ``analysis_model()``."""
+        return self.analysis_model()
 
 
 def _one_line(error: BaseException) -> str:
@@ -85,9 +107,51 @@ def parse_kwargs(pairs: Sequence[str]) -> dict[str, Any]:
             raise ArchscopeError(f"malformed --arg {pair!r}: expected key=value, e.g. --arg num_classes=10")
         try:
             kwargs[key.strip()] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError, TypeError):
             kwargs[key.strip()] = text  # a bare word is a string
+        except (RecursionError, MemoryError):
+            # e.g. 100,000 nested minus signs: Python's parser gives up before the value is read.
+            raise ArchscopeError(f"--arg {key.strip()}: the value is nested too deeply to read") from None
     return kwargs
+
+
+def _shown(text: str, limit: int = 120) -> str:
+    """A path or name for a one-line message: a 4,000-character path is cut in the middle."""
+    return text if len(text) <= limit else text[: limit // 2 - 2] + "..." + text[-(limit // 2 - 1) :]
+
+
+def _is_file_spec(head: str) -> bool:
+    return head.endswith(".py") or "/" in head or "\\" in head
+
+
+def _user_path(path_text: str) -> Path:
+    try:
+        return Path(path_text).expanduser()
+    except RuntimeError:  # "~nobody/net.py": no such user, so not a home directory
+        return Path(path_text)
+
+
+def spec_source_path(spec: str) -> Path | None:
+    """The file a model spec's code comes from, found without running it.
+
+    None for the zoo, torchvision and timm, and for a package module not imported yet (finding
+    it would run its package's ``__init__``). Outputs must never be written over this file.
+    """
+    head, sep, _ = spec.strip().rpartition(":")
+    if not sep or not head or head in ("torchvision", "timm"):
+        return None
+    if _is_file_spec(head):
+        return _user_path(head)
+    file = getattr(sys.modules.get(head), "__file__", None)
+    if file:
+        return Path(file)
+    if "." in head or not head.isidentifier():
+        return None
+    try:
+        found = importlib.util.find_spec(head)  # a top-level module is located, not executed
+    except (ImportError, ValueError):
+        return None
+    return Path(found.origin) if found is not None and found.has_location and found.origin else None
 
 
 def _from_module(module: Any, attribute: str, origin: str) -> Callable[..., nn.Module]:
@@ -107,9 +171,13 @@ def _from_module(module: Any, attribute: str, origin: str) -> Callable[..., nn.M
 
 
 def _load_file(path_text: str) -> Any:
-    path = Path(path_text).expanduser()
-    if not path.is_file():
-        raise ArchscopeError(f"no such file: {path_text}")
+    path = _user_path(path_text)
+    try:
+        exists, is_file = path.exists(), path.is_file()
+    except OSError as error:  # e.g. a name longer than the file system allows
+        raise ArchscopeError(f"cannot read {_shown(path_text)}: {error.strerror or error}") from None
+    if not is_file:
+        raise ArchscopeError(f"{'not a regular file' if exists else 'no such file'}: {_shown(path_text)}")
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
     name = f"archscope_user_{path.stem}_{digest}"
     spec = importlib.util.spec_from_file_location(name, path)
@@ -121,23 +189,42 @@ def _load_file(path_text: str) -> Any:
     sys.path.insert(0, str(path.resolve().parent))
     try:
         spec.loader.exec_module(module)
-    except Exception as error:  # noqa: BLE001 - the user's own code
+    except KeyboardInterrupt:
         sys.modules.pop(name, None)
-        raise ArchscopeError(f"{path_text} raised on import: {_one_line(error)}") from error
+        raise
+    except BaseException as error:  # noqa: BLE001 - the user's own code, SystemExit included
+        sys.modules.pop(name, None)
+        raise ArchscopeError(_import_failure(_shown(path_text), error)) from error
     finally:
         sys.path.pop(0)
     return module
 
 
+def _import_failure(origin: str, error: BaseException) -> str:
+    """One line for code that raised (or called sys.exit) while archscope imported it."""
+    if isinstance(error, SystemExit):
+        return (
+            f"{origin} called sys.exit({error.code!r}) on import: archscope imports the file as Python would, "
+            "so code that should only run as a script belongs under 'if __name__ == \"__main__\":'"
+        )
+    return f"{origin} raised on import: {_one_line(error)}"
+
+
 def _import(module_name: str) -> Any:
+    if not all(part.isidentifier() for part in module_name.split(".")):
+        raise ArchscopeError(
+            f"malformed model {_shown(module_name)!r}: before the colon goes a file (net.py) or a module (package.nets)"
+        )
     try:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         if error.name and module_name.startswith(error.name):
-            raise ArchscopeError(f"no module named {module_name!r}") from error
-        raise ArchscopeError(f"{module_name} raised on import: {_one_line(error)}") from error
-    except Exception as error:  # noqa: BLE001
-        raise ArchscopeError(f"{module_name} raised on import: {_one_line(error)}") from error
+            raise ArchscopeError(f"no module named {_shown(module_name)!r}") from error
+        raise ArchscopeError(_import_failure(_shown(module_name), error)) from error
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # noqa: BLE001 - the user's own code, SystemExit included
+        raise ArchscopeError(_import_failure(_shown(module_name), error)) from error
 
 
 def _optional(package: str) -> Any:
@@ -156,7 +243,9 @@ def _torchvision(name: str, kwargs: dict[str, Any]) -> ModelSpec:
     except ValueError:
         raise ArchscopeError(f"torchvision has no model {name!r}") from None
     # torchvision's classifiers take 224x224 RGB unless they say otherwise.
-    return ModelSpec(f"torchvision:{name}", lambda **kw: builder(weights=None, **kw), kwargs, (3, 224, 224), "torchvision.models")
+    return ModelSpec(
+        f"torchvision:{name}", lambda **kw: builder(weights=None, **kw), kwargs, (3, 224, 224), "torchvision.models", True
+    )
 
 
 def _timm(name: str, kwargs: dict[str, Any]) -> ModelSpec:
@@ -165,7 +254,7 @@ def _timm(name: str, kwargs: dict[str, Any]) -> ModelSpec:
         raise ArchscopeError(f"timm has no model {name!r}")
     config = timm.get_pretrained_cfg(name)
     size = tuple(config.input_size) if config is not None and getattr(config, "input_size", None) else None
-    return ModelSpec(f"timm:{name}", lambda **kw: timm.create_model(name, pretrained=False, **kw), kwargs, size, "timm")
+    return ModelSpec(f"timm:{name}", lambda **kw: timm.create_model(name, pretrained=False, **kw), kwargs, size, "timm", True)
 
 
 def resolve_model(spec: str, kwargs: dict[str, Any] | None = None) -> ModelSpec:
@@ -174,16 +263,23 @@ def resolve_model(spec: str, kwargs: dict[str, Any] | None = None) -> ModelSpec:
     text = spec.strip()
     if ":" not in text:
         entry = get_entry(text)
-        return ModelSpec(entry.name, entry.builder, kwargs, entry.input_size, entry.source)
+        return ModelSpec(entry.name, entry.builder, kwargs, entry.input_size, entry.source, True)
     head, _, attribute = text.rpartition(":")
     if head == "torchvision":
         return _torchvision(attribute, kwargs)
     if head == "timm":
         return _timm(attribute, kwargs)
-    if head.endswith(".py") or "/" in head or "\\" in head:
-        module, origin = _load_file(head), head
+    source_path = None
+    if not head.strip():
+        raise ArchscopeError(
+            f"malformed model {_shown(text)!r}: name a file or module before the colon, e.g. net.py:Net or mypackage.nets:Net"
+        )
+    if _is_file_spec(head):
+        module, origin = _load_file(head), _shown(head)
+        source_path = Path(head).expanduser().resolve()
     else:
         module, origin = _import(head), head
+        source_path = Path(module.__file__).resolve() if getattr(module, "__file__", None) else None
     factory = _from_module(module, attribute, origin)
     size = getattr(factory, "input_size", None) or getattr(module, "INPUT_SIZE", None)
-    return ModelSpec(text, factory, kwargs, tuple(size) if size else None, None)
+    return ModelSpec(text, factory, kwargs, tuple(size) if size else None, None, source_path=source_path)

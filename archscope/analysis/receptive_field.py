@@ -32,7 +32,7 @@ from typing import Any, Iterable, Sequence
 
 import torch
 
-from archscope.analysis.counting import _ELEMENTWISE, op_name
+from archscope.analysis.ops import OpRule
 
 
 @dataclass(frozen=True)
@@ -153,33 +153,6 @@ def describe(parts: TensorField | None) -> dict[str, Any] | None:
     return data
 
 
-# Operators that act on each position on its own: the output field is the inputs' fields merged.
-_POINTWISE = _ELEMENTWISE | {
-    "native_batch_norm", "_native_batch_norm_legit", "_native_batch_norm_legit_no_training",
-    "native_layer_norm", "native_group_norm", "clone", "contiguous", "detach", "alias", "_to_copy",
-    "copy", "lift_fresh", "lift_fresh_copy", "fill", "zero", "dropout",
-}  # fmt: skip
-_VIEWS = {
-    "view", "_unsafe_view", "reshape", "_reshape_alias", "squeeze", "unsqueeze", "flatten", "unflatten",
-    "expand", "permute", "transpose", "t", "as_strided", "expand_as", "view_as", "reshape_as",
-}  # fmt: skip
-_WINDOWS = {
-    "max_pool1d", "max_pool2d", "max_pool3d", "max_pool2d_with_indices", "max_pool3d_with_indices",
-    "avg_pool1d", "avg_pool2d", "avg_pool3d",
-}  # fmt: skip
-_ADAPTIVE = {
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "_adaptive_avg_pool2d", "adaptive_avg_pool3d",
-    "_adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
-}  # fmt: skip
-_REDUCTIONS = {"mean", "sum", "amax", "amin", "_softmax", "_log_softmax", "var", "std"}
-_MIXING = {"addmm", "mm", "bmm", "baddbmm", "matmul", "linear"}
-_CREATION = {
-    "empty", "empty_like", "empty_strided", "zeros", "zeros_like", "ones", "ones_like", "full", "full_like",
-    "new_zeros", "new_empty", "new_ones", "new_full", "arange", "scalar_tensor", "randn", "rand", "randint",
-    "sym_size", "sym_numel", "sym_stride", "sym_storage_offset", "_local_scalar_dense",
-}  # fmt: skip
-
-
 def _as_list(value: Any, n: int, default: int) -> list[int]:
     if value is None or (isinstance(value, (list, tuple)) and len(value) == 0):
         return [default] * n
@@ -229,10 +202,11 @@ class FieldTracker:
         if any(isinstance(p.value, (Field, Unknown)) for p in parts):
             self.last_spatial = parts
 
-    def record(self, func: Any, args: Sequence[Any], kwargs: dict, out: Any) -> None:
-        """Give the outputs of one operator their fields, from its inputs' fields."""
-        name = op_name(func)
-        if name in _CREATION:
+    def record(self, func: Any, rule: OpRule | None, args: Sequence[Any], kwargs: dict, out: Any) -> None:
+        """Give the outputs of one operator their fields, from its inputs' fields (its registry row's rule)."""
+        name = func.overloadpacket.__name__
+        kind = rule.field if rule is not None else "unknown"
+        if kind == "creation":
             return
         inputs = [t for t in _tensors([*args, *kwargs.values()]) if self.get(t) is not None]
         if not inputs:
@@ -240,19 +214,19 @@ class FieldTracker:
         outputs = _tensors([out])
         if not outputs:
             return
-        result = self._propagate(name, args, kwargs, outputs[0], inputs)
+        result = self._propagate(kind, name, args, kwargs, outputs[0], inputs)
         if isinstance(result, Unknown):
             result = (Part(0, _channels(outputs[0]), result),)
         self._set(outputs[0], result)
 
     def _propagate(
-        self, name: str, args: Sequence[Any], kwargs: dict, out: torch.Tensor, inputs: list[torch.Tensor]
+        self, kind: str, name: str, args: Sequence[Any], kwargs: dict, out: torch.Tensor, inputs: list[torch.Tensor]
     ) -> TensorField | Unknown:
         x = args[0] if args and isinstance(args[0], torch.Tensor) else inputs[0]
         parts = self.get(x)
-        if name in _POINTWISE:
+        if kind == "pointwise":
             return self._pointwise(inputs, out, name)
-        if name == "convolution" or name == "_convolution":
+        if kind == "conv":
             if args[6]:
                 return Unknown("transposed convolutions are not supported")
             merged = merge((p.value for p in parts or ()), self.issues, " of a convolution's input channels")
@@ -261,7 +235,7 @@ class FieldTracker:
             kernel = list(weight.shape[2:])
             value = self._window(merged, kernel, _as_list(args[3], n, 1), _as_list(args[4], n, 0), _as_list(args[5], n, 1))
             return (Part(0, _channels(out), value),)
-        if name in _WINDOWS:
+        if kind == "window":
             n = x.dim() - 2
             kernel = _as_list(args[1], n, 1)
             stride = _as_list(args[2] if len(args) > 2 else None, n, 0)
@@ -273,7 +247,7 @@ class FieldTracker:
             return tuple(
                 Part(p.start, p.stop, self._window(p.value, kernel, stride, padding, dilation)) for p in parts or ()
             )
-        if name in _ADAPTIVE:
+        if kind == "adaptive_pool":
             n = x.dim() - 2
             sizes_in, sizes_out = list(x.shape[-n:]), list(out.shape[-n:])
             if all(o == 1 for o in sizes_out):
@@ -282,7 +256,7 @@ class FieldTracker:
                 return Unknown(f"adaptive pooling from {sizes_in} to {sizes_out} has windows of uneven size")
             kernel = [i // o for i, o in zip(sizes_in, sizes_out)]
             return tuple(Part(p.start, p.stop, self._window(p.value, kernel, kernel, [0] * n, [1] * n)) for p in parts)
-        if name in _REDUCTIONS:
+        if kind == "reduction":
             dims = args[1] if len(args) > 1 else kwargs.get("dim")
             dims = list(range(x.dim())) if dims is None or dims == [] else _as_list(dims, 1, 0)
             dims = {d % x.dim() for d in dims}
@@ -291,18 +265,18 @@ class FieldTracker:
             if 1 in dims:
                 return (Part(0, _channels(out), overall(parts)),)
             return parts
-        if name in _MIXING:
+        if kind == "matmul":
             mixed = merge([overall(self.get(t)) for t in inputs])
             return self._all(parts, out, mixed if isinstance(mixed, Unknown) else WHOLE)
-        if name in ("cat", "stack"):
+        if kind == "concat":
             return self._cat(name, args, kwargs, out)
-        if name in _VIEWS:
+        if kind == "view":
             return self._view(name, args, x, out, parts)
-        if name == "slice":
+        if name == "slice":  # the other slicing operators: see FieldRule "slice"
             return self._slice(x, args, parts)
         if name == "constant_pad_nd":
             return self._pad(x, args[1], parts)
-        if name == "index_select" and (args[1] % x.dim()) == 1:
+        if name == "index_select" and isinstance(args[1], int) and (args[1] % x.dim()) == 1:
             return (Part(0, _channels(out), overall(parts)),)
         reason = f"aten::{name} is not understood for receptive fields"
         if reason not in self.issues:

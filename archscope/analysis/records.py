@@ -50,6 +50,18 @@ class UncountedOp:
 
 
 @dataclass
+class DataDependence:
+    """The meta pass could not go on: an operator needed real values, so the analysis ran on the CPU.
+
+    Shapes after ``op`` (and the counts that follow from them, such as the number of boxes a
+    detector keeps) hold for the random input the CPU pass used, not for every input.
+    """
+
+    op: str  # e.g. "aten::nonzero"
+    layer: str | None  # the innermost module running when it happened
+
+
+@dataclass
 class Summary:
     model: str
     source: str | None
@@ -67,6 +79,10 @@ class Summary:
     receptive_field_issues: list[str] = field(default_factory=list)
     # Weighted layers (conv, linear, matmul) on the longest path from input to output.
     weighted_depth: int = 0
+    # The element type of each input tensor ("float32", "int64", ...).
+    input_dtypes: list[str] = field(default_factory=list)
+    # Set when an operator needed real values and the analysis ran on the CPU instead.
+    data_dependent: DataDependence | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,4 +98,6 @@ class Summary:
             "receptive_field": self.receptive_field,
             "receptive_field_issues": list(self.receptive_field_issues),
             "weighted_depth": self.weighted_depth,
+            "input_dtypes": list(self.input_dtypes),
+            "data_dependent": asdict(self.data_dependent) if self.data_dependent is not None else None,
         }

@@ -34,19 +34,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
+from archscope.analysis.ops import linearisation_of
 from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.summary import analyze
 from archscope.errors import ArchscopeError
 
-# Functions that are the identity in the linearised network: activations and normalisations.
-_REMOVED = {
-    "relu", "relu_", "relu6", "threshold", "threshold_", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_",
-    "elu", "elu_", "selu", "celu", "gelu", "silu", "mish", "sigmoid", "tanh", "hardswish", "hardsigmoid",
-    "softplus", "batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm", "dropout",
-    "dropout2d", "alpha_dropout", "feature_alpha_dropout",
-}  # fmt: skip
+# What the linearised network runs instead of a function the registry says to replace.
 _MAX_POOLS = {"max_pool1d": F.avg_pool1d, "max_pool2d": F.avg_pool2d, "max_pool3d": F.avg_pool3d}
 _CONVS = {"conv1d": F.conv1d, "conv2d": F.conv2d, "conv3d": F.conv3d}
+# Torch functions with no ATen operator of their own name, the identity in the linearised network.
+_IDENTITY_FUNCTIONS = {"local_response_norm", "dropout1d", "dropout2d", "dropout3d"}
 _POOL_ARGS = ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
 _CONV_ARGS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
 
@@ -67,16 +64,17 @@ class _Linearised(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
-        if name in _REMOVED:
-            result = args[0] if args else kwargs["input"]
-        elif name in _CONVS:
+        how = "identity" if name in _IDENTITY_FUNCTIONS else linearisation_of(name)
+        if how == "identity":
+            result = args[0] if args else next(iter(kwargs.values()))
+        elif how == "ones_conv" and name in _CONVS:
             a = _bind(_CONV_ARGS, args, kwargs)
             x, weight = a["input"], a["weight"]
             ones = torch.ones((1, 1, *weight.shape[2:]), dtype=x.dtype, device=x.device)
             result = _CONVS[name](
                 x.sum(1, keepdim=True), ones, None, a.get("stride", 1), a.get("padding", 0), a.get("dilation", 1), 1
             )
-        elif name in _MAX_POOLS:
+        elif how == "avg_pool" and name in _MAX_POOLS:
             a = _bind(_POOL_ARGS, args, kwargs)
             if a.get("dilation", 1) not in (1, (1,), (1, 1), (1, 1, 1), [1], [1, 1]):
                 raise ArchscopeError("cannot linearise a dilated max-pool (no average pool has that geometry)")

@@ -4,7 +4,7 @@ Two mechanisms work together. Forward pre- and post-hooks on every module open a
 ``LayerRecord`` for each call (as torchinfo does), so the records follow the calls, not the
 module list. A ``TorchDispatchMode`` sees every ATen operator the forward pass runs, however
 it was called (module, ``torch.cat``, ``x + y``), prices it with the operator table in
-``counting`` and charges it to every record open at that moment, so a container's figures
+the operator registry (``analysis.ops``) and charges it to every record open at that moment, so a container's figures
 include its children's.
 
 Nothing is computed on real data and no weight is allocated: the network is built on the
@@ -14,18 +14,28 @@ parameters through ``torch.func.functional_call``, which leaves the model itself
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 import torch
 import torch.nn as nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from archscope.analysis.counting import op_cost, op_name
-from archscope.analysis.dynamo_stub import without_dynamo_import
-from archscope.analysis.input_size import check_batch_size, describe_shapes, parse_input_sizes
+from torch.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
+
+from archscope.analysis.compat import (
+    is_meta_limitation,
+    returns_new_memory,
+    run_operator,
+    skip_dynamo_guard,
+    without_dynamo_import,
+)
+from archscope.analysis.input_size import DTYPES, check_batch_size, describe_shapes, expectation_of, parse_inputs
+from archscope.analysis.ops import rule_for
 from archscope.analysis.receptive_field import FieldTracker, describe
-from archscope.analysis.records import LayerRecord, Shape, Summary, Totals, UncountedOp
+from archscope.analysis.records import DataDependence, LayerRecord, Shape, Summary, Totals, UncountedOp
 from archscope.errors import ArchscopeError, InputSizeError
 
 
@@ -41,10 +51,6 @@ def shape_of(value: Any) -> Shape:
         shapes = {str(k): shape_of(v) for k, v in value.items()}
         return {k: s for k, s in shapes.items() if s is not None} or None
     return None
-
-
-# Operators that carry weights: a path's weighted depth counts them (VGG-16 has 16).
-_WEIGHTED = {"convolution", "_convolution", "addmm", "mm", "bmm", "baddbmm"}
 
 
 class _DepthTracker:
@@ -70,55 +76,35 @@ class _DepthTracker:
             return max((self.of(v) for v in value.values()), default=0)
         return 0
 
-    def record(self, name: str, args: Sequence[Any], kwargs: dict, out: Any) -> None:
-        depth = max(self.of(list(args)), self.of(kwargs)) + (1 if name in _WEIGHTED else 0)
+    def record(self, weighted: bool, args: Sequence[Any], kwargs: dict, out: Any) -> None:
+        depth = max(self.of(list(args)), self.of(kwargs)) + (1 if weighted else 0)
         for t in out if isinstance(out, (tuple, list)) else (out,):
             if isinstance(t, torch.Tensor):
                 self._depth[id(t)] = (t, depth)
-
-
-_NATIVE_BATCH_NORM = torch.ops.aten.native_batch_norm.default
-
-
-def batch_norm_on_meta(
-    x: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | None, running_mean: torch.Tensor | None, *rest: Any
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """native_batch_norm's outputs on the meta device, without PyTorch's Python decomposition.
-
-    On meta tensors PyTorch computes batch norm's output shapes by running its Python
-    reference implementation, about 2 ms a call: most of the time of a ResNet-152 summary
-    and seconds for CIFAR ResNet-1202. The shapes are simple: the output is laid out like the
-    input, and the saved mean and inverse deviation have one value per channel in the
-    input's compute dtype (a test holds them to PyTorch's own).
-    """
-    channels = x.shape[1] if x.dim() > 1 else 1
-    for t in (weight, bias, running_mean):
-        if t is not None and t.numel() != channels:
-            raise RuntimeError(f"batch norm expected {t.numel()} channels, got input of shape {list(x.shape)}")
-    stats_dtype = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
-    stats = (torch.empty((channels,), dtype=stats_dtype, device="meta"), torch.empty((channels,), dtype=stats_dtype, device="meta"))
-    return torch.empty_like(x), *stats
 
 
 class _StopAnalysis(Exception):
     """Raised once the layer call an analysis was asked to stop after has finished."""
 
 
+class _NeedsRealData(Exception):
+    """An operator could not run on the meta device: its result depends on the values."""
+
+    def __init__(self, op: str, layer: str | None) -> None:
+        super().__init__(op)
+        self.op = op
+        self.layer = layer
+
+
+@skip_dynamo_guard
 class _Recorder(TorchDispatchMode):
     """Collects layer records from module hooks and operator costs from the dispatcher."""
 
-    @classmethod
-    def _should_skip_dynamo(cls) -> bool:
-        # Recent PyTorch wraps every mode's __torch_dispatch__ in a dynamo guard, and building
-        # that guard imports torch._dynamo: 1.5 s, more than the analysis itself. Nothing is
-        # compiled while we analyse, so the guard buys nothing here.
-        return False
-
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, parameter_names: dict[int, str]) -> None:
         super().__init__()
         self.names = {m: n for n, m in model.named_modules()}
         self.modules = {n: m for m, n in self.names.items()}
-        self.params_of = {m: sum(p.numel() for p in m.parameters()) for m in self.names}
+        self.params_of = {m: sum(p.numel() for p in {id(p): p for p in m.parameters()}.values()) for m in self.names}
         self.leaf = {m: next(m.children(), None) is None for m in self.names}
         self.stack: list[LayerRecord] = []
         self.layers: list[LayerRecord] = []
@@ -129,7 +115,10 @@ class _Recorder(TorchDispatchMode):
         self.fields = FieldTracker()
         self.depths = _DepthTracker()
         self.stop_after: int | None = None
-        self._creates_memory: dict[Any, bool] = {}
+        # Which parameters an operator read (by the id of the tensor the forward sees), so a
+        # module used through a functional call (nn.MultiheadAttention's out_proj) counts as used.
+        self.parameter_names = parameter_names
+        self.used_parameters: set[str] = set()
         self._handles: list[Any] = []
         for module, name in self.names.items():
             if name:  # the model itself is the summary, not a row
@@ -137,9 +126,14 @@ class _Recorder(TorchDispatchMode):
                 self._handles.append(module.register_forward_hook(self._close))
 
     def unused_modules(self) -> list[str]:
-        """The outermost modules holding parameters that never ran."""
+        """The outermost modules holding parameters that never ran, directly or through a child or a functional call."""
         called = {layer.name for layer in self.layers}
-        unused = [n for m, n in self.names.items() if n and n not in called and self.params_of[m]]
+        used = set(called)
+        for parameter in self.used_parameters:
+            used.add(parameter.rpartition(".")[0])
+        # A module is used when it, one of its descendants, or one of its parameters was.
+        used_prefixes = {n for u in used for n in _ancestors(u)}
+        unused = [n for m, n in self.names.items() if n and n not in used_prefixes and self.params_of[m]]
         return [n for n in unused if not any(n.startswith(f"{other}.") for other in unused)]
 
     def remove_hooks(self) -> None:
@@ -165,53 +159,162 @@ class _Recorder(TorchDispatchMode):
         record = self.stack.pop()
         record.output_shape = shape_of(output)
         first = output[0] if isinstance(output, (tuple, list)) and output else output
+        if isinstance(first, dict):
+            first = next(iter(first.values()), None)
         record.receptive_field = describe(self.fields.get(first))
         if self.stop_after is not None and len(self.layers) > self.stop_after and record is self.layers[self.stop_after]:
             raise _StopAnalysis
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
         kwargs = kwargs or {}
-        if func is _NATIVE_BATCH_NORM and args[0].is_meta:
-            out = batch_norm_on_meta(*args)
+        try:
+            out = run_operator(func, args, kwargs)
+        except Exception as error:
+            if _on_meta(args, kwargs) and is_meta_limitation(error):
+                raise _NeedsRealData(f"aten::{func.overloadpacket.__name__}", self.stack[-1].name if self.stack else None) from error
+            raise
+        rule = rule_for(func)
+        if rule is None or rule.cost is None:
+            self.uncounted[f"{func.namespace}::{func.overloadpacket.__name__}"] += 1
         else:
-            out = func(*args, **kwargs)
-        cost = op_cost(func, args, kwargs, out)
-        if cost is None:
-            self.uncounted[f"aten::{func.overloadpacket.__name__}"] += 1
-        elif cost.macs or cost.flops:
-            self.macs += cost.macs
-            self.flops += cost.flops
-            for record in self.stack:
-                record.macs += cost.macs
-                record.flops += cost.flops
-        self.fields.record(func, args, kwargs, out)
-        self.depths.record(op_name(func), args, kwargs, out)
-        if self._allocates(func):
+            cost = rule.cost(args, kwargs, out)
+            if cost.macs or cost.flops:
+                self.macs += cost.macs
+                self.flops += cost.flops
+                for record in self.stack:
+                    record.macs += cost.macs
+                    record.flops += cost.flops
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, torch.Tensor) and id(value) in self.parameter_names:
+                self.used_parameters.add(self.parameter_names[id(value)])
+        self.fields.record(func, rule, args, kwargs, out)
+        self.depths.record(rule is not None and rule.weighted, args, kwargs, out)
+        if returns_new_memory(func):
             outputs = out if isinstance(out, (tuple, list)) else (out,)
             self.activation_bytes += sum(
                 t.numel() * t.element_size() for t in outputs if isinstance(t, torch.Tensor) and t.is_floating_point()
             )
         return out
 
-    def _allocates(self, func: Any) -> bool:
-        """False for views and in-place operators, whose results share memory with an input."""
-        if func not in self._creates_memory:
-            self._creates_memory[func] = all(r.alias_info is None for r in func._schema.returns)
-        return self._creates_memory[func]
+
+def _ancestors(name: str) -> list[str]:
+    """'a.b.c' -> ['a', 'a.b', 'a.b.c']."""
+    parts = name.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))] if name else []
 
 
-def _meta_state(model: nn.Module) -> dict[str, torch.Tensor] | None:
-    """Meta stand-ins for a model's real parameters and buffers; None if it is already on meta."""
+def _on_meta(*values: Any) -> bool:
+    for v in values:
+        if isinstance(v, torch.Tensor):
+            if v.is_meta:
+                return True
+        elif isinstance(v, (list, tuple)):
+            if _on_meta(*v):
+                return True
+        elif isinstance(v, dict):
+            if _on_meta(*v.values()):
+                return True
+    return False
+
+
+def _stand_ins(model: nn.Module, device: str, copy_values: bool) -> dict[str, torch.Tensor]:
+    """Stand-ins for every parameter and buffer, by every name it has.
+
+    A tensor shared under several names (tied weights) gets one stand-in for all of them, as
+    ``functional_call`` requires. On ``meta`` nothing is allocated; with ``copy_values`` the
+    stand-ins are copies on ``device`` (the user's model is never moved).
+    """
     tensors = dict(model.named_parameters(remove_duplicate=False))
     tensors.update(model.named_buffers(remove_duplicate=False))
-    if all(t.is_meta for t in tensors.values()):
-        return None
-    return {name: torch.empty_like(t, device="meta") for name, t in tensors.items()}
+    made: dict[int, torch.Tensor] = {}
+    state = {}
+    for name, t in tensors.items():
+        if id(t) not in made:
+            stand_in = t.detach().to(device, copy=True) if copy_values else torch.empty_like(t, device=device)
+            made[id(t)] = stand_in.requires_grad_(t.requires_grad) if stand_in.is_floating_point() else stand_in
+        state[name] = made[id(t)]
+    return state
 
 
-def _input_dtype(model: nn.Module) -> torch.dtype:
+def _model_dtype(model: nn.Module) -> torch.dtype:
     param = next((p for p in model.parameters() if p.is_floating_point()), None)
     return param.dtype if param is not None else torch.get_default_dtype()
+
+
+def _has_lazy(model: nn.Module) -> bool:
+    return any(is_lazy(t) for t in [*model.parameters(), *model.buffers()])
+
+
+def _materialised_on_meta(model: nn.Module, args: tuple, kwargs: dict) -> nn.Module:
+    """A copy of a model with lazy modules, their shapes inferred from the input, on meta."""
+    clone = copy.deepcopy(model)
+    for module in clone.modules():
+        for table, kind in ((module._parameters, UninitializedParameter), (module._buffers, UninitializedBuffer)):
+            for name, t in list(table.items()):
+                if t is not None and is_lazy(t):
+                    table[name] = kind(requires_grad=t.requires_grad, device="meta", dtype=t.dtype)
+    meta_args = tuple(_meta_like(a) for a in args)
+    meta_kwargs = {k: _meta_like(v) for k, v in kwargs.items()}
+    try:
+        with torch.no_grad(), without_dynamo_import():
+            clone(*meta_args, **meta_kwargs)  # lazy modules infer their shapes on the first call
+    except Exception as error:  # noqa: BLE001 - the user's forward
+        raise ArchscopeError(f"could not infer the lazy modules' shapes on the meta device: {_first_line(error)}") from error
+    return clone
+
+
+def _meta_like(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return torch.empty_like(value, device="meta")
+    if isinstance(value, (list, tuple)):
+        return type(value)(_meta_like(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _meta_like(v) for k, v in value.items()}
+    return value
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+@dataclass(frozen=True)
+class ExampleInputs:
+    """What the forward is called with: positional and keyword arguments (tensors or anything)."""
+
+    args: tuple
+    kwargs: dict
+
+    @property
+    def tensors(self) -> list[torch.Tensor]:
+        return [t for t in (*self.args, *self.kwargs.values()) if isinstance(t, torch.Tensor)]
+
+    def shapes(self) -> list[list[int]]:
+        return [list(t.shape) for t in self.tensors]
+
+    def on(self, device: str, model: nn.Module) -> ExampleInputs:
+        """The same inputs on ``device``: meta stand-ins, or random values in the right range."""
+
+        def convert(value: Any) -> Any:
+            if not isinstance(value, torch.Tensor):
+                return value
+            if device == "meta":
+                return torch.empty_like(value, device="meta")
+            if not value.is_meta:
+                return value.detach().to(device, copy=True)
+            return random_tensor(value.shape, value.dtype, model)
+
+        return ExampleInputs(tuple(convert(a) for a in self.args), {k: convert(v) for k, v in self.kwargs.items()})
+
+
+def random_tensor(shape: Sequence[int], dtype: torch.dtype, model: nn.Module | None = None) -> torch.Tensor:
+    """Random values of a dtype: normal floats, or integers valid as indices of every embedding in ``model``."""
+    if dtype.is_floating_point or dtype.is_complex:
+        return torch.randn(tuple(shape), dtype=dtype)
+    if dtype == torch.bool:
+        return torch.rand(tuple(shape)) < 0.5
+    vocab = [m.num_embeddings for m in model.modules() if isinstance(m, (nn.Embedding, nn.EmbeddingBag))] if model else []
+    return torch.randint(0, min(vocab) if vocab else 2, tuple(shape), dtype=dtype)
 
 
 def _expected_channels(module: nn.Module | None, record: LayerRecord | None) -> str | None:
@@ -243,50 +346,95 @@ def _describe_failure(
     return f"{model_name} cannot take input {describe_shapes(shapes)}: {where} failed: {message}"
 
 
-def analyze(
-    model: nn.Module,
-    input_shape: Sequence[int] | Sequence[Sequence[int]],
-    *,
-    name: str | None = None,
-    source: str | None = None,
-    train: bool = False,
-    stop_after: int | None = None,
-) -> Summary:
-    """Summarise ``model`` on an input of ``input_shape`` (batch dimension included).
-
-    A list of shapes feeds a model with several inputs, in order. ``stop_after`` ends the
-    forward pass once the layer call with that index (in ``Summary.layers``) has returned:
-    the network's head need not accept the input.
-    """
-    name = name or type(model).__name__
-    several = bool(input_shape) and isinstance(input_shape[0], (list, tuple))
-    shapes = [[int(d) for d in s] for s in input_shape] if several else [[int(d) for d in input_shape]]
-    shape = shapes[0] if not several else shapes
-    xs = [torch.empty(s, device="meta", dtype=_input_dtype(model)) for s in shapes]
-    modes = {m: m.training for m in model.modules()}
-    state = _meta_state(model)
-    recorder = _Recorder(model)
+def _run(
+    model: nn.Module, inputs: ExampleInputs, state: dict[str, torch.Tensor] | None, train: bool, stop_after: int | None
+) -> tuple[_Recorder, Any]:
+    """One forward pass under the recorder; the model's hooks and train/eval modes are restored after."""
+    names = {id(t): n for n, t in (state or {}).items()}
+    if state is None:
+        names = {id(p): n for n, p in model.named_parameters(remove_duplicate=False)}
+    recorder = _Recorder(model, names)
     recorder.stop_after = stop_after
+    modes = {m: m.training for m in model.modules()}
     output = None
     try:
         model.train(train)
-        for x in xs:
+        for x in inputs.tensors:
             recorder.fields.seed(x)
             recorder.depths.seed(x)
-        with without_dynamo_import(), recorder:
-            output = model(*xs) if state is None else torch.func.functional_call(model, state, tuple(xs))
+        grad = torch.enable_grad() if train else torch.no_grad()
+        with grad, without_dynamo_import(), recorder:
+            if state is None:
+                output = model(*inputs.args, **inputs.kwargs)
+            else:
+                output = torch.func.functional_call(model, state, inputs.args, inputs.kwargs)
     except _StopAnalysis:
         pass
-    except ArchscopeError:
+    except Exception as error:
+        error._archscope_recorder = recorder  # type: ignore[attr-defined] - where it failed, for the message
         raise
-    except Exception as error:  # noqa: BLE001 - any failure inside the user's forward is reported, not raised
-        failed_at = recorder.stack[-1] if recorder.stack else None
-        module = recorder.modules.get(failed_at.name) if failed_at is not None else None
-        raise InputSizeError(_describe_failure(error, failed_at, name, shapes, module)) from error
     finally:
         recorder.remove_hooks()
         for module, was_training in modes.items():
             module.training = was_training
+    return recorder, output
+
+
+def _failure(error: BaseException, recorder: _Recorder | None, name: str, shapes: Sequence[Sequence[int]]) -> InputSizeError:
+    failed_at = recorder.stack[-1] if recorder is not None and recorder.stack else None
+    module = recorder.modules.get(failed_at.name) if failed_at is not None and recorder is not None else None
+    return InputSizeError(_describe_failure(error, failed_at, name, shapes, module))
+
+
+def analyze(
+    model: nn.Module,
+    input_shape: Sequence[int] | Sequence[Sequence[int]] | None = None,
+    *,
+    inputs: ExampleInputs | None = None,
+    name: str | None = None,
+    source: str | None = None,
+    train: bool = False,
+    stop_after: int | None = None,
+    real_model: Callable[[], nn.Module] | None = None,
+) -> Summary:
+    """Summarise ``model`` on an input of ``input_shape`` (batch dimension included), or on ``inputs``.
+
+    A list of shapes feeds a model with several inputs, in order. ``stop_after`` ends the
+    forward pass once the layer call with that index (in ``Summary.layers``) has returned:
+    the network's head need not accept the input.
+
+    The pass runs on the meta device. Where an operator needs real values (``nonzero``,
+    ``.item()``, non-maximum suppression) it runs again on the CPU with random inputs of the
+    same shapes and dtypes, on copies of the model's weights (or on ``real_model()`` for a model
+    built on meta), and ``Summary.data_dependent`` says which operator forced it.
+    """
+    name = name or type(model).__name__
+    if inputs is None:
+        if input_shape is None:
+            raise InputSizeError("give an input shape or example inputs")
+        several = bool(input_shape) and isinstance(input_shape[0], (list, tuple))
+        shapes = [[int(d) for d in s] for s in input_shape] if several else [[int(d) for d in input_shape]]
+        dtype = _model_dtype(model)
+        inputs = ExampleInputs(tuple(torch.empty(s, device="meta", dtype=dtype) for s in shapes), {})
+    shapes = inputs.shapes()
+    if _has_lazy(model):
+        model = _materialised_on_meta(model, inputs.args, inputs.kwargs)
+    meta_inputs = inputs.on("meta", model)
+    on_meta = all(t.is_meta for t in [*model.parameters(), *model.buffers()])
+    dependence: DataDependence | None = None
+    recorder: _Recorder | None = None
+    try:
+        recorder, output = _run(model, meta_inputs, None if on_meta else _stand_ins(model, "meta", False), train, stop_after)
+    except ArchscopeError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any failure inside the user's forward is reported, not raised
+        needs = error if isinstance(error, _NeedsRealData) else None
+        if needs is None and not is_meta_limitation(error):
+            raise _failure(error, _last_recorder(error), name, shapes) from error
+        op = needs.op if needs is not None else _first_line(error)
+        layer = needs.layer if needs is not None else None
+        dependence = DataDependence(op=op, layer=layer)
+        recorder, output = _run_on_real_data(model, inputs, name, shapes, train, stop_after, real_model, dependence)
 
     params = {id(p): p for p in model.parameters()}.values()
     totals = Totals(
@@ -297,10 +445,11 @@ def analyze(
         param_bytes=sum(p.numel() * p.element_size() for p in params),
         activation_bytes=recorder.activation_bytes,
     )
+    input_record = shapes[0] if len(shapes) == 1 else shapes
     return Summary(
         model=name,
         source=source,
-        input_shape=shape,
+        input_shape=input_record,
         output_shape=shape_of(output),
         totals=totals,
         uncounted=[UncountedOp(op, n) for op, n in sorted(recorder.uncounted.items())],
@@ -309,14 +458,53 @@ def analyze(
         receptive_field=describe(recorder.fields.last_spatial),
         weighted_depth=recorder.depths.of(output),
         receptive_field_issues=list(recorder.fields.issues),
+        input_dtypes=[str(t.dtype).removeprefix("torch.") for t in inputs.tensors],
+        data_dependent=dependence,
     )
 
 
+def _last_recorder(error: BaseException) -> _Recorder | None:
+    return getattr(error, "_archscope_recorder", None)
+
+
+def _run_on_real_data(
+    model: nn.Module,
+    inputs: ExampleInputs,
+    name: str,
+    shapes: list[list[int]],
+    train: bool,
+    stop_after: int | None,
+    real_model: Callable[[], nn.Module] | None,
+    dependence: DataDependence,
+) -> tuple[_Recorder, Any]:
+    """The same analysis on the CPU with real values: the model's weights copied, or a fresh build."""
+    where = f" in {dependence.layer}" if dependence.layer else ""
+    if any(t.is_meta for t in [*model.parameters(), *model.buffers()]):
+        if real_model is None:
+            raise InputSizeError(
+                f"{name} runs {dependence.op}{where}, which needs real values, and the model was built on the "
+                "meta device; build it on the CPU to analyse it"
+            )
+        model, state = real_model(), None
+    else:
+        state = _stand_ins(model, "cpu", True)
+    real_inputs = inputs.on("cpu", model)
+    try:
+        return _run(model, real_inputs, state, train, stop_after)
+    except Exception as error:  # noqa: BLE001 - the user's forward
+        raise InputSizeError(
+            f"{name} cannot be analysed: {dependence.op}{where} needs real values, and the forward on real "
+            f"data failed too: {_first_line(error)}"
+        ) from error
+
+
 def summarize(
-    model_or_name: nn.Module | str,
-    input_size: str | int | Sequence[int] | None = None,
+    model_or_name: nn.Module | str | Any,
+    input_size: str | int | Sequence[int] | Sequence[Sequence[int]] | None = None,
     batch_size: int = 1,
     *,
+    dtype: str | torch.dtype | None = None,
+    input_data: Any = None,
     train: bool = False,
     model_kwargs: dict[str, Any] | None = None,
 ) -> Summary:
@@ -324,16 +512,67 @@ def summarize(
 
     ``model_or_name`` is a module you built, a zoo name, or any spec ``archscope.models``
     understands (``path/to/file.py:Net``, ``package.module:build``, ``torchvision:resnet50``),
-    built with ``model_kwargs``. ``input_size`` is ``CxHxW`` (or ``HxW``/``N``, keeping the
-    network's channels) without the batch dimension; by default, the network's own input.
+    built with ``model_kwargs``; or a ``ModelSpec`` already resolved.
+
+    The input is either ``input_data`` (a tensor, a tuple of them, or a dict of keyword
+    arguments, as torchinfo takes it; only shapes and dtypes are used unless the forward needs
+    real values) or ``input_size`` without the batch dimension (``3x224x224``, ``224``,
+    ``4x200`` for a Conv1d, ``50:int64`` for tokens; see ``analysis.input_size``) with
+    ``batch_size`` and ``dtype``. By default, the network's own input.
     """
-    from archscope.models import resolve_model
+    from archscope.models import ModelSpec, resolve_model
 
     batch = check_batch_size(batch_size)
+    dtype_name = _dtype_name(dtype)
     if isinstance(model_or_name, str):
         spec = resolve_model(model_or_name, model_kwargs)
-        shapes = [(batch, *s) for s in parse_input_sizes(input_size, spec.input_size)]
-        model = spec.build_for_analysis()
-        return analyze(model, shapes if len(shapes) > 1 else shapes[0], name=spec.name, source=spec.source, train=train)
-    shapes = [(batch, *s) for s in parse_input_sizes(input_size, None)]
-    return analyze(model_or_name, shapes if len(shapes) > 1 else shapes[0], train=train)
+    elif isinstance(model_or_name, ModelSpec):
+        spec = model_or_name
+    elif isinstance(model_or_name, nn.Module):
+        spec = None
+    else:
+        raise TypeError(f"summarize() takes a model name or a torch.nn.Module, not {type(model_or_name).__name__}")
+    model = spec.analysis_model() if spec is not None else model_or_name
+    if input_data is not None:
+        inputs = _example_inputs(input_data)
+    else:
+        specs = parse_inputs(input_size, spec.input_size if spec is not None else None, expectation_of(model), dtype_name)
+        inputs = ExampleInputs(
+            tuple(
+                torch.empty((batch, *s.shape), device="meta", dtype=_torch_dtype(s.dtype) if s.dtype else _model_dtype(model))
+                for s in specs
+            ),
+            {},
+        )
+    return analyze(
+        model,
+        inputs=inputs,
+        name=spec.name if spec is not None else None,
+        source=spec.source if spec is not None else None,
+        train=train,
+        real_model=spec.real_model if spec is not None else None,
+    )
+
+
+def _dtype_name(dtype: str | torch.dtype | None) -> str | None:
+    if dtype is None:
+        return None
+    name = str(dtype).removeprefix("torch.")
+    if name not in DTYPES:
+        raise InputSizeError(f"unknown dtype {dtype!r}; one of: {', '.join(DTYPES)}")
+    return name
+
+
+def _torch_dtype(name: str) -> torch.dtype:
+    return getattr(torch, name)
+
+
+def _example_inputs(data: Any) -> ExampleInputs:
+    """torchinfo's input_data: a tensor, a sequence of arguments, or a dict of keyword arguments."""
+    if isinstance(data, torch.Tensor):
+        return ExampleInputs((data,), {})
+    if isinstance(data, dict):
+        return ExampleInputs((), dict(data))
+    if isinstance(data, (list, tuple)):
+        return ExampleInputs(tuple(data), {})
+    raise TypeError(f"input_data must be a tensor, a tuple of arguments or a dict of keyword arguments, not {type(data).__name__}")

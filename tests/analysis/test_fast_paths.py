@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from archscope.analysis.summary import batch_norm_on_meta
+from archscope.analysis.compat import batch_norm_on_meta
 
 
 class Capture(TorchDispatchMode):

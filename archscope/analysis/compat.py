@@ -1,0 +1,165 @@
+"""Every use of PyTorch internals, in one place, each checked before it is used.
+
+The meta-device analysis takes three shortcuts that lean on PyTorch's private code:
+
+* ``without_dynamo_import``: PyTorch's Python meta kernels import ``torch._dynamo`` (about a
+  second, more than the analysis of ResNet-152) only to wrap them in ``disable``, which
+  matters solely while torch.compile traces. A stand-in answers ``disable(fn)`` with ``fn``
+  during one analysis, then is removed (torch/_compile.py's ``_disable_dynamo`` caches its
+  wrapper on the function; the cache is cleared afterwards).
+* ``skip_dynamo_guard``: recent PyTorch wraps a mode's ``__torch_dispatch__`` in a dynamo
+  guard unless ``_should_skip_dynamo`` says not to; building the guard imports torch._dynamo.
+* ``batch_norm_on_meta``: batch norm's meta kernel is a Python decomposition, about 2 ms a
+  call; its outputs are simple to state directly.
+
+Plus two readings of PyTorch's own metadata: ``returns_new_memory`` (an operator's schema
+says whether its result aliases an input) and ``is_meta_limitation`` (the error texts PyTorch
+uses when an operator needs real data).
+
+Each feature is checked to exist and falls back to the plain path where it does not.
+``ARCHSCOPE_NO_FAST_PATHS=1`` turns every shortcut off (a test runs the core checks so).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import sys
+import types
+from typing import Any, Callable, Iterator
+
+import torch
+
+FAST_PATHS_ENV = "ARCHSCOPE_NO_FAST_PATHS"
+
+
+def fast_paths_enabled() -> bool:
+    """False when the environment asks for PyTorch's plain paths only."""
+    return os.environ.get(FAST_PATHS_ENV, "") in ("", "0")
+
+
+# --- torch._dynamo stand-in -----------------------------------------------------------
+
+_DYNAMO = "torch._dynamo"
+_CACHE_ATTRIBUTE = "__dynamo_disable"  # set inside a function in torch/_compile.py, so not mangled
+
+
+def _dynamo_stand_in_applies() -> bool:
+    compile_module = sys.modules.get("torch._compile") or importlib.import_module("torch._compile")
+    return fast_paths_enabled() and _DYNAMO not in sys.modules and hasattr(compile_module, "_disable_dynamo")
+
+
+class _DynamoStandIn(types.ModuleType):
+    def __init__(self) -> None:
+        super().__init__(_DYNAMO)
+        self.answered: list[Callable[..., Any]] = []
+
+    def disable(self, fn: Callable[..., Any] | None = None, recursive: bool = True, **kwargs: Any) -> Any:
+        if fn is None:  # used as a decorator factory: hand over to the real module
+            return self.__getattr__("disable")(fn, recursive, **kwargs)
+        self.answered.append(fn)
+        return fn
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything but disable(fn): import and use the real module.
+        if sys.modules.get(_DYNAMO) is self:
+            del sys.modules[_DYNAMO]
+        return getattr(importlib.import_module(_DYNAMO), name)
+
+
+@contextlib.contextmanager
+def without_dynamo_import() -> Iterator[None]:
+    """Run the body without importing torch._dynamo, then leave PyTorch exactly as it was."""
+    if not _dynamo_stand_in_applies():
+        yield
+        return
+    stand_in = _DynamoStandIn()
+    sys.modules[_DYNAMO] = stand_in
+    try:
+        yield
+    finally:
+        if sys.modules.get(_DYNAMO) is stand_in:
+            del sys.modules[_DYNAMO]
+        if torch.__dict__.get("_dynamo") is stand_in:
+            del torch._dynamo
+        for fn in stand_in.answered:
+            getattr(fn, "__dict__", {}).pop(_CACHE_ATTRIBUTE, None)
+
+
+def skip_dynamo_guard(mode_class: type) -> type:
+    """Tell PyTorch not to build a dynamo guard around ``mode_class``'s dispatch (nothing compiles)."""
+    if fast_paths_enabled() and hasattr(mode_class, "_should_skip_dynamo"):
+        mode_class._should_skip_dynamo = classmethod(lambda cls: False)  # type: ignore[attr-defined]
+    return mode_class
+
+
+# --- batch norm on meta -----------------------------------------------------------------
+
+NATIVE_BATCH_NORM = torch.ops.aten.native_batch_norm.default
+
+
+def batch_norm_on_meta(
+    x: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | None, running_mean: torch.Tensor | None, *rest: Any
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """native_batch_norm's outputs on the meta device, without PyTorch's Python decomposition.
+
+    The output is laid out like the input, and the saved mean and inverse deviation have one
+    value per channel in the input's compute dtype (a test holds them to PyTorch's own).
+    """
+    channels = x.shape[1] if x.dim() > 1 else 1
+    for t in (weight, bias, running_mean):
+        if t is not None and t.numel() != channels:
+            raise RuntimeError(f"batch norm expected {t.numel()} channels, got input of shape {list(x.shape)}")
+    stats_dtype = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    stats = tuple(torch.empty((channels,), dtype=stats_dtype, device="meta") for _ in range(2))
+    return (torch.empty_like(x), *stats)
+
+
+def run_operator(func: Any, args: tuple, kwargs: dict) -> Any:
+    """Run one operator, through the batch-norm shortcut where it applies."""
+    if func is NATIVE_BATCH_NORM and fast_paths_enabled() and args and getattr(args[0], "is_meta", False):
+        return batch_norm_on_meta(*args)
+    return func(*args, **kwargs)
+
+
+# --- operator metadata --------------------------------------------------------------------
+
+_NEW_MEMORY: dict[Any, bool] = {}
+
+
+def returns_new_memory(func: Any) -> bool:
+    """False for views and in-place operators, whose results share memory with an input.
+
+    Read from the operator's schema (``alias_info`` on its returns); an operator without a
+    readable schema is taken to allocate.
+    """
+    if func not in _NEW_MEMORY:
+        schema = getattr(func, "_schema", None)
+        returns = getattr(schema, "returns", None)
+        _NEW_MEMORY[func] = returns is None or all(getattr(r, "alias_info", None) is None for r in returns)
+    return _NEW_MEMORY[func]
+
+
+# Phrases PyTorch uses when an operator cannot run without real data (its output shape or
+# value depends on the values): nonzero, masked_select, .item(), .tolist(), .numpy().
+_META_LIMITATIONS = (
+    "meta tensor",
+    "meta tensors",
+    "on meta",
+    "meta device",
+    "device type meta",
+    "data-dependent",
+    "data dependent",
+    "cannot be called on meta",
+    "tensor.item() cannot",
+    "numpy",
+)
+
+
+def is_meta_limitation(error: BaseException) -> bool:
+    """Whether ``error`` says an operator needed real values the meta device does not have."""
+    if isinstance(error, NotImplementedError):
+        return True
+    text = str(error).lower()
+    return "meta" in text and any(phrase in text for phrase in _META_LIMITATIONS) or "data-dependent" in text

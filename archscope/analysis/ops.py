@@ -1,0 +1,422 @@
+"""The operator registry: everything archscope knows about an ATen operator, in one row.
+
+Each row is keyed by the ``torch.ops.aten`` packet itself (``aten.convolution``), so a typo
+fails when this module is imported, and holds four facts:
+
+* ``cost``: MACs and FLOPs from the operator's arguments and output, shapes only, so it
+  works on the meta device. The units are defined once in docs/counting.md: MACs are the
+  multiply-accumulates of convolutions and matrix products, bias excluded; FLOPs are 2 x MACs
+  plus every other operator. ``None`` means the operator never reaches the dispatcher (a
+  composite that decomposes into others, listed only for its linearisation).
+* ``field``: how a receptive field passes through it (``FieldRule``), read by
+  ``analysis.receptive_field``.
+* ``weighted``: whether it applies learned weights (a step of the "weighted depth").
+* ``linearise``: what the gradient measurement of receptive fields does with it
+  (``analysis.rf_measure``): keep it, drop it (an activation or a normalisation becomes the
+  identity), or replace it (a convolution sums its channels through a kernel of ones, a max
+  pool becomes an average pool of the same geometry).
+
+An operator with no row is not guessed at: the summary lists it as uncounted. Users add rows
+for their own operators with ``archscope.register_op`` (docs/counting.md, "Your own
+operators"), as fvcore's ``set_op_handle`` and torch's ``register_flop_formula`` allow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Literal, Sequence, get_args
+
+import torch
+
+aten = torch.ops.aten
+
+
+@dataclass(frozen=True)
+class OpCost:
+    """The cost of one operator call, in the two units of docs/counting.md."""
+
+    macs: int
+    flops: int
+
+
+FREE = OpCost(0, 0)
+
+CostRule = Callable[[Sequence[Any], dict, Any], OpCost]
+
+FieldRule = Literal[
+    "pointwise",  # each position on its own (activations, arithmetic, normalisation)
+    "conv",  # a convolution window (transposed: unknown)
+    "window",  # max/avg pooling windows
+    "adaptive_pool",  # adaptive pooling: a window when the sizes divide, global when the output is 1
+    "reduction",  # over the dims given in args[1] (mean, sum, softmax, var, norm)
+    "matmul",  # mixes the contracted axis (linear layers, attention)
+    "concat",  # cat/stack: parts along channels, tokens along a sequence
+    "view",  # view/reshape/flatten/permute/transpose/expand: the axes move with the data
+    "slice",  # slice/narrow/select: a sub-range of one axis
+    "split",  # split/chunk/unbind: several outputs, each a slice
+    "index_select",  # index_select/gather along one axis
+    "pad",  # constant/reflect/replicate padding
+    "upsample",  # nearest/linear interpolation by a scale factor
+    "pixel_shuffle",  # pixel_shuffle/unshuffle: space <-> channels
+    "unfold",  # im2col, unfold: windows into channels
+    "creation",  # no input carries a field (arange, zeros, randn, ...)
+    "global",  # every output sees every input position (sort, cumsum over space, fft, ...)
+    "unknown",  # not understood: the field is reported unknown with this operator's name
+]
+Linearise = Literal["keep", "identity", "ones_conv", "avg_pool"]
+
+
+@dataclass(frozen=True)
+class OpRule:
+    """One row of the registry."""
+
+    packet: Any  # the torch.ops.<namespace>.<name> OpOverloadPacket
+    cost: CostRule | None
+    field: FieldRule = "pointwise"
+    weighted: bool = False
+    linearise: Linearise = "keep"
+
+    @property
+    def name(self) -> str:
+        return self.packet.__name__
+
+
+REGISTRY: dict[Any, OpRule] = {}
+
+
+def _packet(op: Any) -> Any:
+    """The OpOverloadPacket of an operator given as a packet or one of its overloads."""
+    packet = getattr(op, "overloadpacket", op)
+    if not isinstance(packet, torch._ops.OpOverloadPacket):
+        raise TypeError(f"expected a torch.ops operator such as torch.ops.aten.mm, got {op!r}")
+    return packet
+
+
+def register_op(
+    op: Any,
+    cost: CostRule | None,
+    *,
+    field: FieldRule = "pointwise",
+    weighted: bool = False,
+    linearise: Linearise = "keep",
+    replace: bool = False,
+) -> OpRule:
+    """Add a row for ``op`` (``torch.ops.mylib.fused_conv``, or an ATen operator).
+
+    ``cost(args, kwargs, out)`` returns an ``OpCost`` from the call's arguments and result;
+    it must use shapes only (the analysis runs on the meta device). ``field`` says how a
+    receptive field passes through it. Registering an operator twice raises unless
+    ``replace=True``, so two rules cannot silently disagree.
+    """
+    packet = _packet(op)
+    if field not in get_args(FieldRule):
+        raise ValueError(f"unknown field rule {field!r}; one of: {', '.join(get_args(FieldRule))}")
+    if linearise not in get_args(Linearise):
+        raise ValueError(f"unknown linearisation {linearise!r}; one of: {', '.join(get_args(Linearise))}")
+    if cost is not None and not callable(cost):
+        raise TypeError("cost must be a function (args, kwargs, out) -> OpCost, or None")
+    if packet in REGISTRY and not replace:
+        raise ValueError(f"{packet} already has a rule; pass replace=True to change it")
+    rule = OpRule(packet, cost, field, weighted, linearise)
+    REGISTRY[packet] = rule
+    return rule
+
+
+def rule_for(func: Any) -> OpRule | None:
+    """The row for an operator overload (as the dispatcher hands it over), or None."""
+    return REGISTRY.get(getattr(func, "overloadpacket", func))
+
+
+def op_cost(func: Any, args: Sequence[Any], kwargs: dict, out: Any) -> OpCost | None:
+    """The cost of one operator call, or None when the registry cannot price it."""
+    rule = rule_for(func)
+    if rule is None or rule.cost is None:
+        return None
+    return rule.cost(args, kwargs or {}, out)
+
+
+def linearisation_of(name: str) -> Linearise:
+    """How the gradient measurement treats a torch function called ``name`` (F.relu -> aten.relu)."""
+    packet = getattr(aten, name, None)
+    rule = REGISTRY.get(packet) if isinstance(packet, torch._ops.OpOverloadPacket) else None
+    return rule.linearise if rule is not None else "keep"
+
+
+# ---------------------------------------------------------------------------------------
+# Cost rules: small pure functions of shapes (docs/counting.md states each one).
+
+
+def _numel(t: Any) -> int:
+    return t.numel() if isinstance(t, torch.Tensor) else 0
+
+
+def _first_tensor(out: Any) -> Any:
+    return out[0] if isinstance(out, (tuple, list)) and out else out
+
+
+def _all_outputs(out: Any) -> int:
+    return sum(_numel(t) for t in out) if isinstance(out, (tuple, list)) else _numel(out)
+
+
+def _free(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    return FREE
+
+
+def per_output(flops: int) -> CostRule:
+    """``flops`` FLOPs per element of the (first) result."""
+
+    def rule(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+        return OpCost(0, flops * _numel(_first_tensor(out)))
+
+    rule.__doc__ = f"{flops} FLOP(s) per output element."
+    return rule
+
+
+def per_input(flops: int) -> CostRule:
+    """``flops`` FLOPs per element of the first argument (reductions)."""
+
+    def rule(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+        return OpCost(0, flops * _numel(args[0]))
+
+    rule.__doc__ = f"{flops} FLOP(s) per input element."
+    return rule
+
+
+def _convolution(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """Each output element is a dot product over (C_in / groups) x kernel positions.
+
+    A transposed convolution scatters instead: each input element is multiplied into
+    (C_out / groups) x kernel outputs, and its weight is stored [C_in, C_out / groups, k...].
+    """
+    x, weight, bias = args[0], args[1], args[2]
+    transposed = bool(args[6]) if len(args) > 6 else bool(kwargs.get("transposed", False))
+    kernel = math.prod(weight.shape[2:])
+    macs = (x.numel() if transposed else out.numel()) * weight.shape[1] * kernel
+    return OpCost(macs, 2 * macs + (out.numel() if bias is not None else 0))
+
+
+def _mm(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """(M x K) @ (K x N): M x K x N MACs."""
+    a, b = args[0], args[1]
+    macs = a.shape[0] * a.shape[1] * b.shape[1]
+    return OpCost(macs, 2 * macs)
+
+
+def _addmm(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """bias + m1 @ m2, a linear layer: M x K x N MACs and one add per output for the bias."""
+    macs = _mm(args[1:], kwargs, out).macs
+    return OpCost(macs, 2 * macs + out.numel())
+
+
+def _bmm(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    a, b = args[0], args[1]
+    macs = a.shape[0] * a.shape[1] * a.shape[2] * b.shape[2]
+    return OpCost(macs, 2 * macs)
+
+
+def _baddbmm(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    macs = _bmm(args[1:], kwargs, out).macs
+    return OpCost(macs, 2 * macs + out.numel())
+
+
+def _attention(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """Fused scaled dot-product attention, q [..., L, E], k [..., S, E], v [..., S, Ev].
+
+    Q K^T is L x S x E MACs per batch and head, and P V is L x S x Ev; softmax 4 FLOPs per
+    score, as ``_softmax``; the scale one per score. The unfused path
+    (``_scaled_dot_product_attention_math``) runs the same products as ``bmm``.
+    """
+    q, k, v = args[0], args[1], args[2]
+    batch = math.prod(q.shape[:-2])
+    length, source, embed, value = q.shape[-2], k.shape[-2], q.shape[-1], v.shape[-1]
+    macs = batch * length * source * (embed + value)
+    return OpCost(macs, 2 * macs + 5 * batch * length * source)
+
+
+def _batch_norm(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """Inference folds the statistics into one scale and one shift: 2 per element.
+
+    Training also computes the batch mean and variance: 2 more per element.
+    """
+    training = next((a for a in args[5:] if isinstance(a, bool)), False)
+    return OpCost(0, (4 if training else 2) * _numel(args[0]))
+
+
+def _window(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """Pooling: one comparison (max) or addition (average) per window element per output."""
+    out_t = _first_tensor(out)
+    kernel = args[1] if len(args) > 1 else kwargs["kernel_size"]
+    kernel = [kernel] if isinstance(kernel, int) else list(kernel)
+    if len(kernel) == 1:
+        kernel = kernel * max(args[0].dim() - 2, 1)
+    return OpCost(0, math.prod(kernel) * out_t.numel())
+
+
+def _interpolation(points: int) -> CostRule:
+    """Each output is a weighted sum of ``points`` inputs: ``points`` multiplies, ``points - 1`` adds."""
+    return per_output(2 * points - 1)
+
+
+def _upsample(kind: str, axes: int) -> CostRule:
+    """Nearest copies (0 FLOPs); linear interpolation weighs 2 inputs per axis, cubic 4."""
+    if kind == "nearest":
+        return _free
+    return _interpolation((2 if kind == "linear" else 4) ** axes)
+
+
+def _grid_sampler(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """Per output element: bilinear (mode 0) weighs 2^axes inputs, nearest (1) copies, bicubic (2) 4^axes."""
+    mode = args[2] if len(args) > 2 else kwargs.get("interpolation_mode", 0)
+    axes = args[0].dim() - 2
+    points = {0: 2**axes, 1: 1, 2: 4**axes}.get(int(mode), 2**axes)
+    return OpCost(0, (2 * points - 1 if points > 1 else 0) * _numel(_first_tensor(out)))
+
+
+def _col2im(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """col2im sums overlapping windows back into an image: one addition per input element."""
+    return OpCost(0, _numel(args[0]))
+
+
+def _embedding_bag(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """A bag sums (or averages) its rows: one addition per gathered element."""
+    weight, indices = args[0], args[1]
+    return OpCost(0, indices.numel() * weight.shape[1])
+
+
+def _cross_entropy_like(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    return OpCost(0, _numel(args[0]))
+
+
+# ---------------------------------------------------------------------------------------
+# The rows. In-place (relu_) variants share their operator's row (see _row).
+
+
+def _row(
+    names: str | Sequence[str],
+    cost: CostRule | None,
+    field: FieldRule = "pointwise",
+    *,
+    weighted: bool = False,
+    linearise: Linearise = "keep",
+    namespace: Any = aten,
+) -> None:
+    """Register each named ATen operator, and its in-place variant where one exists."""
+    for name in [names] if isinstance(names, str) else names:
+        packet = getattr(namespace, name)  # a typo fails here, at import
+        register_op(packet, cost, field=field, weighted=weighted, linearise=linearise)
+        inplace = name + "_"
+        if not name.endswith("_") and name in _HAS_INPLACE and hasattr(namespace, inplace):
+            register_op(getattr(namespace, inplace), cost, field=field, weighted=weighted, linearise=linearise)
+
+
+def _optional_rows(names: Sequence[str], cost: CostRule | None, field: FieldRule = "pointwise", **flags: Any) -> None:
+    """Rows for operators that only some PyTorch versions have."""
+    _row([n for n in names if hasattr(aten, n)], cost, field, **flags)
+
+
+_ACTIVATIONS = [
+    "relu", "threshold", "hardtanh", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish",
+    "sigmoid", "tanh", "hardswish", "hardsigmoid", "softplus", "softshrink", "hardshrink", "log_sigmoid_forward",
+    "rrelu_with_noise", "_prelu_kernel", "glu",
+]  # fmt: skip
+_ARITHMETIC = [
+    "add", "sub", "rsub", "mul", "div", "neg", "abs", "reciprocal", "pow", "sqrt", "rsqrt", "exp", "exp2", "expm1",
+    "log", "log2", "log10", "log1p", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "erf",
+    "erfc", "erfinv", "sign", "sgn", "floor", "ceil", "round", "trunc", "frac", "remainder", "fmod", "floor_divide",
+    "clamp", "clamp_min", "clamp_max", "maximum", "minimum", "fmax", "fmin", "where", "addcmul", "addcdiv", "lerp",
+    "square", "xlogy", "hypot", "nan_to_num", "masked_fill", "logit", "copysign",
+    "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not", "logical_xor",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite",
+    "native_dropout", "bernoulli",
+]  # fmt: skip
+# Operators whose in-place variant (name_) exists and should share the row.
+_HAS_INPLACE = set(_ACTIVATIONS + _ARITHMETIC) | {"fill", "zero", "copy", "index_put", "masked_scatter", "scatter", "scatter_add", "index_fill", "cumsum", "uniform", "normal", "exponential", "random"}
+
+_row(_ACTIVATIONS, per_output(1), linearise="identity")
+_row(_ARITHMETIC, per_output(1))
+
+# Weighted products.
+_row(["convolution", "_convolution"], _convolution, "conv", weighted=True)
+_row("addmm", _addmm, "matmul", weighted=True)
+_row("mm", _mm, "matmul", weighted=True)
+_row("bmm", _bmm, "matmul", weighted=True)
+_row("baddbmm", _baddbmm, "matmul", weighted=True)
+_optional_rows(
+    ["_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_flash_attention",
+     "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention"],
+    _attention, "matmul", weighted=True,
+)  # fmt: skip
+
+# Normalisations: identities in the linearised network.
+_row(["native_batch_norm", "_native_batch_norm_legit", "_native_batch_norm_legit_functional"], _batch_norm,
+     linearise="identity")  # fmt: skip
+_row("_native_batch_norm_legit_no_training", per_input(2), linearise="identity")
+_optional_rows(["_batch_norm_with_update", "_batch_norm_with_update_functional"], per_input(4), linearise="identity")
+_optional_rows(["_batch_norm_no_update"], per_input(2), linearise="identity")
+# Layer, group and instance norm always compute their statistics: 4 per element.
+_row(["native_layer_norm", "native_group_norm"], per_input(4), linearise="identity")
+_optional_rows(["_fused_rms_norm"], per_input(4), linearise="identity")
+
+# Pooling.
+_row(["max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool2d", "avg_pool3d"], _window, "window")
+_row(["_adaptive_avg_pool2d", "_adaptive_avg_pool3d", "adaptive_max_pool2d", "adaptive_max_pool3d"], per_input(1),
+     "adaptive_pool")  # fmt: skip
+
+# Reductions: each input element is added (or compared) once.
+_row(["mean", "sum", "amax", "amin", "max", "min", "prod", "any", "all", "argmax", "argmin", "logsumexp"], per_input(1),
+     "reduction")  # fmt: skip
+# Mean, subtract, square, accumulate: 4 per input element for a variance or deviation.
+_row(["var", "std", "var_mean", "std_mean"], per_input(4), "reduction")
+# Square (or |x|^p) and accumulate: 2 per input element.
+_row("linalg_vector_norm", per_input(2), "reduction")
+_row("cumsum", per_input(1), "reduction")
+# Softmax: subtract the max, exponentiate, sum, divide.
+_row(["_softmax", "_log_softmax", "_safe_softmax"], per_output(4), "reduction")
+_row(["topk", "sort"], per_input(1), "global")
+
+# Interpolation (docs/counting.md: a weighted sum of 2^axes or 4^axes neighbours per output).
+_row(["upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d",
+      "_upsample_nearest_exact2d", "_upsample_nearest_exact3d"], _upsample("nearest", 0), "upsample")  # fmt: skip
+_row("upsample_linear1d", _upsample("linear", 1), "upsample")
+_row(["upsample_bilinear2d", "_upsample_bilinear2d_aa"], _upsample("linear", 2), "upsample")
+_row("upsample_trilinear3d", _upsample("linear", 3), "upsample")
+_row(["upsample_bicubic2d", "_upsample_bicubic2d_aa"], _upsample("cubic", 2), "upsample")
+_row(["grid_sampler_2d", "grid_sampler_3d"], _grid_sampler, "unknown")
+_row("col2im", _col2im, "unknown")
+_row("_embedding_bag", _embedding_bag, "unknown")
+
+# Data movement, views and allocation: 0 FLOPs by rule, never "uncounted".
+_row(["view", "_unsafe_view", "reshape", "_reshape_alias", "t", "transpose", "permute", "expand", "squeeze",
+      "unsqueeze", "flatten", "unflatten", "as_strided", "expand_as", "view_as", "reshape_as", "alias", "clone",
+      "contiguous", "_to_copy", "lift_fresh", "lift_fresh_copy", "view_as_real", "view_as_complex",
+      "movedim", "swapaxes", "repeat", "roll", "flip", "tril", "triu"], _free, "view")  # fmt: skip
+# detach cuts the gradient the measurement follows: there it is the identity.
+_row("detach", _free, "view", linearise="identity")
+_row(["cat", "stack"], _free, "concat")
+_row(["slice", "narrow", "select", "diagonal"], _free, "slice")
+_row(["split", "split_with_sizes", "unsafe_split", "unsafe_split_with_sizes", "unbind", "chunk", "unsafe_chunk",
+      "split_with_sizes_copy", "tensor_split"], _free, "split")  # fmt: skip
+_row(["index_select", "gather", "index", "take_along_dim", "embedding"], _free, "index_select")
+_row(["constant_pad_nd", "reflection_pad1d", "reflection_pad2d", "reflection_pad3d", "replication_pad1d",
+      "replication_pad2d", "replication_pad3d"], _free, "pad")  # fmt: skip
+_row(["pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"], _free, "pixel_shuffle")
+_row("im2col", _free, "unfold")
+# copy_ into a slice (out[:, :c] = x) carries the source's field, like an elementwise operator.
+_row(["copy", "fill", "zero"], _free)
+_row(["index_put", "masked_scatter", "scatter", "scatter_add", "index_fill", "index_copy",
+      "masked_select", "nonzero"], _free, "unknown")  # fmt: skip
+_row(["empty", "empty_like", "empty_strided", "zeros", "zeros_like", "ones", "ones_like", "full", "full_like",
+      "new_zeros", "new_empty", "new_ones", "new_full", "new_empty_strided", "arange", "linspace", "logspace",
+      "scalar_tensor", "randn", "rand", "randint", "randn_like", "rand_like", "randint_like", "randperm", "uniform",
+      "normal", "exponential", "random", "eye", "sym_size", "sym_numel", "sym_stride", "sym_storage_offset",
+      "_local_scalar_dense", "set_", "resize_", "is_nonzero", "item", "_assert_async", "_assert_tensor_metadata",
+      "_functional_assert_async", "lift", "bucketize", "searchsorted"], _free, "creation")  # fmt: skip
+
+# Composite operators never reach the dispatcher (they run as the operators above) and so
+# carry no cost; they are listed only for how the gradient measurement linearises the torch
+# function of the same name (F.batch_norm, F.max_pool2d, F.conv2d, Tensor.detach).
+_row(["batch_norm", "instance_norm", "layer_norm", "group_norm", "dropout", "feature_dropout", "alpha_dropout",
+      "feature_alpha_dropout", "prelu", "rms_norm"], None, linearise="identity")  # fmt: skip
+_row(["conv1d", "conv2d", "conv3d"], None, "conv", weighted=True, linearise="ones_conv")
+_row(["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices"], None, "window", linearise="avg_pool")
