@@ -18,6 +18,7 @@ import torch
 import torch.nn as nn
 
 from archscope.analysis import LayerRecord, Summary, Totals, UncountedOp, summarize
+from archscope.analysis.ops import OpCost, register_op
 from archscope.bench import BenchReport, BenchResult, benchmark
 from archscope.errors import ArchscopeError, InputSizeError, UnknownModelError
 from archscope.zoo import get_entry, list_entries
@@ -45,6 +46,7 @@ __all__ = [
     "BenchResult",
     "InputSizeError",
     "LayerRecord",
+    "OpCost",
     "Summary",
     "Totals",
     "UncountedOp",
@@ -52,5 +54,6 @@ __all__ = [
     "benchmark",
     "create_model",
     "list_models",
+    "register_op",
     "summarize",
 ]

@@ -17,6 +17,7 @@ import ast
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -242,10 +243,16 @@ def _torchvision(name: str, kwargs: dict[str, Any]) -> ModelSpec:
         builder = torchvision.models.get_model_builder(name)
     except ValueError:
         raise ArchscopeError(f"torchvision has no model {name!r}") from None
+    # No pretrained weights, the backbone's included: archscope never downloads or unpickles.
+    defaults = {"weights": None}
+    if "weights_backbone" in inspect.signature(builder).parameters:
+        defaults["weights_backbone"] = None
+
+    def build(**kw: Any) -> nn.Module:
+        return builder(**{**defaults, **kw})
+
     # torchvision's classifiers take 224x224 RGB unless they say otherwise.
-    return ModelSpec(
-        f"torchvision:{name}", lambda **kw: builder(weights=None, **kw), kwargs, (3, 224, 224), "torchvision.models", True
-    )
+    return ModelSpec(f"torchvision:{name}", build, kwargs, (3, 224, 224), "torchvision.models", True)
 
 
 def _timm(name: str, kwargs: dict[str, Any]) -> ModelSpec:

@@ -123,9 +123,22 @@ def register_op(
     return rule
 
 
+# Rows for other libraries' operators (torchvision::nms), registered when the library has
+# registered the operator: archscope never imports torchvision to price it. The key is the
+# qualified name; a test resolves every key with torchvision imported.
+DEFERRED: dict[str, tuple[CostRule | None, dict[str, Any]]] = {}
+
+
 def rule_for(func: Any) -> OpRule | None:
     """The row for an operator overload (as the dispatcher hands it over), or None."""
-    return REGISTRY.get(getattr(func, "overloadpacket", func))
+    packet = getattr(func, "overloadpacket", func)
+    rule = REGISTRY.get(packet)
+    if rule is None and DEFERRED:
+        qualified = getattr(getattr(packet, "_qualified_op_name", None), "__str__", lambda: "")()
+        if qualified in DEFERRED:
+            cost, flags = DEFERRED.pop(qualified)
+            rule = register_op(packet, cost, **flags)
+    return rule
 
 
 def op_cost(func: Any, args: Sequence[Any], kwargs: dict, out: Any) -> OpCost | None:
@@ -420,3 +433,60 @@ _row(["batch_norm", "instance_norm", "layer_norm", "group_norm", "dropout", "fea
       "feature_alpha_dropout", "prelu", "rms_norm"], None, linearise="identity")  # fmt: skip
 _row(["conv1d", "conv2d", "conv3d"], None, "conv", weighted=True, linearise="ones_conv")
 _row(["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices"], None, "window", linearise="avg_pool")
+
+
+# --- torchvision's operators (detection heads), priced when torchvision has registered them.
+
+
+def _roi_align(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """Each output averages a grid of bilinear samples (4 neighbours: 7 FLOPs) plus one add per sample.
+
+    The grid is ``sampling_ratio`` squared, or where that is adaptive (<= 0) ceil(box / bin) per
+    axis, which needs the boxes' values: then it is computed from them, box by box.
+    """
+    rois, pooled_h, pooled_w, ratio = args[1], int(args[3]), int(args[4]), int(args[5])
+    channels = _first_tensor(out).shape[1]  # position-sensitive pooling samples only its own channels
+    if ratio > 0:
+        samples = ratio * ratio * rois.shape[0]
+    elif rois.is_meta:
+        return OpCost(0, 8 * _numel(out))  # one sample per bin: the least the operator can do
+    else:
+        scale = float(args[2])
+        heights = ((rois[:, 4] - rois[:, 2]) * scale).clamp(min=1.0)
+        widths = ((rois[:, 3] - rois[:, 1]) * scale).clamp(min=1.0)
+        samples = int((torch.ceil(heights / pooled_h) * torch.ceil(widths / pooled_w)).sum())
+    return OpCost(0, 8 * samples * channels * pooled_h * pooled_w)
+
+
+def _nms(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """Sort the scores (one comparison per box, as sort) and compare each pair of boxes once at most.
+
+    An IoU is 12 FLOPs: 4 min/max, 2 subtractions and a product for the intersection, 2 areas,
+    the union's add and subtract, and a division. Counted for every pair: an upper bound.
+    """
+    boxes = args[0].shape[0]
+    return OpCost(0, boxes + 12 * boxes * (boxes - 1) // 2)
+
+
+def _deform_conv(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """A convolution over bilinearly sampled inputs: the convolution's MACs, plus 7 FLOPs per sample.
+
+    torchvision::deform_conv2d(input, weight, offset, mask, bias, ...): every output position
+    samples (C_in / groups) x kernel values.
+    """
+    weight = args[1]
+    kernel = math.prod(weight.shape[2:])
+    macs = out.numel() * weight.shape[1] * kernel
+    samples = out.shape[0] * out.shape[2] * out.shape[3] * args[0].shape[1] * kernel
+    bias = args[4] if len(args) > 4 else None
+    return OpCost(macs, 2 * macs + 7 * samples + (out.numel() if isinstance(bias, torch.Tensor) and bias.numel() else 0))
+
+
+DEFERRED.update({
+    "torchvision::roi_align": (_roi_align, {"field": "unknown"}),
+    "torchvision::ps_roi_align": (_roi_align, {"field": "unknown"}),
+    "torchvision::roi_pool": (per_output(1), {"field": "unknown"}),
+    "torchvision::ps_roi_pool": (per_output(1), {"field": "unknown"}),
+    "torchvision::nms": (_nms, {"field": "creation"}),
+    "torchvision::deform_conv2d": (_deform_conv, {"field": "unknown", "weighted": True}),
+})  # fmt: skip

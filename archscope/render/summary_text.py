@@ -8,9 +8,10 @@ import json
 
 from archscope.analysis.fvcore_counter import FvcoreCount
 from archscope.analysis.records import LayerRecord, Summary
-from archscope.render.markdown import md_cell
+from archscope.render.markdown import Raw, markdown_table, md_cell
 from archscope.render.numbers import human_bytes, human_count, shape_text
 from archscope.render.rf_text import field_sentence, rf_cell
+from archscope.render.safe import csv_row, md_text
 
 
 def visible_layers(summary: Summary, depth: int | None) -> list[LayerRecord]:
@@ -34,6 +35,14 @@ def totals_rows(summary: Summary) -> list[tuple[str, str]]:
         rows.append(("Receptive field", field_sentence(summary.receptive_field) + " at the last spatial map"))
     if summary.unused_modules:
         rows.append(("Not run", ", ".join(summary.unused_modules) + " (parameters counted, cost not)"))
+    if summary.data_dependent is not None:
+        dependence = summary.data_dependent
+        where = f" in {dependence.layer}" if dependence.layer else ""
+        rows.append((
+            "Data-dependent",
+            f"{dependence.op}{where} needs real values, so this ran on the CPU with a random input; "
+            "shapes and counts after it hold for this input only",
+        ))
     return rows
 
 
@@ -56,7 +65,7 @@ def summary_csv(summary: Summary, depth: int | None = None) -> str:
     writer.writerow(CSV_COLUMNS)
     for layer in visible_layers(summary, depth):
         writer.writerow(
-            [
+            csv_row([
                 layer.name,
                 layer.type,
                 layer.depth,
@@ -67,7 +76,7 @@ def summary_csv(summary: Summary, depth: int | None = None) -> str:
                 layer.macs,
                 layer.flops,
                 rf_cell(layer.receptive_field),
-            ]
+            ])
         )
     return buffer.getvalue()
 
@@ -83,25 +92,18 @@ def fvcore_rows(count: FvcoreCount, summary: Summary) -> list[tuple[str, str]]:
 
 
 def summary_markdown(summary: Summary, depth: int | None = None, fvcore: FvcoreCount | None = None) -> str:
-    lines = [f"# {summary.model}", ""]
+    lines = [f"# {md_text(summary.model)}", ""]
     if summary.source:
-        lines += [f"Source: {md_cell(summary.source)}", ""]
-    lines += [
-        f"Input {shape_text(summary.input_shape)}, output {shape_text(summary.output_shape)}.",
-        "",
-        "| Layer | Type | Output shape | RF | Params | MACs | FLOPs |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
-    ]
-    for layer in visible_layers(summary, depth):
-        indent = "&nbsp;&nbsp;" * (layer.depth - 1)
-        lines.append(
-            f"| {indent}{md_cell(layer.name)} | {layer.type} | {md_cell(shape_text(layer.output_shape))} "
-            f"| {rf_cell(layer.receptive_field)} | {human_count(layer.params)} | {human_count(layer.macs)} | {human_count(layer.flops)} |"
-        )
-    lines += ["", "| Total | |", "| --- | --- |"]
-    lines += [f"| {label} | {md_cell(text)} |" for label, text in totals_rows(summary)]
+        lines += [f"Source: {md_text(summary.source)}", ""]
+    lines += [f"Input {md_text(shape_text(summary.input_shape))}, output {md_text(shape_text(summary.output_shape))}.", ""]
+    rows = [
+        [Raw("&nbsp;&nbsp;" * (layer.depth - 1) + md_cell(layer.name)), layer.type, shape_text(layer.output_shape),
+         rf_cell(layer.receptive_field), human_count(layer.params), human_count(layer.macs), human_count(layer.flops)]
+        for layer in visible_layers(summary, depth)
+    ]  # fmt: skip
+    lines += markdown_table(["Layer", "Type", "Output shape", "RF", "Params", "MACs", "FLOPs"], rows, right=(3, 4, 5, 6))
+    lines += [""] + markdown_table(["Total", ""], totals_rows(summary))
     if fvcore is not None:
-        lines += ["", "## fvcore's count", "", "| Operator | Count |", "| --- | --- |"]
-        lines += [f"| {md_cell(op)} | {md_cell(text)} |" for op, text in fvcore_rows(fvcore, summary)]
+        lines += ["", "## fvcore's count", ""] + markdown_table(["Operator", "Count"], fvcore_rows(fvcore, summary))
     lines += ["", "MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs + other operators."]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,225 @@
+"""Models nobody here wrote: data-dependent forwards, tied weights, tokens, 1-D and 3-D inputs,
+lazy modules, keyword-only forwards, functional submodules and operators of the user's own."""
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+import archscope
+from archscope.analysis.ops import OpCost, register_op, rule_for
+from archscope.errors import InputSizeError
+
+
+class KeepsLargeActivations(nn.Module):
+    """Keeps the positions whose activation passes a threshold: how many depends on the values."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        y = self.conv(x)
+        kept = y.flatten(2)[:, :, torch.nonzero(y.flatten(2).mean((0, 1)) > -1e9).flatten()]
+        return self.head(kept.mean(-1))
+
+
+def test_a_data_dependent_forward_falls_back_to_a_real_pass_and_says_which_operator_forced_it():
+    model = KeepsLargeActivations()
+    before = {n: (p, p.detach().clone()) for n, p in model.named_parameters()}
+    s = archscope.summarize(model, (3, 16, 16))
+    assert s.data_dependent is not None and s.data_dependent.op == "aten::nonzero"
+    # All 14x14 positions pass the threshold: conv 4x14x14 outputs x 27, then the head 4x2.
+    assert s.totals.macs == 4 * 14 * 14 * 27 + 4 * 2
+    assert s.output_shape == [1, 2]
+    assert s.to_dict()["data_dependent"]["op"] == "aten::nonzero"
+    for name, p in model.named_parameters():  # the user's model: same tensors, same values, same place
+        original, values = before[name]
+        assert p is original and p.device.type == "cpu" and torch.equal(p, values)
+
+
+def test_item_in_a_python_branch_also_falls_back():
+    class Branchy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(8, 8), nn.Linear(8, 8)
+
+        def forward(self, x):
+            return self.a(x) if x.sum().item() > -1e9 else self.b(x)
+
+    s = archscope.summarize(Branchy(), (8,))
+    assert s.data_dependent is not None and s.data_dependent.op == "aten::_local_scalar_dense"
+    assert s.totals.macs == 64
+    assert s.unused_modules == ["b"]
+
+
+def test_a_model_that_fails_on_real_data_too_gets_one_line_naming_the_operator():
+    class Broken(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x):
+            y = self.conv(x)
+            n = int(torch.nonzero(y > -1e9).shape[0])
+            return y.view(n + 1, -1)  # never a valid view
+
+    with pytest.raises(InputSizeError, match=r"aten::nonzero needs real values, and the forward on real data failed too"):
+        archscope.summarize(Broken(), (3, 8, 8))
+
+
+def test_tied_weights_on_a_real_model_are_counted_once():
+    class TiedLanguageModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(100, 16)
+            self.out = nn.Linear(16, 100, bias=False)
+            self.out.weight = self.embed.weight
+
+        def forward(self, tokens):
+            return self.out(self.embed(tokens))
+
+    s = archscope.summarize(TiedLanguageModel(), "12")
+    assert s.totals.params == 100 * 16
+    assert s.input_dtypes == ["int64"] and s.input_shape == [1, 12]
+    assert s.totals.macs == 12 * 16 * 100
+
+
+@pytest.mark.parametrize(
+    "model, size, shape, macs",
+    [
+        (nn.Conv1d(4, 8, 3), "4x200", [1, 4, 200], 8 * 198 * 4 * 3),
+        (nn.Conv3d(3, 8, 3), "3x16x32x32", [1, 3, 16, 32, 32], 8 * 14 * 30 * 30 * 3 * 27),
+        (nn.Linear(64, 10), "64", [1, 64], 640),
+    ],
+)
+def test_inputs_that_are_not_images(model, size, shape, macs):
+    s = archscope.summarize(model, size)
+    assert s.input_shape == shape
+    assert s.totals.macs == macs
+
+
+def test_a_dtype_suffix_sets_the_input_type():
+    s = archscope.summarize(nn.Conv2d(3, 8, 3).half(), "3x8x8:float16")
+    assert s.input_dtypes == ["float16"]
+    assert s.totals.activation_bytes == 8 * 6 * 6 * 2  # two bytes an element
+    tokens = archscope.summarize(nn.Embedding(10, 4), "7:int32")
+    assert tokens.input_dtypes == ["int32"]
+
+
+def test_lazy_modules_are_materialised_on_a_meta_copy_and_the_users_model_stays_lazy():
+    model = nn.Sequential(nn.LazyConv2d(8, 3), nn.ReLU(), nn.Flatten(), nn.LazyLinear(4))
+    s = archscope.summarize(model, "3x8x8")
+    assert s.totals.params == (8 * 3 * 9 + 8) + (8 * 6 * 6 * 4 + 4)
+    assert s.totals.macs == 8 * 36 * 27 + 288 * 4
+    assert all(isinstance(p, nn.parameter.UninitializedParameter) for p in model.parameters())
+
+
+def test_a_keyword_only_forward_takes_a_dict_of_example_inputs():
+    class KeywordOnly(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = nn.Linear(8, 2)
+
+        def forward(self, *, features):
+            return self.proj(features)
+
+    s = archscope.summarize(KeywordOnly(), input_data={"features": torch.randn(3, 8)})
+    assert s.input_shape == [3, 8] and s.totals.macs == 3 * 8 * 2
+
+
+def test_modules_used_through_functional_calls_or_their_children_are_not_reported_unused():
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(16, 16), nn.Linear(16, 16)])
+            self.attention = nn.MultiheadAttention(16, 2, batch_first=True)  # runs out_proj functionally
+            self.spare = nn.Linear(16, 16)
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return self.attention(x, x, x)[0]
+
+    s = archscope.summarize(Block(), "10x16")
+    assert s.unused_modules == ["spare"]
+    # Linear 2 x 10x16x16, in-projection 3 x 10x16x16, scores and values 2 heads x 10x10x8 each,
+    # out-projection 10x16x16: by hand, and by PyTorch's own counter on a real forward.
+    assert s.totals.macs == 2 * 2560 + 3 * 2560 + 2 * 1600 + 2560
+    with FlopCounterMode(display=False) as counter:
+        Block()(torch.randn(1, 10, 16))
+    assert 2 * s.totals.macs == counter.get_total_flops()
+
+
+def test_a_users_own_operator_is_uncounted_until_registered():
+    @torch.library.custom_op("archscope_test::double", mutates_args=())
+    def double(x: torch.Tensor) -> torch.Tensor:
+        return x * 2
+
+    @double.register_fake
+    def _(x):
+        return torch.empty_like(x)
+
+    class UsesIt(nn.Module):
+        def forward(self, x):
+            return double(x)
+
+    before = archscope.summarize(UsesIt(), (4, 5))
+    assert [(u.op, u.count) for u in before.uncounted] == [("archscope_test::double", 1)]
+    register_op(torch.ops.archscope_test.double, lambda args, kwargs, out: OpCost(0, out.numel()))
+    after = archscope.summarize(UsesIt(), (4, 5))
+    assert after.uncounted == [] and after.totals.flops == 20
+    with pytest.raises(ValueError, match="already has a rule"):
+        register_op(torch.ops.archscope_test.double, lambda args, kwargs, out: OpCost(0, 0))
+
+
+def test_data_movement_is_free_by_rule_not_uncounted():
+    class Moves(nn.Module):
+        def forward(self, x):
+            positions = torch.arange(x.shape[-1], device=x.device)
+            return torch.cat(torch.split(x, 2, dim=1), dim=1) + positions
+
+    s = archscope.summarize(Moves(), (4, 6, 6))
+    assert s.uncounted == [] and s.totals.flops == 4 * 6 * 6
+
+
+@pytest.mark.parametrize(
+    "op, cost",
+    [
+        (lambda x: F.interpolate(x, scale_factor=2, mode="nearest"), 0),
+        (lambda x: torch.softmax(x, -1), 4 * 2 * 8 * 8),
+        (lambda x: torch.var(x, dim=1), 4 * 2 * 8 * 8),
+        (lambda x: torch.linalg.vector_norm(x, dim=1), 2 * 2 * 8 * 8),
+        (lambda x: torch.cumsum(x, dim=2), 2 * 8 * 8),
+        (lambda x: F.pixel_shuffle(x[:, :1].expand(1, 4, 8, 8), 2), 0),
+        (lambda x: F.pad(x, (1, 1, 1, 1), mode="reflect"), 0),
+        (lambda x: torch.sin(x) + torch.cos(x), 3 * 2 * 8 * 8),
+    ],
+)
+def test_the_rules_users_hit(op, cost):
+    class Op(nn.Module):
+        def forward(self, x):
+            return op(x)
+
+    s = archscope.summarize(Op(), (2, 8, 8))
+    assert s.uncounted == []
+    assert s.totals.flops == cost
+
+
+def test_every_registry_row_is_keyed_by_a_real_operator_packet():
+    for packet, rule in archscope.analysis.ops.REGISTRY.items():
+        assert isinstance(packet, torch._ops.OpOverloadPacket)
+        assert rule_for(getattr(packet, packet.overloads()[0])) is rule
+
+
+def test_torchvisions_operators_resolve_when_torchvision_has_registered_them():
+    torchvision = pytest.importorskip("torchvision")
+    del torchvision
+    from archscope.analysis.ops import DEFERRED
+
+    for qualified in list(DEFERRED):
+        namespace, name = qualified.split("::")
+        packet = getattr(getattr(torch.ops, namespace), name)
+        assert rule_for(packet.default) is not None, qualified
