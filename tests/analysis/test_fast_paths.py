@@ -65,3 +65,30 @@ def test_an_analysis_leaves_torch_compile_working_in_the_same_process():
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+def test_the_core_checks_pass_with_every_fast_path_switched_off(tmp_path):
+    """ARCHSCOPE_NO_FAST_PATHS=1 runs PyTorch's plain paths only: the counts must not change."""
+    import os
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    env = {**os.environ, "ARCHSCOPE_NO_FAST_PATHS": "1"}
+    checks = [str(here / name) for name in ("test_counting.py", "test_any_model.py", "test_summary.py")]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *checks],
+        capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_the_switch_turns_each_fast_path_off(monkeypatch):
+    from archscope.analysis import compat
+
+    monkeypatch.setenv(compat.FAST_PATHS_ENV, "1")
+    assert not compat.fast_paths_enabled()
+    x = torch.empty(2, 6, 5, 5, device="meta")
+    calls = []
+    monkeypatch.setattr(compat, "batch_norm_on_meta", lambda *a: calls.append(a))
+    compat.run_operator(compat.NATIVE_BATCH_NORM, (x, None, None, torch.empty(6, device="meta"), torch.empty(6, device="meta"), False, 0.1, 1e-5), {})
+    assert calls == []  # PyTorch's own kernel ran
