@@ -9,6 +9,7 @@ import json
 from archscope.bench.records import BenchReport, BenchResult
 from archscope.render.markdown import markdown_table
 from archscope.render.numbers import human_bytes, human_count, shape_text
+from archscope.render.safe import csv_row, md_text
 
 HEADERS = ["Model", "Batch", "Median ms", "p10-p90 ms", "Runs", "Samples/s", "Peak memory", "Analytic", "FLOP/s", "Peak"]
 
@@ -58,18 +59,18 @@ def bench_csv(report: BenchReport) -> str:
     writer.writerow(CSV_COLUMNS)
     for r in report.results:
         lat = r.latency_ms
-        writer.writerow(
+        writer.writerow(csv_row(
             [r.model, r.batch_size, shape_text(r.input_shape), r.dtype, r.mode,
              *(("", "", "", "", "") if lat is None else (lat.median, lat.p10, lat.p90, lat.mean, lat.runs)),
              r.throughput, r.peak_memory_bytes, r.memory_source, r.analytic_memory_bytes, r.flops,
              r.achieved_flops, r.peak_fraction, r.error or ""]
-        )  # fmt: skip
+        ))  # fmt: skip
     return buffer.getvalue()
 
 
 def bench_markdown(report: BenchReport) -> str:
-    lines = [environment_line(report), "", *markdown_table(HEADERS, [result_cells(r) for r in report.results])]
+    lines = [md_text(environment_line(report)), "", *markdown_table(HEADERS, [result_cells(r) for r in report.results])]
     notes = [f"{r.model} batch {r.batch_size}: {r.note}" for r in report.results if r.note]
     if report.interrupted:
         notes.append("interrupted: only the rows above finished")
-    return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
+    return "\n".join(lines + ([""] + [md_text(n) + "  " for n in notes] if notes else [])) + "\n"

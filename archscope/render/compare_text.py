@@ -11,6 +11,7 @@ from archscope.analysis.compare import METRICS, Metric, compare_dict, ratio
 from archscope.analysis.records import Summary
 from archscope.render.markdown import markdown_table
 from archscope.render.numbers import human_bytes, human_count, shape_text
+from archscope.render.safe import csv_row, md_text
 
 
 def ratio_text(r: float | None) -> str:
@@ -65,17 +66,19 @@ def compare_csv(summaries: list[Summary]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     numeric = [m for m in METRICS if m.numeric]
-    writer.writerow(["model", *(m.key for m in METRICS), *(f"{m.key}_ratio" for m in numeric)])
+    writer.writerow(csv_row(["model", *(m.key for m in METRICS), *(f"{m.key}_ratio" for m in numeric)]))
     base = summaries[0]
     for s in summaries:
         values = [shape_text(m.value(s)) if not m.numeric else m.value(s) for m in METRICS]
         ratios = [ratio(m.value(s), m.value(base)) for m in numeric]
-        writer.writerow([s.model, *("" if v is None else v for v in values), *("" if r is None else f"{r:.6g}" for r in ratios)])
+        writer.writerow(
+            csv_row([s.model, *("" if v is None else v for v in values), *("" if r is None else f"{r:.6g}" for r in ratios)])
+        )
     return buffer.getvalue()
 
 
 def compare_markdown(summaries: list[Summary], by_model_rows: bool) -> str:
     headers, rows = compare_grid(summaries, by_model_rows)
     lines = markdown_table(headers, rows)
-    lines += ["", f"Ratios are to {summaries[0].model}. MACs count multiply-accumulates; see docs/counting.md."]
+    lines += ["", f"Ratios are to {md_text(summaries[0].model)}. MACs count multiply-accumulates; see docs/counting.md."]
     return "\n".join(lines) + "\n"

@@ -5,6 +5,12 @@ from __future__ import annotations
 import io
 
 from archscope.analysis.rf_stages import GrowthPoint
+from archscope.render.safe import clean
+
+
+def _label(text: object) -> str:
+    """User text as a literal label: matplotlib would read '$...$' as mathtext (and fail on bad TeX)."""
+    return clean(text).replace("$", r"\$")
 
 
 def _figure(width: float = 8.0, height: float = 4.5):
@@ -23,8 +29,11 @@ def _png(plt, figure) -> bytes:
     return buffer.getvalue()
 
 
-def rf_growth_png(model: str, points: list[GrowthPoint], input_size: int) -> bytes:
-    """Receptive-field size against layer, log scale, with each change of stride marked."""
+def rf_growth_png(model: str, points: list[GrowthPoint], input_size: int | None) -> bytes:
+    """Receptive-field size against layer, log scale, with each change of stride marked.
+
+    ``input_size`` (the largest spatial side of the input) is drawn as a line; None draws none.
+    """
     plt, fig = _figure()
     ax = fig.add_subplot(1, 1, 1)
     xs = [p.index for p in points]
@@ -37,8 +46,9 @@ def rf_growth_png(model: str, points: list[GrowthPoint], input_size: int) -> byt
         largest = [max(sizes[: i + 1]) for i in range(len(sizes))]
         ax.scatter(xs, sizes, s=8, alpha=0.45)
         ax.step(xs, largest, where="post", linewidth=1.6, label=f"largest field so far ({label})")
-    ax.axhline(input_size, color="grey", linestyle=":", linewidth=1)
-    ax.annotate(f"input {input_size}", (0, input_size), textcoords="offset points", xytext=(2, 3), fontsize=8, color="grey")
+    if input_size is not None:
+        ax.axhline(input_size, color="grey", linestyle=":", linewidth=1)
+        ax.annotate(f"input {input_size}", (0, input_size), textcoords="offset points", xytext=(2, 3), fontsize=8, color="grey")
     for before, after in zip(points, points[1:]):
         if after.stride != before.stride:
             ax.axvline(after.index - 0.5, color="tab:red", alpha=0.35, linewidth=1)
@@ -56,7 +66,7 @@ def rf_growth_png(model: str, points: list[GrowthPoint], input_size: int) -> byt
     ax.set_yscale("log")
     ax.set_xlabel("layer (leaf layers with a spatial output, in call order)")
     ax.set_ylabel("receptive field size (input pixels)")
-    ax.set_title(f"{model}: receptive-field growth")
+    ax.set_title(f"{_label(model)}: receptive-field growth")
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(loc="lower right", fontsize=8)
     return _png(plt, fig)
@@ -83,7 +93,7 @@ def effective_rf_png(model: str, gradient, box: tuple[int, int, int, int], layer
             label="theoretical receptive field" + (" (clipped to the input)" if clipped != box else ""),
         )
     )
-    ax.set_title(f"{model}: effective receptive field of the centre of {layer}", fontsize=9)
+    ax.set_title(f"{_label(model)}: effective receptive field of the centre of {_label(layer)}", fontsize=9)
     ax.legend(loc="upper right", fontsize=8)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="|d output / d input|")
     return _png(plt, fig)
@@ -97,9 +107,9 @@ def bench_png(results) -> bytes:
     for model in models:
         rows = sorted((r for r in results if r.model == model and r.error is None), key=lambda r: r.batch_size)
         batches = [r.batch_size for r in rows]
-        latency.plot(batches, [r.latency_ms.median for r in rows], marker="o", label=model)
+        latency.plot(batches, [r.latency_ms.median for r in rows], marker="o", label=_label(model))
         latency.fill_between(batches, [r.latency_ms.p10 for r in rows], [r.latency_ms.p90 for r in rows], alpha=0.15)
-        throughput.plot(batches, [r.throughput for r in rows], marker="o", label=model)
+        throughput.plot(batches, [r.throughput for r in rows], marker="o", label=_label(model))
     for ax, label in ((latency, "median latency (ms), p10-p90 shaded"), (throughput, "throughput (samples/s)")):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
@@ -119,7 +129,7 @@ def layers_png(summary, depth: int | None = None) -> bytes:
     height = min(max(3.0, 0.16 * len(rows) + 1.2), 60.0)
     plt, fig = _figure(11.0, height)
     params_ax, macs_ax = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-    names = [x.name for x in rows]
+    names = [_label(x.name) for x in rows]
     positions = list(range(len(rows)))
     params_ax.barh(positions, [x.params for x in rows], color="tab:blue")
     macs_ax.barh(positions, [x.macs for x in rows], color="tab:orange")
@@ -129,5 +139,5 @@ def layers_png(summary, depth: int | None = None) -> bytes:
         ax.invert_yaxis()
         ax.set_xlabel(f"{title} per layer (total {total:,})")
         ax.grid(True, axis="x", alpha=0.25)
-    fig.suptitle(f"{summary.model}: where the parameters and the multiply-accumulates are")
+    fig.suptitle(f"{_label(summary.model)}: where the parameters and the multiply-accumulates are")
     return _png(plt, fig)

@@ -7,7 +7,6 @@ does the same, for viewers that show data-URI images.
 from __future__ import annotations
 
 import base64
-import html
 
 from archscope.analysis.records import Summary
 from archscope.analysis.rf_stages import Stage
@@ -17,6 +16,7 @@ from archscope.render.bench_text import environment_line, result_cells
 from archscope.render.markdown import markdown_table
 from archscope.render.numbers import human_count, shape_text
 from archscope.render.rf_text import axes_text, field_sentence, parts_sentence, rf_cell
+from archscope.render.safe import html_text, md_text
 from archscope.render.summary_text import totals_rows, visible_layers
 
 _STYLE = """
@@ -34,9 +34,9 @@ def _data_uri(png: bytes) -> str:
 
 
 def _table(headers: list[str], rows: list[list[str]], numeric: set[int]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    head = "".join(f"<th>{html_text(h)}</th>" for h in headers)
     body = "".join(
-        "<tr>" + "".join(f"<td{' class=n' if i in numeric else ''}>{html.escape(c)}</td>" for i, c in enumerate(r)) + "</tr>"
+        "<tr>" + "".join(f"<td{' class=n' if i in numeric else ''}>{html_text(c)}</td>" for i, c in enumerate(r)) + "</tr>"
         for r in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -70,24 +70,24 @@ def report_html(
 ) -> str:
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>archscope: {html.escape(summary.model)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{html.escape(summary.model)}</h1>",
-        f"<p class=source>{html.escape(summary.source or '')}</p>",
-        f"<p>Input {shape_text(summary.input_shape)}, output {html.escape(shape_text(summary.output_shape))}.</p>",
+        f"<title>archscope: {html_text(summary.model)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html_text(summary.model)}</h1>",
+        f"<p class=source>{html_text(summary.source or '')}</p>",
+        f"<p>Input {html_text(shape_text(summary.input_shape))}, output {html_text(shape_text(summary.output_shape))}.</p>",
         _table(["", ""], [[label, text] for label, text in totals_rows(summary)], set()),
     ]
     if "layers" in images:
         parts += ["<h2>Where the parameters and MACs are</h2>", f"<img alt='per-layer chart' src='{_data_uri(images['layers'])}'>"]
     if stages:
-        parts += ["<h2>Receptive field</h2>", f"<p>Last spatial feature map: {html.escape(field_sentence(summary.receptive_field))}.</p>"]
+        parts += ["<h2>Receptive field</h2>", f"<p>Last spatial feature map: {html_text(field_sentence(summary.receptive_field))}.</p>"]
         concatenated = parts_sentence(summary.receptive_field)
         if concatenated:
-            parts.append(f"<p>Concatenated parts: {html.escape(concatenated)}.</p>")
+            parts.append(f"<p>Concatenated parts: {html_text(concatenated)}.</p>")
         parts.append(_table(STAGE_HEADERS, _stage_rows(stages), {0, 1, 4}))
         if "growth" in images:
             parts.append(f"<img alt='receptive-field growth' src='{_data_uri(images['growth'])}'>")
     if bench is not None:
-        parts += ["<h2>Benchmark</h2>", f"<p class=source>{html.escape(environment_line(bench))}</p>"]
+        parts += ["<h2>Benchmark</h2>", f"<p class=source>{html_text(environment_line(bench))}</p>"]
         parts.append(_table(BENCH_HEADERS, [result_cells(r) for r in bench.results], set(range(1, 10))))
         if "bench" in images:
             parts.append(f"<img alt='latency and throughput' src='{_data_uri(images['bench'])}'>")
@@ -104,17 +104,17 @@ def report_markdown(
     bench: BenchReport | None = None,
     depth: int = 3,
 ) -> str:
-    lines = [f"# {summary.model}", "", summary.source or "", "", f"Input {shape_text(summary.input_shape)}.", ""]
+    lines = [f"# {md_text(summary.model)}", "", md_text(summary.source or ""), "", f"Input {md_text(shape_text(summary.input_shape))}.", ""]
     lines += markdown_table(["", ""], [[label, text] for label, text in totals_rows(summary)])
     if "layers" in images:
         lines += ["", "## Where the parameters and MACs are", "", f"![per-layer chart]({_data_uri(images['layers'])})"]
     if stages:
-        lines += ["", "## Receptive field", "", f"Last spatial feature map: {field_sentence(summary.receptive_field)}.", ""]
+        lines += ["", "## Receptive field", "", f"Last spatial feature map: {md_text(field_sentence(summary.receptive_field))}.", ""]
         lines += markdown_table(STAGE_HEADERS, _stage_rows(stages))
         if "growth" in images:
             lines += ["", f"![receptive-field growth]({_data_uri(images['growth'])})"]
     if bench is not None:
-        lines += ["", "## Benchmark", "", environment_line(bench), ""]
+        lines += ["", "## Benchmark", "", md_text(environment_line(bench)), ""]
         lines += markdown_table(BENCH_HEADERS, [result_cells(r) for r in bench.results])
     lines += ["", "## Layers", ""] + markdown_table(LAYER_HEADERS, _layer_rows(summary, depth))
     return "\n".join(lines) + "\n"

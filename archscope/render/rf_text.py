@@ -9,7 +9,9 @@ from typing import Any
 
 from archscope.analysis.records import Summary
 from archscope.analysis.rf_stages import Stage
+from archscope.render.markdown import markdown_table
 from archscope.render.numbers import shape_text
+from archscope.render.safe import csv_row, md_text
 
 RF_SCHEMA = "archscope.rf/1"
 
@@ -79,31 +81,31 @@ def rf_csv(stages: list[Stage]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(STAGE_COLUMNS)
     for s in stages:
-        writer.writerow(
+        writer.writerow(csv_row(
             [s.index, axes_text(s.stride), s.first_layer, s.last_layer, s.largest_layer, shape_text(s.output_shape),
              axes_text(s.size), axes_text(s.padding)]
-        )  # fmt: skip
+        ))  # fmt: skip
     return buffer.getvalue()
 
 
 def rf_markdown(summary: Summary, stages: list[Stage], verify_rows: list[tuple[str, str, str]] | None = None) -> str:
     lines = [
-        f"# Receptive field of {summary.model}",
+        f"# Receptive field of {md_text(summary.model)}",
         "",
-        f"Input {shape_text(summary.input_shape)}. Last spatial feature map: {field_sentence(summary.receptive_field)}.",
+        f"Input {md_text(shape_text(summary.input_shape))}. "
+        f"Last spatial feature map: {md_text(field_sentence(summary.receptive_field))}.",
         "",
-        "| Stage | Stride | Layers | Largest field at | Output shape | Size | Padding |",
-        "| ---: | ---: | --- | --- | --- | ---: | ---: |",
     ]
-    for s in stages:
-        lines.append(
-            f"| {s.index} | {axes_text(s.stride)} | {s.first_layer} .. {s.last_layer} | {s.largest_layer} "
-            f"| {shape_text(s.output_shape)} | {axes_text(s.size)} | {axes_text(s.padding)} |"
-        )
+    rows = [
+        [s.index, axes_text(s.stride), f"{s.first_layer} .. {s.last_layer}", s.largest_layer, shape_text(s.output_shape),
+         axes_text(s.size), axes_text(s.padding)]
+        for s in stages
+    ]  # fmt: skip
+    headers = ["Stage", "Stride", "Layers", "Largest field at", "Output shape", "Size", "Padding"]
+    lines += markdown_table(headers, rows, right=(0, 1, 5, 6))
     parts = parts_sentence(summary.receptive_field)
     if parts:
-        lines += ["", f"Its concatenated parts: {parts}."]
+        lines += ["", f"Its concatenated parts: {md_text(parts)}."]
     if verify_rows:
-        lines += ["", "| | Analytic | Measured by gradients |", "| --- | --- | --- |"]
-        lines += [f"| {a} | {b} | {c} |" for a, b, c in verify_rows]
+        lines += [""] + markdown_table(["", "Analytic", "Measured by gradients"], verify_rows)
     return "\n".join(lines) + "\n"

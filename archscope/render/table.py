@@ -12,6 +12,7 @@ from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.rf_stages import Stage
 from archscope.render.numbers import human_count, shape_text
 from archscope.render.rf_text import axes_text, field_sentence, parts_sentence, rf_cell
+from archscope.render.safe import clean
 from archscope.render.summary_text import fvcore_rows, totals_rows, visible_layers
 from archscope.render.text_table import Column, fixed_width_table, natural_width
 from archscope.zoo import ModelEntry
@@ -44,11 +45,12 @@ def _layer_rows(layers: list[LayerRecord], full_names: bool) -> list[tuple[str, 
 
 def summary_table(summary: Summary, depth: int | None, fvcore: FvcoreCount | None = None, width: int = 160) -> Group:
     """Header line, one row per layer call down to ``depth``, the totals, and fvcore's view if given."""
-    title = Text.assemble((summary.model, "bold"), f"  input {shape_text(summary.input_shape)}")
-    title.append(f" -> output {shape_text(summary.output_shape)}")
+    # Names and messages below come from the user's model: clean() keeps escape sequences out.
+    title = Text.assemble((clean(summary.model), "bold"), f"  input {shape_text(summary.input_shape)}")
+    title.append(f" -> output {clean(shape_text(summary.output_shape))}")
     parts: list = [title]
     if summary.source:
-        parts.append(Text(summary.source, style="dim"))
+        parts.append(Text(clean(summary.source), style="dim"))
 
     shown = visible_layers(summary, depth)
     rows = _layer_rows(shown, full_names=True)
@@ -60,14 +62,14 @@ def summary_table(summary: Summary, depth: int | None, fvcore: FvcoreCount | Non
     label_width = max(len(label) for label, _ in totals_rows(summary)) + 2
     for label, text in totals_rows(summary):
         style = "yellow" if label == "Uncounted operators" and summary.uncounted else ""
-        parts.append(Text.assemble((label.ljust(label_width), "bold"), (text, style)))
+        parts.append(Text.assemble((label.ljust(label_width), "bold"), (clean(text), style)))
     if fvcore is not None:
         fv = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), header_style="bold",
                    title="fvcore's count (one multiply-add = 1)", title_justify="left")
         fv.add_column("Operator", no_wrap=True)
         fv.add_column("Count", overflow="fold")
         for op, text in fvcore_rows(fvcore, summary):
-            fv.add_row(op, text)
+            fv.add_row(clean(op), clean(text))
         parts.append(fv)
     return Group(*parts)
 
@@ -89,7 +91,7 @@ def zoo_table(entries: list[ModelEntry]) -> Table:
             shape_text(list(e.input_size)),
             human_count(e.reference.params),
             human_count(e.reference.macs),
-            e.source,
+            clean(e.source),
         )
     return table
 
@@ -97,7 +99,7 @@ def zoo_table(entries: list[ModelEntry]) -> Table:
 def rf_table(summary: Summary, stages: list[Stage], width: int, verify_rows: list[tuple[str, str, str]] | None = None) -> Group:
     """``archscope rf``: the field at the end of each stride stage, the final map's field and its parts."""
     parts: list = [
-        Text.assemble((summary.model, "bold"), f"  receptive field, input {shape_text(summary.input_shape)}"),
+        Text.assemble((clean(summary.model), "bold"), f"  receptive field, input {shape_text(summary.input_shape)}"),
         Text(),
     ]
     rows = [
@@ -115,13 +117,13 @@ def rf_table(summary: Summary, stages: list[Stage], width: int, verify_rows: lis
         Column("Padding", right=True),
     )
     parts += [fixed_width_table(columns, rows, width), Text()]
-    parts.append(Text.assemble(("Last spatial feature map  ", "bold"), field_sentence(summary.receptive_field)))
+    parts.append(Text.assemble(("Last spatial feature map  ", "bold"), clean(field_sentence(summary.receptive_field))))
     concatenated = parts_sentence(summary.receptive_field)
     if concatenated:
-        parts.append(Text.assemble(("Concatenated parts        ", "bold"), concatenated))
+        parts.append(Text.assemble(("Concatenated parts        ", "bold"), clean(concatenated)))
     parts.append(Text("After it, every output sees the whole input.", style="dim"))
     for issue in summary.receptive_field_issues:
-        parts.append(Text(f"note: {issue}", style="yellow"))
+        parts.append(Text(clean(f"note: {issue}"), style="yellow"))
     if verify_rows:
         parts.append(Text())
         verify = [(a, b, c) for a, b, c in verify_rows]
@@ -136,10 +138,10 @@ def compare_table(summaries: list[Summary], by_model_rows: bool, width: int) -> 
     headers, rows = compare_grid(summaries, by_model_rows)
     columns = [Column(headers[0], shrinks=True), *(Column(h, right=not by_model_rows or i > 0, shrinks=True) for i, h in enumerate(headers[1:]))]
     parts: list = [fixed_width_table(columns, rows, width), Text()]
-    parts.append(Text(f"Ratios are to {summaries[0].model}. MACs count multiply-accumulates (docs/counting.md).", style="dim"))
+    parts.append(Text(f"Ratios are to {clean(summaries[0].model)}. MACs count multiply-accumulates (docs/counting.md).", style="dim"))
     for s in summaries:
         if s.uncounted:
-            parts.append(Text(f"{s.model}: uncounted operators " + ", ".join(u.op for u in s.uncounted), style="yellow"))
+            parts.append(Text(clean(f"{s.model}: uncounted operators " + ", ".join(u.op for u in s.uncounted)), style="yellow"))
     return Group(*parts)
 
 
@@ -164,7 +166,7 @@ def bench_table(report, width: int) -> Group:
 
     columns = [Column(h, right=i not in (0, 2), shrinks=i == 0) for i, h in enumerate(HEADERS)]
     rows = [result_cells(r) for r in report.results]
-    parts: list = [Text(environment_line(report), style="dim"), Text()]
+    parts: list = [Text(clean(environment_line(report)), style="dim"), Text()]
     parts.append(fixed_width_table(columns, rows, width))
     sources = sorted({r.memory_source for r in report.results if r.memory_source})
     parts += [Text(), Text("Peak memory: " + "; ".join(sources), style="dim")] if sources else []
@@ -172,7 +174,7 @@ def bench_table(report, width: int) -> Group:
                       "FLOP/s: the summary's FLOPs (x3 for a training step) / median.", style="dim"))
     for r in report.results:
         if r.note:
-            parts.append(Text(f"{r.model} batch {r.batch_size}: {r.note}", style="yellow"))
+            parts.append(Text(clean(f"{r.model} batch {r.batch_size}: {r.note}"), style="yellow"))
     if report.interrupted:
         parts.append(Text("interrupted: only the rows above finished", style="yellow"))
     return Group(*parts)

@@ -12,6 +12,8 @@ from typing import Sequence
 
 from rich.text import Text
 
+from archscope.render.safe import clean
+
 GAP = "  "
 MIN_WIDTH = 6
 
@@ -29,14 +31,21 @@ def _fit(cell: str, width: int, right: bool) -> str:
     return cell.rjust(width) if right else cell.ljust(width)
 
 
+def _cleaned(rows: Sequence[Sequence[str]]) -> list[list[str]]:
+    # Cells hold layer names: an escape sequence or a newline must not reach the terminal.
+    return [[clean(cell) for cell in row] for row in rows]
+
+
 def natural_width(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> int:
     """How wide the table is with no cell cut."""
+    rows = _cleaned(rows)
     widths = [max([len(c.header), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
     return sum(widths) + len(GAP) * (len(columns) - 1)
 
 
 def column_widths(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) -> list[int]:
     """Each column as wide as its widest cell; shrinkable ones give way, widest first, to fit ``width``."""
+    rows = _cleaned(rows)
     widths = [max([len(c.header), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
     excess = natural_width(columns, rows) - width
     while excess > 0:
@@ -51,13 +60,14 @@ def column_widths(columns: Sequence[Column], rows: Sequence[Sequence[str]], widt
 
 
 def fixed_width_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) -> Text:
+    rows = _cleaned(rows)
     widths = column_widths(columns, rows, width)
 
     def line(cells: Sequence[str]) -> str:
         return GAP.join(_fit(cell, w, c.right) for cell, w, c in zip(cells, widths, columns)).rstrip()
 
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(line([c.header for c in columns]) + "\n", style="bold")
+    text.append(line([clean(c.header) for c in columns]) + "\n", style="bold")
     text.append("─" * (sum(widths) + len(GAP) * (len(columns) - 1)) + "\n", style="dim")
     text.append("\n".join(line(row) for row in rows))
     return text

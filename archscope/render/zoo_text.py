@@ -6,8 +6,9 @@ import csv
 import io
 import json
 
-from archscope.render.markdown import md_cell
+from archscope.render.markdown import markdown_table
 from archscope.render.numbers import human_count, shape_text
+from archscope.render.safe import csv_row
 from archscope.zoo import ModelEntry
 
 LIST_SCHEMA = "archscope.list/1"
@@ -34,16 +35,15 @@ def zoo_csv(entries: list[ModelEntry]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["name", "family", "input_size", "reference_params", "reference_macs", "source"])
     for e in entries:
-        writer.writerow([e.name, e.family, shape_text(list(e.input_size)), e.reference.params, int(e.reference.macs), e.source])
+        writer.writerow(
+            csv_row([e.name, e.family, shape_text(list(e.input_size)), e.reference.params, int(e.reference.macs), e.source])
+        )
     return buffer.getvalue()
 
 
 def zoo_markdown(entries: list[ModelEntry]) -> str:
-    lines = ["| Name | Family | Input | Ref. params | Ref. MACs | Source |", "| --- | --- | --- | ---: | ---: | --- |"]
-    for e in entries:
-        source = md_cell(e.source)
-        lines.append(
-            f"| {e.name} | {e.family} | {shape_text(list(e.input_size))} | {human_count(e.reference.params)} "
-            f"| {human_count(e.reference.macs)} | {source} |"
-        )
-    return "\n".join(lines) + "\n"
+    rows = [
+        [e.name, e.family, shape_text(list(e.input_size)), human_count(e.reference.params), human_count(e.reference.macs), e.source]
+        for e in entries
+    ]
+    return "\n".join(markdown_table(["Name", "Family", "Input", "Ref. params", "Ref. MACs", "Source"], rows, right=(3, 4))) + "\n"
