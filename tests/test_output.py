@@ -1,0 +1,299 @@
+"""archscope.output: what every writer does with the path it is given.
+
+Nothing the user has is lost: a regular file is replaced atomically or not at all, streams
+are written to, links are followed, and read-only files, directories and the model's own
+source are refused. The device node lives in a temporary directory, never in the machine's /dev.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import archscope.output as output
+from archscope.errors import ArchscopeError
+from archscope.output import check_output, partial_path, write_output
+
+OLD = "the user's precious content\n"
+
+
+def leftovers(directory: Path) -> list[str]:
+    """Temporary files a write left behind."""
+    return sorted(p.name for p in directory.rglob(".as-*"))
+
+
+def make_null_device(path: Path) -> bool:
+    """A character device like /dev/null (1, 3) at ``path``; False where this user may not make one."""
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        return True
+    except (PermissionError, AttributeError, OSError):
+        return False
+
+
+def test_a_new_file_gets_the_data_and_the_usual_mode(tmp_path):
+    target = tmp_path / "out.json"
+    write_output(target, '{"a": 1}\n')
+    assert target.read_text() == '{"a": 1}\n'
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+    assert leftovers(tmp_path) == []
+
+
+def test_an_existing_file_is_replaced_and_keeps_its_mode(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text(OLD)
+    target.chmod(0o640)
+    write_output(target, "new")
+    assert target.read_text() == "new" and stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert leftovers(tmp_path) == []
+
+
+def test_the_data_is_flushed_to_disk_before_the_rename(tmp_path, monkeypatch):
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (events.append("rename"), real_replace(a, b))[1])
+    target = tmp_path / "out.txt"
+    target.write_text(OLD)
+    write_output(target, "new")
+    assert events[:2] == ["fsync", "rename"]
+
+
+@pytest.mark.parametrize("failing", ["_write_all", "fsync", "replace"])
+@pytest.mark.parametrize("error", [KeyboardInterrupt, OSError(28, "No space left on device")])
+def test_an_interrupted_or_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkeypatch, failing, error):
+    target = tmp_path / "full.json"
+    target.write_text(OLD)
+
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(output if failing == "_write_all" else os, failing, broken)
+    with pytest.raises((KeyboardInterrupt, ArchscopeError)):
+        write_output(target, "partial")
+    assert target.read_text() == OLD
+    assert leftovers(tmp_path) == []
+
+
+def test_a_long_name_is_written_because_the_temporary_name_is_short(tmp_path):
+    target = tmp_path / ("x" * 254)
+    write_output(target, "data")
+    assert target.read_text() == "data" and leftovers(tmp_path) == []
+
+
+def test_a_name_longer_than_the_file_system_allows_is_one_clear_error(tmp_path):
+    with pytest.raises(ArchscopeError, match="File name too long|bytes long"):
+        write_output(tmp_path / ("x" * 256), "data")
+
+
+def test_dash_is_standard_output(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    target = write_output("-", "to stdout\n")
+    assert target.kind == "stdout" and capsys.readouterr().out == "to stdout\n"
+    assert list(tmp_path.iterdir()) == [], "no file named '-'"
+
+
+@pytest.mark.parametrize("name", ["newdir/", "newdir"])
+def test_a_directory_is_refused(tmp_path, name):
+    (tmp_path / "newdir").mkdir()
+    with pytest.raises(ArchscopeError, match="directory"):
+        write_output(f"{tmp_path}/{name}", "data")
+    assert list((tmp_path / "newdir").iterdir()) == []
+
+
+def test_a_trailing_slash_is_refused_even_where_no_directory_exists(tmp_path):
+    with pytest.raises(ArchscopeError, match="ends in '/'"):
+        write_output(f"{tmp_path}/newdir/", "data")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_directory_is_named(tmp_path):
+    with pytest.raises(ArchscopeError, match="there is no directory"):
+        write_output(tmp_path / "no" / "such" / "out.txt", "data")
+
+
+def test_a_read_only_file_is_refused_as_the_shell_refuses_it(tmp_path):
+    target = tmp_path / "keep.txt"
+    target.write_text(OLD)
+    target.chmod(0o444)
+    with pytest.raises(ArchscopeError, match="read-only"):
+        write_output(target, "new")
+    assert target.read_text() == OLD and stat.S_IMODE(target.stat().st_mode) == 0o444
+
+
+def test_a_symbolic_link_is_written_through_to_its_target(tmp_path):
+    real = tmp_path / "real.txt"
+    real.write_text(OLD)
+    link = tmp_path / "link.txt"
+    link.symlink_to("real.txt")
+    write_output(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+
+
+def test_a_device_node_is_written_to_not_replaced(tmp_path):
+    device = tmp_path / "null"
+    if not make_null_device(device):
+        pytest.skip("this user may not create device nodes")
+    target = write_output(device, "into the void")
+    assert target.kind == "stream" and stat.S_ISCHR(device.stat().st_mode)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_fifo_is_written_to_and_its_reader_gets_everything(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    ready = threading.Event()
+
+    def reader() -> None:
+        with open(fifo, "rb") as stream:  # opening blocks until archscope opens the other end
+            ready.set()
+            received.append(stream.read())
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    # The reader blocks in open(); writing succeeds once it is there, and is refused before.
+    for _ in range(200):
+        try:
+            write_output(fifo, "x" * 200_000)
+            break
+        except ArchscopeError as error:
+            assert "nothing is reading it" in str(error)
+            ready.wait(0.01)
+    thread.join(10)
+    assert received == [b"x" * 200_000] and stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_a_fifo_nobody_reads_is_refused_instead_of_waiting_forever(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ArchscopeError, match="nothing is reading it"):
+        write_output(fifo, "data")
+
+
+def test_the_models_own_file_is_never_an_output(tmp_path, monkeypatch):
+    model = tmp_path / "net.py"
+    model.write_text("import torch\n")
+    (tmp_path / "alias.py").symlink_to("net.py")
+    monkeypatch.chdir(tmp_path)
+    for path in ("net.py", "./net.py", str(model), "alias.py", f"{tmp_path}/sub/../net.py"):
+        (tmp_path / "sub").mkdir(exist_ok=True)
+        with pytest.raises(ArchscopeError, match="the file the model was loaded from"):
+            write_output(path, "table", protect=[Path("net.py")])
+    assert model.read_text() == "import torch\n"
+
+
+def test_a_picture_must_be_named_for_its_format(tmp_path):
+    with pytest.raises(ArchscopeError, match=r"must be named \*\.png"):
+        write_output(tmp_path / "net.py", b"\x89PNG", suffixes=(".png",), what="the --plot picture")
+    write_output(tmp_path / "chart.PNG", b"\x89PNG", suffixes=(".png",))
+    assert (tmp_path / "chart.PNG").read_bytes() == b"\x89PNG"
+
+
+def test_check_output_writes_nothing(tmp_path):
+    target = tmp_path / "out.txt"
+    assert check_output(target).kind == "new" and not target.exists()
+
+
+def test_partial_results_get_a_name_no_file_has(tmp_path):
+    (tmp_path / "bench.json").write_text(OLD)
+    (tmp_path / "bench.partial.json").write_text(OLD)
+    assert partial_path(tmp_path / "bench.json") == tmp_path / "bench.partial-2.json"
+    assert partial_path(tmp_path / "bench") == tmp_path / "bench.partial"
+
+
+# ---------------------------------------------------------------- random paths of every kind
+
+KINDS = [
+    "regular", "read-only", "link-to-regular", "link-to-read-only", "dangling-link", "fifo", "device",
+    "directory", "directory/", "missing-parent/out", "new.txt", "long-254", "long-256", "model", "link-to-model",
+    "hard-link", "-",
+]  # fmt: skip
+
+
+def sandbox(root: Path) -> dict[str, str]:
+    """A directory with one file of every kind; returns the path to write for each kind."""
+    (root / "regular").write_text("regular\n")
+    (root / "read-only").write_text("read-only\n")
+    (root / "read-only").chmod(0o444)
+    (root / "link-to-regular").symlink_to("regular")
+    (root / "link-to-read-only").symlink_to("read-only")
+    (root / "dangling-link").symlink_to("nowhere")
+    os.mkfifo(root / "fifo")
+    make_null_device(root / "device")
+    (root / "directory").mkdir()
+    (root / "net.py").write_text("import torch\n")
+    (root / "link-to-model").symlink_to("net.py")
+    (root / "hard-link").write_text("shared\n")
+    os.link(root / "hard-link", root / "other-name")
+    paths = {kind: str(root / kind) for kind in KINDS}
+    paths.update({"directory/": f"{root}/directory/", "long-254": str(root / ("y" * 254)),
+                  "long-256": str(root / ("z" * 256)), "model": str(root / "net.py"), "-": "-"})  # fmt: skip
+    return paths
+
+
+def snapshot(root: Path) -> dict[str, tuple[str, bytes | None]]:
+    """Every entry's kind and, for regular files, content."""
+    state = {}
+    for path in root.rglob("*"):
+        mode = path.lstat().st_mode
+        kind = "link" if stat.S_ISLNK(mode) else "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else oct(stat.S_IFMT(mode))
+        state[str(path.relative_to(root))] = (kind, path.read_bytes() if kind == "file" else None)
+    return state
+
+
+def check_nothing_was_lost(root: Path, before: dict, written: str | None, data: bytes) -> None:
+    """No entry changed kind, none disappeared, no temporary is left; only ``written`` got ``data``."""
+    after = snapshot(root)
+    assert leftovers(root) == []
+    for kept in ("read-only", "net.py"):  # refused whatever the path that leads to them
+        assert after[kept] == before[kept], f"{kept} was written"
+    for name, (kind, content) in before.items():
+        assert name in after, f"{name} disappeared"
+        assert after[name][0] == kind, f"{name} was a {kind}, is now a {after[name][0]}"
+        if content is not None and after[name][1] != content:
+            assert written is not None and Path(root / name).resolve() == Path(written).resolve(), f"{name} changed"
+            assert after[name][1] == data
+    for name in set(after) - set(before):
+        assert written is not None and (root / name).resolve() == Path(written).resolve(), f"unexpected {name}"
+
+
+@settings(
+    max_examples=int(os.environ.get("ARCHSCOPE_MAX_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    kind=st.sampled_from(KINDS),
+    data=st.one_of(st.text(max_size=50), st.binary(max_size=50)),
+    picture=st.booleans(),
+    interrupt=st.sampled_from([None, "_write_all", "fsync", "replace"]),
+)
+def test_random_paths_never_lose_a_file_or_leave_a_temporary(tmp_path_factory, kind, data, picture, interrupt):
+    root = tmp_path_factory.mktemp("paths")
+    paths = sandbox(root)
+    before = snapshot(root)
+    payload = data.encode() if isinstance(data, str) else data
+    saved = {"_write_all": output._write_all, "fsync": os.fsync, "replace": os.replace}
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    if interrupt:
+        setattr(output if interrupt == "_write_all" else os, interrupt, broken)
+    try:
+        target = write_output(paths[kind], data, protect=[root / "net.py"], suffixes=(".png",) if picture else ())
+        written = str(target.path) if target.path is not None and target.kind != "stream" else None
+    except (ArchscopeError, KeyboardInterrupt):
+        written = None
+    finally:
+        output._write_all, os.fsync, os.replace = saved["_write_all"], saved["fsync"], saved["replace"]
+    check_nothing_was_lost(root, before, written, payload)
