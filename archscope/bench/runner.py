@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
-from typing import Callable, Sequence
+import math
+import os
+from typing import Any, Callable, Sequence
 
 import torch
 import torch.nn as nn
@@ -14,7 +16,7 @@ from archscope.analysis.input_size import check_batch_size, parse_input_sizes
 from archscope.analysis.summary import analyze
 from archscope.bench.device import device_name, resolve_device
 from archscope.bench.memory import peak_memory
-from archscope.bench.peak import matmul_peak_flops
+from archscope.bench.peak import calibrate_peak
 from archscope.bench.records import BenchEnvironment, BenchReport, BenchResult
 from archscope.bench.timing import Clock, latency_stats, time_step
 from archscope.errors import ArchscopeError
@@ -37,6 +39,58 @@ DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.
 TRAIN_FLOPS_FACTOR = 3
 
 Progress = Callable[[int, int, str], None]
+# Bounds on what a run may ask for: an hour per row, and no more warm-up runs than timed ones.
+MAX_MIN_TIME = 3600.0
+MAX_WARMUP = 100_000
+
+
+def _whole(value: Any, name: str) -> int:
+    """An int, never a bool or a float silently truncated."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a whole number (int), not {type(value).__name__} {value!r}")
+    return value
+
+
+def cpu_count() -> int:
+    """The CPUs this process may run on (a container or taskset may allow fewer than the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def check_options(
+    models: Any, batch_sizes: Any, warmup: Any, min_time: Any, threads: Any
+) -> tuple[list[str | nn.Module], list[int]]:
+    """Every option checked before anything is built: TypeError for a wrong type, ArchscopeError for a bad value."""
+    if models is None:
+        models = DEFAULT_MODELS
+    if isinstance(models, (str, nn.Module)):
+        models = [models]
+    if not isinstance(models, (list, tuple)) or not all(isinstance(m, (str, nn.Module)) for m in models):
+        raise TypeError("models must be a name, an nn.Module, or a list of them")
+    if not models:
+        raise ArchscopeError("no model to benchmark")
+    if isinstance(batch_sizes, int):
+        batch_sizes = [batch_sizes]
+    if not isinstance(batch_sizes, (list, tuple)) or not batch_sizes:
+        raise TypeError("batch_sizes must be a whole number or a non-empty list of them, e.g. [1, 8, 32]")
+    batches = [_whole(b, "a batch size") for b in batch_sizes]
+    for b in batches:
+        if b < 1:
+            raise ArchscopeError(f"batch size must be at least 1, not {b}")
+    if not 0 <= _whole(warmup, "warmup") <= MAX_WARMUP:
+        raise ArchscopeError(f"--warmup must be from 0 to {MAX_WARMUP:,}, not {warmup:,}")
+    if isinstance(min_time, bool) or not isinstance(min_time, (int, float)):
+        raise TypeError(f"min_time must be a number of seconds, not {type(min_time).__name__} {min_time!r}")
+    if not (math.isfinite(min_time) and 0 < min_time <= MAX_MIN_TIME):
+        raise ArchscopeError(f"--min-time must be a number of seconds above 0 and at most {MAX_MIN_TIME:g}, not {min_time}")
+    if threads is not None:
+        available = cpu_count()
+        if not 1 <= _whole(threads, "threads") <= available:
+            # More threads than CPUs only slows torch down; tens of thousands crash it.
+            raise ArchscopeError(f"--threads must be from 1 to {available} (the CPUs available here), not {threads:,}")
+    return list(models), batches
 
 
 def is_out_of_memory(error: BaseException | None) -> bool:
@@ -167,17 +221,12 @@ def benchmark(
     copied, never moved or changed. On Ctrl-C the rows finished so far are returned with
     ``interrupted`` set.
     """
-    if models is None:
-        models = DEFAULT_MODELS
-    if isinstance(models, (str, nn.Module)):
-        models = [models]
+    models, batches = check_options(models, batch_sizes, warmup, min_time, threads)
     if dtype not in DTYPES:
         raise ArchscopeError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     if mode not in ("inference", "train"):
         raise ArchscopeError(f"unknown mode {mode!r}; choose inference or train")
-    if warmup < 0 or min_time <= 0:
-        raise ArchscopeError("--warmup must be 0 or more and --min-time more than 0")
-    batches = [check_batch_size(b) for b in batch_sizes]
+    batches = [check_batch_size(b) for b in batches]
     torch_device = resolve_device(device)
     torch_dtype = DTYPES[dtype]
     # Resolve every name before anything runs, so a typo fails at once, not after an hour.
@@ -185,8 +234,6 @@ def benchmark(
 
     previous_threads = torch.get_num_threads()
     if threads is not None:
-        if threads < 1:
-            raise ArchscopeError(f"--threads must be at least 1, not {threads}")
         torch.set_num_threads(threads)
     try:
         environment = BenchEnvironment(
@@ -203,8 +250,8 @@ def benchmark(
         )
         report = BenchReport(environment)
         if calibrate:
-            environment.peak_flops = matmul_peak_flops(torch_device, torch_dtype)
-            environment.peak_source = f"best of 3 dense {dtype} matrix multiplies on {torch_device}"
+            environment.peak_flops, n = calibrate_peak(torch_device, torch_dtype)
+            environment.peak_source = f"best of 3 dense {dtype} {n}x{n} matrix multiplies on {torch_device}"
         total = len(entries) * len(batches)
         try:
             for i, entry in enumerate(entries):

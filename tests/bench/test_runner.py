@@ -116,12 +116,63 @@ def test_the_users_model_is_not_moved_or_changed():
         (dict(dtype="float64"), "unknown dtype"),
         (dict(mode="eval"), "unknown mode"),
         (dict(batch_sizes=[0]), "at least 1"),
-        (dict(threads=0), "--threads must be at least 1"),
+        (dict(threads=0), "--threads must be from 1 to"),
+        (dict(threads=50_000), "--threads must be from 1 to"),
+        (dict(min_time=float("inf")), "--min-time must be"),
+        (dict(min_time=float("nan")), "--min-time must be"),
+        (dict(min_time=0), "--min-time must be"),
+        (dict(min_time=1e9), "--min-time must be"),
+        (dict(warmup=-1), "--warmup must be from 0"),
+        (dict(warmup=10**12), "--warmup must be from 0"),
+        (dict(models=[]), "no model to benchmark"),
     ],
 )
 def test_bad_options_are_clear_errors(kwargs, message):
+    arguments = {"models": "lenet5", **FAST, **kwargs}
     with pytest.raises(ArchscopeError, match=message):
-        benchmark("lenet5", **{**FAST, **kwargs})
+        benchmark(**arguments)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(batch_sizes=[2.5]), dict(batch_sizes=[True]), dict(batch_sizes="8"), dict(threads=1.5), dict(warmup=0.5),
+     dict(min_time="1"), dict(models=[42])],
+)  # fmt: skip
+def test_wrong_types_are_type_errors_never_silently_converted(kwargs):
+    arguments = {"models": "lenet5", **FAST, **kwargs}
+    with pytest.raises(TypeError, match="must be"):
+        benchmark(**arguments)
+
+
+def test_a_single_batch_size_may_be_given_as_an_int():
+    assert [r.batch_size for r in benchmark("lenet5", batch_sizes=2, **FAST).results] == [2]
+
+
+def test_calibration_grows_the_matrix_only_until_one_multiply_takes_long_enough():
+    from archscope.bench.peak import choose_size
+
+    # A device on which a multiply of side n takes n^3 / 1e6 ms: 256 -> 17 ms, 512 -> 134 ms.
+    slow = lambda n: n**3 / 1e6  # noqa: E731
+    assert choose_size(slow, max_size=8192, target_ms=100.0) == 512
+    fast = lambda n: n**3 / 1e12  # noqa: E731
+    assert choose_size(fast, max_size=2048, target_ms=100.0) == 2048
+    assert choose_size(slow, max_size=128) == 128
+
+
+def test_half_precision_on_the_cpu_calibrates_on_a_matrix_it_can_multiply_quickly(monkeypatch):
+    import archscope.bench.peak as peak
+
+    sizes = []
+    real = peak.choose_size
+
+    def spy(time_ms_at, max_size, **kwargs):
+        # Half precision without native kernels: a 256 multiply takes 60 ms, a 512 one 480 ms.
+        sizes.append(real(lambda n: (n / 256) ** 3 * 60.0, max_size, **kwargs))
+        return sizes[-1]
+
+    monkeypatch.setattr(peak, "choose_size", spy)
+    flops, n = peak.calibrate_peak(torch.device("cpu"), torch.float16)
+    assert n == sizes[0] == 512 and flops > 0
 
 
 def test_auto_picks_cuda_only_when_there_is_one():
