@@ -344,7 +344,8 @@ _ARITHMETIC = [
     "native_dropout", "bernoulli",
 ]  # fmt: skip
 # Operators whose in-place variant (name_) exists and should share the row.
-_HAS_INPLACE = set(_ACTIVATIONS + _ARITHMETIC) | {"fill", "zero", "copy", "index_put", "masked_scatter", "scatter", "scatter_add", "index_fill", "cumsum", "uniform", "normal", "exponential", "random"}
+_HAS_INPLACE = set(_ACTIVATIONS + _ARITHMETIC) | {"fill", "zero", "copy", "index_put", "masked_scatter", "scatter", "scatter_add", "index_fill", "cumsum", "uniform", "normal", "exponential", "random",
+    "as_strided", "squeeze", "unsqueeze", "transpose", "t", "swapaxes", "detach", "tril", "triu"}
 
 _row(_ACTIVATIONS, per_output(1), linearise="identity")
 _row(_ARITHMETIC, per_output(1))
