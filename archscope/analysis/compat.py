@@ -163,3 +163,13 @@ def is_meta_limitation(error: BaseException) -> bool:
         return True
     text = str(error).lower()
     return "meta" in text and any(phrase in text for phrase in _META_LIMITATIONS) or "data-dependent" in text
+
+
+# Phrases of PyTorch's shape checks when a window or a pooling would leave nothing.
+_TOO_SMALL = ("too small", "can't be greater than actual input size", "non-positive", "output size")
+
+
+def says_output_too_small(message: str) -> bool:
+    """Whether a PyTorch error message says a layer's output would be empty (the input is too small)."""
+    text = message.lower()
+    return any(phrase in text for phrase in _TOO_SMALL)

@@ -28,6 +28,7 @@ from torch.nn.parameter import UninitializedBuffer, UninitializedParameter, is_l
 from archscope.analysis.compat import (
     is_meta_limitation,
     returns_new_memory,
+    says_output_too_small,
     run_operator,
     skip_dynamo_guard,
     without_dynamo_import,
@@ -340,8 +341,7 @@ def _describe_failure(
     channels = _expected_channels(module, record)
     if channels:
         return f"{model_name} cannot take input {describe_shapes(shapes)}: {where} {channels}"
-    too_small = ("too small", "can't be greater than actual input size", "non-positive", "output size")
-    if any(phrase in message.lower() for phrase in too_small):
+    if says_output_too_small(message):
         return f"input {describe_shapes(shapes)} is too small for {model_name}: {where} would produce an empty output ({message})"
     return f"{model_name} cannot take input {describe_shapes(shapes)}: {where} failed: {message}"
 
