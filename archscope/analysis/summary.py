@@ -84,6 +84,27 @@ class _DepthTracker:
                 self._depth[id(t)] = (t, depth)
 
 
+class AnalysisObserver:
+    """Sees one analysis pass as it runs: every layer call and every operator (``analyze(observers=...)``).
+
+    Other analyses (the dataflow graph behind ``archscope draw``, say) ride on the summary's
+    single pass instead of running the model again. ``start`` is called before each pass: a
+    data-dependent model is analysed once on meta and, if that stops, once more on the CPU.
+    """
+
+    def start(self) -> None:
+        """A pass begins; forget anything from an earlier, abandoned one."""
+
+    def layer_opened(self, index: int, record: LayerRecord, args: tuple) -> None:
+        """Layer call ``index`` (its position in ``Summary.layers``) starts, with these inputs."""
+
+    def layer_closed(self, index: int, record: LayerRecord, output: Any) -> None:
+        """Layer call ``index`` returned ``output``."""
+
+    def operator(self, func: Any, rule: Any, args: Sequence[Any], kwargs: dict, out: Any, open_layers: Sequence[int]) -> None:
+        """One ATen operator ran while the layer calls ``open_layers`` (outermost first) were open."""
+
+
 class _StopAnalysis(Exception):
     """Raised once the layer call an analysis was asked to stop after has finished."""
 
@@ -101,8 +122,12 @@ class _NeedsRealData(Exception):
 class _Recorder(TorchDispatchMode):
     """Collects layer records from module hooks and operator costs from the dispatcher."""
 
-    def __init__(self, model: nn.Module, parameter_names: dict[int, str]) -> None:
+    def __init__(
+        self, model: nn.Module, parameter_names: dict[int, str], observers: Sequence[AnalysisObserver] = ()
+    ) -> None:
         super().__init__()
+        self.observers = list(observers)
+        self._open_indices: list[int] = []
         self.names = {m: n for n, m in model.named_modules()}
         self.modules = {n: m for m, n in self.names.items()}
         self.params_of = {m: sum(p.numel() for p in {id(p): p for p in m.parameters()}.values()) for m in self.names}
@@ -155,14 +180,20 @@ class _Recorder(TorchDispatchMode):
         )
         self.layers.append(record)
         self.stack.append(record)
+        self._open_indices.append(len(self.layers) - 1)
+        for observer in self.observers:
+            observer.layer_opened(len(self.layers) - 1, record, args)
 
     def _close(self, module: nn.Module, args: tuple, output: Any) -> None:
         record = self.stack.pop()
+        index = self._open_indices.pop()
         record.output_shape = shape_of(output)
         first = output[0] if isinstance(output, (tuple, list)) and output else output
         if isinstance(first, dict):
             first = next(iter(first.values()), None)
         record.receptive_field = describe(self.fields.get(first))
+        for observer in self.observers:
+            observer.layer_closed(index, record, output)
         if self.stop_after is not None and len(self.layers) > self.stop_after and record is self.layers[self.stop_after]:
             raise _StopAnalysis
 
@@ -189,6 +220,8 @@ class _Recorder(TorchDispatchMode):
             if isinstance(value, torch.Tensor) and id(value) in self.parameter_names:
                 self.used_parameters.add(self.parameter_names[id(value)])
         self.fields.record(func, rule, args, kwargs, out)
+        for observer in self.observers:
+            observer.operator(func, rule, args, kwargs, out, self._open_indices)
         self.depths.record(rule is not None and rule.weighted, args, kwargs, out)
         if returns_new_memory(func):
             outputs = out if isinstance(out, (tuple, list)) else (out,)
@@ -347,13 +380,20 @@ def _describe_failure(
 
 
 def _run(
-    model: nn.Module, inputs: ExampleInputs, state: dict[str, torch.Tensor] | None, train: bool, stop_after: int | None
+    model: nn.Module,
+    inputs: ExampleInputs,
+    state: dict[str, torch.Tensor] | None,
+    train: bool,
+    stop_after: int | None,
+    observers: Sequence[AnalysisObserver] = (),
 ) -> tuple[_Recorder, Any]:
     """One forward pass under the recorder; the model's hooks and train/eval modes are restored after."""
     names = {id(t): n for n, t in (state or {}).items()}
     if state is None:
         names = {id(p): n for n, p in model.named_parameters(remove_duplicate=False)}
-    recorder = _Recorder(model, names)
+    recorder = _Recorder(model, names, observers)
+    for observer in observers:
+        observer.start()
     recorder.stop_after = stop_after
     modes = {m: m.training for m in model.modules()}
     output = None
@@ -396,6 +436,7 @@ def analyze(
     train: bool = False,
     stop_after: int | None = None,
     real_model: Callable[[], nn.Module] | None = None,
+    observers: Sequence[AnalysisObserver] = (),
 ) -> Summary:
     """Summarise ``model`` on an input of ``input_shape`` (batch dimension included), or on ``inputs``.
 
@@ -424,7 +465,8 @@ def analyze(
     dependence: DataDependence | None = None
     recorder: _Recorder | None = None
     try:
-        recorder, output = _run(model, meta_inputs, None if on_meta else _stand_ins(model, "meta", False), train, stop_after)
+        state = None if on_meta else _stand_ins(model, "meta", False)
+        recorder, output = _run(model, meta_inputs, state, train, stop_after, observers)
     except ArchscopeError:
         raise
     except Exception as error:  # noqa: BLE001 - any failure inside the user's forward is reported, not raised
@@ -434,7 +476,9 @@ def analyze(
         op = needs.op if needs is not None else _first_line(error)
         layer = needs.layer if needs is not None else None
         dependence = DataDependence(op=op, layer=layer)
-        recorder, output = _run_on_real_data(model, inputs, name, shapes, train, stop_after, real_model, dependence)
+        recorder, output = _run_on_real_data(
+            model, inputs, name, shapes, train, stop_after, real_model, dependence, observers
+        )
 
     params = {id(p): p for p in model.parameters()}.values()
     totals = Totals(
@@ -476,6 +520,7 @@ def _run_on_real_data(
     stop_after: int | None,
     real_model: Callable[[], nn.Module] | None,
     dependence: DataDependence,
+    observers: Sequence[AnalysisObserver] = (),
 ) -> tuple[_Recorder, Any]:
     """The same analysis on the CPU with real values: the model's weights copied, or a fresh build."""
     where = f" in {dependence.layer}" if dependence.layer else ""
@@ -490,7 +535,7 @@ def _run_on_real_data(
         state = _stand_ins(model, "cpu", True)
     real_inputs = inputs.on("cpu", model)
     try:
-        return _run(model, real_inputs, state, train, stop_after)
+        return _run(model, real_inputs, state, train, stop_after, observers)
     except Exception as error:  # noqa: BLE001 - the user's forward
         raise InputSizeError(
             f"{name} cannot be analysed: {dependence.op}{where} needs real values, and the forward on real "
@@ -507,6 +552,7 @@ def summarize(
     input_data: Any = None,
     train: bool = False,
     model_kwargs: dict[str, Any] | None = None,
+    observers: Sequence[AnalysisObserver] = (),
 ) -> Summary:
     """Summarise a network without allocating weights.
 
@@ -551,6 +597,7 @@ def summarize(
         source=spec.source if spec is not None else None,
         train=train,
         real_model=spec.real_model if spec is not None else None,
+        observers=observers,
     )
 
 

@@ -223,3 +223,28 @@ def test_torchvisions_operators_resolve_when_torchvision_has_registered_them():
         namespace, name = qualified.split("::")
         packet = getattr(getattr(torch.ops, namespace), name)
         assert rule_for(packet.default) is not None, qualified
+
+
+def test_an_observer_sees_every_layer_call_and_operator_of_the_one_pass():
+    from archscope.analysis.summary import AnalysisObserver
+
+    class Log(AnalysisObserver):
+        def start(self):
+            self.events = []
+
+        def layer_opened(self, index, record, args):
+            self.events.append(("open", index, record.name))
+
+        def layer_closed(self, index, record, output):
+            self.events.append(("close", index, record.name))
+
+        def operator(self, func, rule, args, kwargs, out, open_layers):
+            if func.overloadpacket is torch.ops.aten.convolution:
+                self.events.append(("conv", tuple(open_layers)))
+
+    log = Log()
+    archscope.summarize(nn.Sequential(nn.Conv2d(3, 4, 3), nn.Sequential(nn.Conv2d(4, 4, 3))), (3, 8, 8), observers=[log])
+    assert log.events == [
+        ("open", 0, "0"), ("conv", (0,)), ("close", 0, "0"),
+        ("open", 1, "1"), ("open", 2, "1.0"), ("conv", (1, 2)), ("close", 2, "1.0"), ("close", 1, "1"),
+    ]  # fmt: skip
