@@ -8,26 +8,64 @@ Python API::
     s = archscope.summarize("vgg16")         # per-layer shapes, params, MACs, FLOPs (meta device)
     s.totals.macs, s.to_dict()
     r = archscope.benchmark("resnet18", batch_sizes=[1, 8])  # latency, throughput, memory
+    archscope.register_op(torch.ops.mylib.op, cost)           # price an operator of your own
+
+The names are imported on first use (PEP 562), so ``import archscope`` and ``archscope --help``
+do not import torch until something needs it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-import torch
-import torch.nn as nn
-
-from archscope.analysis import LayerRecord, Summary, Totals, UncountedOp, summarize
-from archscope.analysis.ops import OpCost, register_op
-from archscope.bench import BenchReport, BenchResult, benchmark
 from archscope.errors import ArchscopeError, InputSizeError, UnknownModelError
-from archscope.zoo import get_entry, list_entries
 
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it.
+_LAZY = {
+    "LayerRecord": "archscope.analysis.records",
+    "Summary": "archscope.analysis.records",
+    "Totals": "archscope.analysis.records",
+    "UncountedOp": "archscope.analysis.records",
+    "summarize": "archscope.analysis.summary",
+    "OpCost": "archscope.analysis.ops",
+    "register_op": "archscope.analysis.ops",
+    "BenchReport": "archscope.bench.records",
+    "BenchResult": "archscope.bench.records",
+    "benchmark": "archscope.bench.runner",
+}
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time these come through __getattr__
+    import torch
+    import torch.nn as nn
+
+    from archscope.analysis.ops import OpCost, register_op
+    from archscope.analysis.records import LayerRecord, Summary, Totals, UncountedOp
+    from archscope.analysis.summary import summarize
+    from archscope.bench.records import BenchReport, BenchResult
+    from archscope.bench.runner import benchmark
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module 'archscope' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
 
 
 def create_model(name: str, device: str | torch.device | None = None, **kwargs: Any) -> nn.Module:
     """Build a zoo network by name (or alias). ``device="meta"`` builds it without weights."""
+    import torch
+
+    from archscope.zoo import get_entry
+
     entry = get_entry(name)
     if device is None:
         return entry.build(**kwargs)
@@ -37,6 +75,8 @@ def create_model(name: str, device: str | torch.device | None = None, **kwargs: 
 
 def list_models(pattern: str | None = None) -> list[str]:
     """Zoo names, optionally filtered by a shell-style pattern such as ``vgg*``."""
+    from archscope.zoo import list_entries
+
     return [e.name for e in list_entries(pattern)]
 
 
