@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import io
+import math
+import os
 import sys
 from enum import Enum
-from typing import Annotated, Any, Callable, Optional
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional, Sequence
 
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
 from archscope.errors import ArchscopeError
+from archscope.render.safe import clean
 
 
 class OneLineErrors(TyperGroup):
@@ -69,7 +74,14 @@ def stdout() -> Console:
 
 
 def stderr() -> Console:
+    if sys.stderr is None:  # closed by the caller (2>&-): they chose not to see messages
+        return Console(file=io.StringIO())
     return Console(stderr=True)
+
+
+def say(message: str) -> None:
+    """One line on stderr. The user's text in it is cleaned and never read as rich markup."""
+    stderr().print(clean(message), markup=False, highlight=False, soft_wrap=True)
 
 
 class Format(str, Enum):
@@ -87,8 +99,9 @@ class Counter(str, Enum):
 def fail(message: str, code: int = 2) -> typer.Exit:
     from rich.markup import escape
 
-    # The message is the user's text (a file name, a torch error): brackets in it are not markup.
-    stderr().print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
+    # The message holds the user's text (a file name, a torch error): brackets in it are not
+    # markup, and control characters in it (a layer name's escape sequence) are dropped.
+    stderr().print(f"[bold red]error:[/] {escape(clean(message))}", highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -106,38 +119,136 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             stderr().print("interrupted")
             raise typer.Exit(130) from None
-        except (typer.Exit, typer.Abort):
-            raise
-        except Exception as error:  # noqa: BLE001 - a bug in archscope still gets one clear line
+        except (typer.Exit, typer.Abort, BrokenPipeError):
+            raise  # click ends a broken pipe (| head) quietly
+        except RuntimeError as error:
+            if _state["debug"] or "Storage size calculation overflowed" not in str(error):
+                raise _internal(error) from None
+            # torch's own words for a tensor larger than 2^63 bytes: the input asked for is too large.
+            raise fail(f"the input is too large to analyse: {_first_line(error)}") from None
+        except SystemExit as error:
+            # archscope never calls sys.exit inside a command: the model's code did.
             if _state["debug"]:
                 raise
-            detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise fail(
-                f"internal error: {type(error).__name__}: {detail} (run with --debug for the traceback)", 1
-            ) from None
+            raise fail(f"the model's code called sys.exit({error.code!r})") from None
+        except OSError as error:
+            if error.errno == errno.EBADF and not _stdout_open():
+                raise fail("cannot write to standard output: it is closed; give a file with -o") from None
+            raise _internal(error) from None
+        except Exception as error:  # noqa: BLE001 - a bug in archscope still gets one clear line
+            raise _internal(error) from None
+        except BaseException as error:  # noqa: BLE001 - e.g. the user's own BaseException subclass
+            if _state["debug"] or isinstance(error, GeneratorExit):
+                raise
+            raise fail(f"the model's code raised {type(error).__name__}: {_first_line(error)}") from None
 
     return run
 
 
-def emit(fmt: Format, text: Callable[[], str], renderable: Callable[[int], Any], output: Optional[str]) -> None:
-    """Print to the terminal, or write the same report atomically to ``output``."""
-    from archscope.output import write_atomic
+def _stdout_open() -> bool:
+    """False where standard output's file descriptor is closed (writing gives EBADF)."""
+    stream = sys.stdout
+    if stream is None or isinstance(stream, ClosedStream):
+        return False
+    try:
+        os.fstat(stream.fileno())
+    except io.UnsupportedOperation:
+        return True  # no descriptor behind it (a buffer): it cannot be the closed one
+    except (OSError, ValueError):
+        return False
+    return True
 
-    if fmt is Format.table:
-        if output is None:
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _internal(error: BaseException) -> typer.Exit:
+    if _state["debug"]:
+        raise error
+    detail = _first_line(error)
+    return fail(f"internal error: {type(error).__name__}: {detail} (run with --debug for the traceback)", 1)
+
+
+# ---------------------------------------------------------------- checks at the edge
+
+# Larger batches only overflow torch's sizes (2^63 bytes) deeper in the network.
+MAX_BATCH = 2**31 - 1
+PNG = (".png",)
+
+
+def check_batch(value: int) -> int:
+    """A batch size typed on the command line: 1 to MAX_BATCH."""
+    if value < 1:
+        raise ArchscopeError(f"batch size must be at least 1, not {value}")
+    if value > MAX_BATCH:
+        raise ArchscopeError(f"batch size must be at most {MAX_BATCH:,}, not {value:,}")
+    return value
+
+
+def sources(models: Sequence[str]) -> list[Path]:
+    """The files the models are loaded from: never a valid output."""
+    from archscope.models import spec_source_path
+
+    return [path for path in (spec_source_path(m) for m in models) if path is not None]
+
+
+def check_outputs(models: Sequence[str], **outputs: tuple[Optional[str], Sequence[str]]) -> None:
+    """Refuse, before any work, every output archscope would not write; ``option=(path, suffixes)``.
+
+    Two options naming the same file (or both standard output) are refused too: the second
+    would silently replace the first.
+    """
+    from archscope.output import check_output
+
+    protect = sources(models)
+    seen: dict[str, str] = {}
+    for option, (path, suffixes) in outputs.items():
+        if path is None:
+            continue
+        flag = "--" + option.replace("_", "-")
+        target = check_output(path, protect=protect, suffixes=suffixes, what=f"the {flag} picture")
+        if target.kind == "stream":
+            continue  # /dev/null twice is fine
+        key = str(target.path) if target.path is not None else "-"
+        if key in seen:
+            raise ArchscopeError(f"{seen[key]} and {flag} both name {target.shown}; give each its own file")
+        seen[key] = flag
+
+
+def write(path: str, data: str | bytes, models: Sequence[str], suffixes: Sequence[str] = (), what: str = "") -> None:
+    """Write one output through archscope.output (atomic, never over the model's own file) and say where."""
+    from archscope.output import write_output
+
+    target = write_output(path, data, protect=sources(models), suffixes=suffixes, what=what)
+    if target.kind != "stdout":
+        say(f"wrote {target.shown}")
+
+
+def render_file(renderable: Callable[[int], Any]) -> str:
+    """A rich table as plain text, as wide as a wide terminal: what -o writes for --format table."""
+    buffer = io.StringIO()
+    Console(file=buffer, width=FILE_WIDTH, color_system=None, force_terminal=False).print(renderable(FILE_WIDTH))
+    return buffer.getvalue()
+
+
+def emit(
+    fmt: Format,
+    text: Callable[[], str],
+    renderable: Callable[[int], Any],
+    output: Optional[str],
+    models: Sequence[str] = (),
+) -> None:
+    """Print to the terminal, or write the same report to ``output`` ('-' is standard output)."""
+    if output is None:
+        if fmt is Format.table:
             console = stdout()
             console.print(renderable(console.width))
-            return
-        buffer = io.StringIO()
-        Console(file=buffer, width=FILE_WIDTH, color_system=None, force_terminal=False).print(renderable(FILE_WIDTH))
-        content = buffer.getvalue()
-    else:
-        content = text()
-        if output is None:
-            sys.stdout.write(content)
-            return
-    path = write_atomic(output, content)
-    stderr().print(f"wrote {path}", highlight=False)
+        else:
+            sys.stdout.write(text())
+        return
+    write(output, render_file(renderable) if fmt is Format.table else text(), models)
 
 
 def _version(value: bool) -> None:
@@ -196,6 +307,7 @@ def list_command(
     from archscope.render.zoo_text import zoo_csv, zoo_json, zoo_markdown
     from archscope.zoo import list_entries
 
+    check_outputs([], output=(output, ()))
     entries = list_entries(pattern)
     if not entries:
         raise ArchscopeError(f"no zoo network matches {pattern!r}; run 'archscope list' to see them all")
@@ -257,21 +369,22 @@ def summary(
     shown_depth = depth if depth is not None or fmt in (Format.json, Format.csv) else 3
     from archscope.models import parse_kwargs, resolve_model
 
+    check_outputs([model], output=(output, ()), plot=(plot, PNG))
+    check_batch(batch_size)
     kwargs = parse_kwargs(arg or [])
-    result = summarize(model, input_size, batch_size, train=train, model_kwargs=kwargs)
+    spec = resolve_model(model, kwargs)  # the user's file runs once per command
+    result = summarize(spec, input_size, batch_size, train=train)
     if plot:
-        from archscope.output import write_atomic
         from archscope.render.plots import layers_png
 
-        write_atomic(plot, layers_png(result, shown_depth))
-        stderr().print(f"wrote {plot}", highlight=False)
+        write(plot, layers_png(result, shown_depth), [model], PNG, "the --plot picture")
 
     fv = None
     if counter is Counter.fvcore:
         from archscope.analysis.fvcore_counter import fvcore_count
 
         with stderr().status("building the real network and tracing it with fvcore..."):
-            fv = fvcore_count(resolve_model(model, kwargs).build(), result.input_shape)
+            fv = fvcore_count(spec.real_model(), result.input_shape)
 
     def table(width: int) -> Any:
         from archscope.render.table import summary_table
@@ -285,7 +398,7 @@ def summary(
             return summary_csv(result, shown_depth)
         return summary_markdown(result, shown_depth, fvcore=fv)
 
-    emit(fmt, text, table, output)
+    emit(fmt, text, table, output, [model])
 
 
 class Layout(str, Enum):
@@ -323,6 +436,8 @@ def compare(
 
     from archscope.models import parse_kwargs
 
+    check_outputs(models, output=(output, ()))
+    check_batch(batch_size)
     summaries = compare_models(models, input_size, batch_size, model_kwargs=parse_kwargs(arg or []))
     by_rows = layout is Layout.rows or (layout is Layout.auto and len(summaries) > 4)
 
@@ -338,7 +453,7 @@ def compare(
             return compare_csv(summaries)
         return compare_markdown(summaries, by_rows)
 
-    emit(fmt, text, table, output)
+    emit(fmt, text, table, output, models)
 
 
 @app.command()
@@ -361,6 +476,7 @@ def lessons(
     from archscope.analysis.lessons import LESSONS, lesson
     from archscope.render.lessons_text import lessons_csv, lessons_json, lessons_markdown
 
+    check_outputs([], output=(output, ()))
     if lesson_id is not None:
         chosen = [lesson(lesson_id)]
     else:
@@ -395,13 +511,11 @@ def parse_batch_sizes(text: str) -> list[int]:
     try:
         sizes = [int(part) for part in text.replace(" ", "").split(",") if part]
     except ValueError:
-        raise ArchscopeError(f"malformed --batch-size {text!r}: expected numbers separated by commas, e.g. 1,8,32") from None
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise ArchscopeError(f"malformed --batch-size {shown!r}: expected numbers separated by commas, e.g. 1,8,32") from None
     if not sizes:
         raise ArchscopeError("--batch-size needs at least one number, e.g. 1 or 1,8,32")
-    bad = [s for s in sizes if s < 1]
-    if bad:
-        raise ArchscopeError(f"batch size must be at least 1, not {bad[0]}")
-    return sizes
+    return [check_batch(size) for size in sizes]
 
 
 @app.command()
@@ -442,17 +556,23 @@ def bench(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from archscope.bench import benchmark
+    from archscope.bench import DEFAULT_MODELS, benchmark
     from archscope.bench.device import resolve_device
-    from archscope.models import parse_kwargs
-    from archscope.output import write_atomic
+    from archscope.bench.runner import check_options
+    from archscope.models import parse_kwargs, resolve_model
     from archscope.render.bench_text import bench_csv, bench_json, bench_markdown
 
+    names = list(models or DEFAULT_MODELS)
+    check_outputs(names, output=(output, ()), plot=(plot, PNG))
     sizes = parse_batch_sizes(batch_size)
+    check_options(names, sizes, warmup, min_time, threads)  # before the progress bar starts
+    kwargs = parse_kwargs(arg or [])
     resolve_device(device)  # fail on a missing GPU before building anything
+    specs = [resolve_model(name, kwargs) for name in names]  # a typo fails now, not after an hour
+    console = stderr()
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=stderr(), transient=True,
+        console=console, transient=True, disable=not console.is_terminal,  # a log file gets no blank line
     )  # fmt: skip
     with progress:
         task = progress.add_task("calibrating peak FLOP/s", total=None)
@@ -461,27 +581,81 @@ def bench(
             progress.update(task, completed=done, total=total, description=f"benchmarking {label}")
 
         report = benchmark(
-            models or None, sizes, input_size, device=device, dtype=dtype.value, channels_last=channels_last,
+            specs, sizes, input_size, device=device, dtype=dtype.value, channels_last=channels_last,
             compile=compile_model, mode=mode.value, warmup=warmup, min_time=min_time, threads=threads,
-            auto_batch=auto_batch, on_progress=on_progress, model_kwargs=parse_kwargs(arg or []),
+            auto_batch=auto_batch, on_progress=on_progress,
         )  # fmt: skip
 
-    if plot:
-        from archscope.render.plots import bench_png
-
-        write_atomic(plot, bench_png(report.results))
-        stderr().print(f"wrote {plot}", highlight=False)
+    failed = [r for r in report.results if r.error is not None]
+    if report.results and len(failed) == len(report.results) and not report.interrupted:
+        # Nothing was measured: no file is written (an earlier result stays) and the exit code says so.
+        first = failed[0]
+        more = f" ({len(failed) - 1} more failed rows)" if len(failed) > 1 else ""
+        raise ArchscopeError(f"every benchmark row failed: {first.model} batch {first.batch_size}: {first.error}{more}")
 
     def table(width: int) -> Any:
         from archscope.render.table import bench_table
 
         return bench_table(report, width)
 
+    def picture() -> bytes:
+        from archscope.render.plots import bench_png
+
+        return bench_png(report.results)
+
     text = {Format.json: bench_json, Format.csv: bench_csv, Format.markdown: bench_markdown}
-    emit(fmt, lambda: text[fmt](report), table, output)
-    if report.interrupted:
-        stderr().print("interrupted: the rows above finished")
-        raise typer.Exit(130)
+    if not report.interrupted:
+        if plot:
+            write(plot, picture(), names, PNG, "the --plot picture")
+        emit(fmt, lambda: text[fmt](report), table, output, names)
+        return
+
+    # Ctrl-C: the rows that finished are shown, but they replace no file the user already has.
+    if output is None:
+        emit(fmt, lambda: text[fmt](report), table, None)
+    for path, content, suffixes in (
+        (output, lambda: render_file(table) if fmt is Format.table else text[fmt](report), ()),
+        (plot, picture, PNG),
+    ):
+        if path is not None:
+            keep_partial(path, content, names, suffixes, len(report.results))
+    say("interrupted: only the rows shown finished")
+    raise typer.Exit(130)
+
+
+def keep_partial(
+    path: str, content: Callable[[], str | bytes], models: Sequence[str], suffixes: Sequence[str], rows: int
+) -> None:
+    """After Ctrl-C: a stream (stdout, a device, a FIFO) gets the finished rows; a file is left as it
+    was and the rows go to a new file beside it, whose name is said."""
+    from archscope.output import check_output, partial_path
+
+    target = check_output(path, protect=sources(models), suffixes=suffixes)
+    if not target.replaces_a_file:
+        write(path, content(), models, suffixes)
+        return
+    state = "left as it was" if target.kind == "file" else "not written"
+    if rows == 0:
+        say(f"{target.shown} {state}: no row finished")
+        return
+    from archscope.output import write_output
+
+    partial = partial_path(path)
+    write_output(partial, content(), protect=sources(models), suffixes=suffixes)
+    finished = "the 1 finished row is" if rows == 1 else f"the {rows} finished rows are"
+    say(f"{target.shown} {state}; {finished} in {clean(str(partial))}")
+
+
+REPORT_SUFFIXES = ("html", "htm", "md", "markdown")
+
+
+def largest_side(input_shape: Any) -> int | None:
+    """The largest spatial side of the first input that has one (a growth chart's 'input' line)."""
+    shapes = input_shape if input_shape and isinstance(input_shape[0], list) else [input_shape]
+    for shape in shapes:
+        if isinstance(shape, list) and len(shape) >= 3:
+            return max(shape[2:])
+    return None
 
 
 @app.command()
@@ -500,31 +674,34 @@ def report(
     """One page with the summary, per-layer charts, the receptive-field growth and (--bench) timings."""
     from archscope.analysis import summarize
     from archscope.analysis.rf_stages import growth, stages
-    from archscope.models import parse_kwargs
-    from archscope.output import write_atomic
+    from archscope.models import parse_kwargs, resolve_model
     from archscope.render.plots import bench_png, layers_png, rf_growth_png
     from archscope.render.report import report_html, report_markdown
 
     suffix = output.rsplit(".", 1)[-1].lower() if "." in output else ""
-    if suffix not in ("html", "htm", "md", "markdown"):
-        raise ArchscopeError(f"cannot tell the report's format from {output!r}: name it report.html or report.md")
+    if suffix not in REPORT_SUFFIXES:
+        raise ArchscopeError(f"cannot tell the report's format from {clean(output)!r}: name it report.html or report.md")
+    if depth < 1:
+        raise ArchscopeError(f"--depth must be at least 1, not {depth}")
+    check_outputs([model], output=(output, ()))
+    check_batch(batch_size)
     kwargs = parse_kwargs(arg or [])
     with stderr().status("analysing..."):
-        result = summarize(model, input_size, batch_size, model_kwargs=kwargs)
+        spec = resolve_model(model, kwargs)  # the user's file runs once per command
+        result = summarize(spec, input_size, batch_size)
         stage_list = stages(result)
         images = {"layers": layers_png(result, depth)}
         if stage_list:
-            images["growth"] = rf_growth_png(result.model, growth(result), max(result.input_shape[2:]))
+            images["growth"] = rf_growth_png(result.model, growth(result), largest_side(result.input_shape))
     bench_report = None
     if with_bench:
         from archscope.bench import benchmark
 
         with stderr().status("benchmarking on the CPU..."):
-            bench_report = benchmark([model], [batch_size], input_size, model_kwargs=kwargs)
+            bench_report = benchmark([spec], [batch_size], input_size)
         images["bench"] = bench_png(bench_report.results)
     render = report_html if suffix in ("html", "htm") else report_markdown
-    write_atomic(output, render(result, stage_list, images, bench_report, depth))
-    stderr().print(f"wrote {output}", highlight=False)
+    write(output, render(result, stage_list, images, bench_report, depth), [model])
 
 
 @app.command()
@@ -566,11 +743,12 @@ def rf(
     from archscope.analysis import summarize
     from archscope.analysis.rf_stages import growth, stages
     from archscope.models import parse_kwargs, resolve_model
-    from archscope.output import write_atomic
     from archscope.render.rf_text import axes_text, field_sentence, rf_csv, rf_json, rf_markdown
 
+    check_outputs([model], output=(output, ()), plot=(plot, PNG), effective=(effective, PNG))
     kwargs = parse_kwargs(arg or [])
-    result = summarize(model, input_size, model_kwargs=kwargs)
+    spec = resolve_model(model, kwargs)  # the user's file runs once per command
+    result = summarize(spec, input_size)
     stage_list = stages(result)
     if not stage_list:
         raise ArchscopeError(f"{result.model} has no layer with a spatial output: there is no receptive field to show")
@@ -584,7 +762,7 @@ def rf(
 
         with stderr().status("measuring the receptive field by gradients..."):
             record, measured = measure_receptive_field(
-                resolve_model(model, kwargs).build(), result.input_shape[1:], name=result.model
+                spec.real_model(), result.input_shape[1:], name=result.model
             )
         analytic = {k: record.receptive_field[k] for k in ("size", "stride", "padding")}
         agree = analytic == measured.to_dict()
@@ -597,17 +775,17 @@ def rf(
     if plot:
         from archscope.render.plots import rf_growth_png
 
-        write_atomic(plot, rf_growth_png(result.model, growth(result), max(result.input_shape[2:])))
-        stderr().print(f"wrote {plot}", highlight=False)
+        write(plot, rf_growth_png(result.model, growth(result), largest_side(result.input_shape)), [model], PNG,
+              "the --plot picture")  # fmt: skip
     if effective:
         from archscope.analysis.rf_measure import centre_field_box, effective_receptive_field, target_layer
         from archscope.render.plots import effective_rf_png
 
         with stderr().status("computing the effective receptive field..."):
-            gradient = effective_receptive_field(resolve_model(model, kwargs).build(), result)
+            gradient = effective_receptive_field(spec.real_model(), result)
         _, record = target_layer(result)
-        write_atomic(effective, effective_rf_png(result.model, gradient, centre_field_box(record), record.name))
-        stderr().print(f"wrote {effective}", highlight=False)
+        picture = effective_rf_png(result.model, gradient, centre_field_box(record), record.name)
+        write(effective, picture, [model], PNG, "the --effective picture")
 
     def table(width: int) -> Any:
         from archscope.render.table import rf_table
@@ -621,13 +799,30 @@ def rf(
             return rf_csv(stage_list)
         return rf_markdown(result, stage_list, verify_rows)
 
-    emit(fmt, text, table, output)
+    emit(fmt, text, table, output, [model])
     if verify_data is not None and not verify_data["agree"]:
         raise fail(f"the measured receptive field differs from the analytic one: {field_sentence(verify_data['measured'])}", 1)
 
 
+class ClosedStream(io.TextIOBase):
+    """Stands in for a standard output closed before archscope started (``>&-``).
+
+    Python leaves ``sys.stdout`` as None then; writing to this says so in one line instead.
+    """
+
+    archscope_closed = True
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise ArchscopeError("cannot write to standard output: it is closed; give a file with -o")
+
+
 def run() -> None:
     """Console-script entry point."""
+    if sys.stdout is None:
+        sys.stdout = ClosedStream()
     app()
 
 

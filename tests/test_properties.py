@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import tempfile
 from pathlib import Path
@@ -131,19 +132,56 @@ def test_random_graphs_match_torch_fvcore_and_gradients(specs, size):
 
 # ---------------------------------------------------------------- random command lines
 
-MODELS = ["lenet5", "vgg-cifar", "cifar-resnet20", "nonexistent", "", "x:y", "bad.py:Net", "torchvision:nope", "VGG_CIFAR"]
-VALUES = ["3x32x32", "1x32x32", "32", "0", "abc", "-1", "1x1", "3x", "2,4", "1", "x", "yaml", "json", "csv"]
+# ARCHSCOPE_MAX_EXAMPLES raises the example counts for a nightly run (README, Development).
+EXAMPLES = int(os.environ.get("ARCHSCOPE_MAX_EXAMPLES", "80"))
+
+HOSTILE_NET = Path(tempfile.gettempdir()) / "archscope-property-net.py"
+HOSTILE_NET.write_text(
+    "import torch.nn as nn\n"
+    "INPUT_SIZE = (3, 16, 16)\n"
+    "class Net(nn.Sequential):\n"
+    "    def __init__(self, k=3):\n"
+    "        super().__init__()\n"
+    "        self.add_module('<b>x</b>|=1+1\\n\\x1b[31m', nn.Conv2d(3, 4, k))\n"
+    "        self.add_module('$\\\\frac$', nn.ReLU())\n"
+)
+MODELS = [
+    "lenet5", "vgg-cifar", "cifar-resnet20", "nonexistent", "", "x:y", "bad.py:Net", "torchvision:nope", "VGG_CIFAR",
+    ":", ":Net", "a:b:c", ".x:Net", "-", "timm:", "/dev/null:Net", f"{tempfile.gettempdir()}:Net", "\x1b[2J",
+    "a" * 300 + "/net.py:Net", "x" * 5000, f"{HOSTILE_NET}:Net", f"{HOSTILE_NET}:Missing", f"{HOSTILE_NET}:",
+]  # fmt: skip
+# Spec strings from random text: only harmless modules before the colon, anything after it.
+SPECS = st.one_of(
+    st.sampled_from(MODELS),
+    st.text(max_size=12),
+    st.builds(
+        "{}:{}".format,
+        st.sampled_from(["", "x", "net.py", str(HOSTILE_NET), "torchvision", "timm", "a/b.py", "json", "~nobody/x.py"]),
+        st.text(max_size=12),
+    ),
+)
+VALUES = ["3x32x32", "1x32x32", "32", "0", "abc", "-1", "1x1", "3x", "2,4", "1", "x", "yaml", "json", "csv",
+          "99999999999999999999", str(2**63), "3x2000000000x2000000000", "16:int64", "3x32x32+16"]  # fmt: skip
+# Numeric options get the values that broke them: huge, negative, non-finite, not numbers.
+NUMBERS = {
+    "-b": ["1", "2,4", "0", "-1", str(2**63), "99999999999999999999", "x", ",", "1.5"],
+    "--threads": ["1", "0", "-1", "50000", str(2**63), "x", "1.5"],
+    "--warmup": ["0", "1", "-1", str(10**12), str(2**63), "x"],
+    "--min-time": ["0.01", "0", "-1", "inf", "-inf", "nan", "1e309", "1e-9", "x", str(2**63)],
+    "--depth": ["1", "2", "0", "-1", str(2**63), "x"],
+}
 OPTIONS = {
     "summary": ["-i", "-b", "--depth", "-f", "--counter", "--arg", "--train"],
     "compare": ["-i", "-b", "-f", "--layout", "--arg"],
     "rf": ["-i", "-f", "--arg"],
     "lessons": ["-f"],
     "list": ["-f"],
-    "bench": ["-i", "-b", "--dtype", "--mode", "--warmup", "--threads", "--device", "-f", "--arg"],
+    "bench": ["-i", "-b", "--dtype", "--mode", "--warmup", "--threads", "--min-time", "--device", "-f", "--arg"],
     "report": ["-i", "-b", "--depth", "--arg"],
 }
 FLAGS = {"--train", "--channels-last", "--auto-batch"}
 REPORT_TARGET = str(Path(tempfile.gettempdir()) / "archscope-property-report.html")
+OTHER_VALUES = VALUES + ["table", "markdown", "inference", "train", "cpu", "cuda", "k=1", "num_classes=7", "x=" + "-" * 5000 + "1"]
 
 
 @st.composite
@@ -151,33 +189,35 @@ def command_lines(draw):
     command = draw(st.sampled_from(sorted(OPTIONS)))
     argv = [command]
     if command in ("summary", "rf", "report"):
-        argv.append(draw(st.sampled_from(MODELS)))
+        argv.append(draw(SPECS))
     if command == "report":
-        argv += ["-o", draw(st.sampled_from([REPORT_TARGET, "/nonexistent/dir/r.html", "report.pdf", "r"]))]
+        argv += ["-o", draw(st.sampled_from([REPORT_TARGET, "/nonexistent/dir/r.html", "report.pdf", "r", str(HOSTILE_NET)]))]
     elif command in ("compare", "bench"):
-        argv += draw(st.lists(st.sampled_from(MODELS[:3] + MODELS[3:5]), min_size=0 if command == "bench" else 1, max_size=3))
+        argv += draw(st.lists(st.one_of(st.sampled_from(MODELS[:5]), SPECS), min_size=0 if command == "bench" else 1, max_size=3))
     elif command == "lessons":
         argv += draw(st.lists(st.sampled_from(["1", "3", "fc-vs-gap", "9", "x"]), max_size=1))
     elif command == "list":
         argv += draw(st.lists(st.sampled_from(["vgg*", "*bn", "nothing", "["]), max_size=1))
+    if command == "bench":
+        # First, so that a drawn --min-time or --warmup (the last one given wins) is what runs.
+        argv += ["--min-time", "0.01", "--warmup", "0"]
+        if not any(a in MODELS[:3] or ":" in a for a in argv[1:]):
+            argv.insert(1, "lenet5")  # no model would mean the whole default set: too slow for a property test
     for option in draw(st.lists(st.sampled_from(OPTIONS[command]), max_size=3)):
         argv.append(option)
         if option not in FLAGS:
-            argv.append(draw(st.sampled_from(VALUES + ["table", "markdown", "inference", "train", "cpu", "cuda", "k=1", "num_classes=7"])))
-    if command == "bench":
-        argv += ["--min-time", "0.01", "--warmup", "0"]
-        if len([a for a in argv[1:] if a in MODELS]) == 0:
-            argv.insert(1, "lenet5")  # no model would mean the whole default set: too slow for a property test
+            argv.append(draw(st.sampled_from(NUMBERS.get(option, OTHER_VALUES))))
     return argv
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(argv=command_lines())
 def test_random_command_lines_never_produce_a_traceback(argv):
     result = CliRunner().invoke(app, argv, env={"COLUMNS": "100"})
-    shown = shlex.join(argv)
+    shown = shlex.join(argv)[:300]
     assert "Traceback" not in result.output, shown
     assert result.exit_code in (0, 2), f"{shown} -> {result.exit_code}: {result.output}"
     if result.exit_code == 2:
         assert result.output.strip().startswith("error:") or "Usage" in result.output, shown
     assert result.exception is None or isinstance(result.exception, SystemExit) or isinstance(result.exception, ArchscopeError), shown
+    assert HOSTILE_NET.read_text().startswith("import torch.nn"), "the model's own file was written"

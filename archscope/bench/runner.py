@@ -20,7 +20,7 @@ from archscope.bench.peak import calibrate_peak
 from archscope.bench.records import BenchEnvironment, BenchReport, BenchResult
 from archscope.bench.timing import Clock, latency_stats, time_step
 from archscope.errors import ArchscopeError
-from archscope.models import resolve_model
+from archscope.models import ModelSpec, resolve_model
 
 # One network from each family of the zoo: what `archscope bench` runs with no model named.
 DEFAULT_MODELS = (
@@ -65,9 +65,9 @@ def check_options(
     """Every option checked before anything is built: TypeError for a wrong type, ArchscopeError for a bad value."""
     if models is None:
         models = DEFAULT_MODELS
-    if isinstance(models, (str, nn.Module)):
+    if isinstance(models, (str, nn.Module, ModelSpec)):
         models = [models]
-    if not isinstance(models, (list, tuple)) or not all(isinstance(m, (str, nn.Module)) for m in models):
+    if not isinstance(models, (list, tuple)) or not all(isinstance(m, (str, nn.Module, ModelSpec)) for m in models):
         raise TypeError("models must be a name, an nn.Module, or a list of them")
     if not models:
         raise ArchscopeError("no model to benchmark")
@@ -198,7 +198,7 @@ def _run_one(
 
 
 def benchmark(
-    models: Sequence[str | nn.Module] | str | nn.Module | None = None,
+    models: Sequence[str | nn.Module | ModelSpec] | str | nn.Module | ModelSpec | None = None,
     batch_sizes: Sequence[int] = (1,),
     input_size: str | Sequence[int] | None = None,
     *,
@@ -257,8 +257,11 @@ def benchmark(
             for i, entry in enumerate(entries):
                 if isinstance(entry, nn.Module):
                     name, model, default = type(entry).__name__, copy.deepcopy(entry), None
+                elif entry.trusted:
+                    name, model, default = entry.name, entry.build(), entry.input_size  # fresh weights, no user code
                 else:
-                    name, model, default = entry.name, entry.build(), entry.input_size
+                    # The user's factory runs once per command: benchmark a copy of the model it built.
+                    name, model, default = entry.name, copy.deepcopy(entry.real_model()), entry.input_size
                 sizes = parse_input_sizes(input_size, default)
                 for j, batch in enumerate(batches):
                     if on_progress:

@@ -1,0 +1,318 @@
+"""The command line against a hostile but fair user: nothing they have is lost, no output can be
+used against them, and every bad input is one line and exit code 2."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from archscope.cli import app
+
+OLD = "precious\n"
+FAST = ["--min-time", "0.01", "--warmup", "0"]
+
+NET = """
+import torch.nn as nn
+
+INPUT_SIZE = (3, 16, 16)
+
+
+class Net(nn.Sequential):
+    def __init__(self):
+        super().__init__()
+        self.add_module("<img src=x onerror=alert(1)>", nn.Conv2d(3, 4, 3))
+        self.add_module("a\\nb|c", nn.ReLU())
+        self.add_module("=cmd|' /C calc'!A0", nn.Conv2d(4, 4, 1))
+        self.add_module("\\x1b]0;pwned\\x07x\\x1b[31mred", nn.ReLU())
+"""
+
+INTERRUPTED = """
+import torch.nn as nn
+
+INPUT_SIZE = (1, 8, 8)
+
+
+class Net(nn.Module):
+    \"\"\"Ctrl-C arrives while batch 2 runs.\"\"\"
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3)
+
+    def forward(self, x):
+        if x.shape[0] == 2:
+            raise KeyboardInterrupt
+        return self.conv(x)
+"""
+
+TWO_INPUTS = """
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.side = nn.Linear(16, 8)
+
+    def forward(self, image, extra):
+        return self.conv(image).mean((2, 3)) + self.side(extra)
+"""
+
+
+def run(*args, columns=100):
+    return CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": str(columns)})
+
+
+def one_error_line(result, code=2) -> str:
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    return lines[0]
+
+
+@pytest.fixture
+def net(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "net.py").write_text(NET)
+    return tmp_path / "net.py"
+
+
+# ---------------------------------------------------------------- nothing the user has is lost
+
+
+def test_a_device_node_stays_a_device_node(tmp_path):
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (PermissionError, OSError):
+        pytest.skip("this user may not create device nodes")
+    result = run("summary", "lenet5", "-o", device)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISCHR(device.stat().st_mode)
+
+
+def test_a_fifo_reader_gets_the_report(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    thread = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    thread.start()
+    for _ in range(500):  # until the reader has the FIFO open: before that, archscope refuses
+        result = run("summary", "lenet5", "-f", "json", "-o", fifo)
+        if result.exit_code == 0:
+            break
+        assert "nothing is reading it" in result.output
+    thread.join(10)
+    assert json.loads(received[0])["model"] == "lenet5" and stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_a_symlink_is_written_through(tmp_path):
+    (tmp_path / "real.json").write_text(OLD)
+    (tmp_path / "link.json").symlink_to("real.json")
+    assert run("summary", "lenet5", "-f", "json", "-o", tmp_path / "link.json").exit_code == 0
+    assert (tmp_path / "link.json").is_symlink() and json.loads((tmp_path / "real.json").read_text())["model"] == "lenet5"
+
+
+def test_a_read_only_file_is_refused(tmp_path):
+    target = tmp_path / "keep.txt"
+    target.write_text(OLD)
+    target.chmod(0o444)
+    assert "read-only" in one_error_line(run("summary", "lenet5", "-o", target))
+    assert target.read_text() == OLD
+
+
+def test_the_models_own_file_is_never_written(net):
+    for args in (["summary", "net.py:Net", "-o", "net.py"], ["rf", "net.py:Net", "--plot", "net.py"],
+                 ["summary", "net.py:Net", "--plot", "./net.py"], ["report", "net.py:Net", "-o", "net.py"],
+                 ["compare", "lenet5", "net.py:Net", "-o", str(net)], ["bench", "net.py:Net", "-o", "net.py", *FAST]):  # fmt: skip
+        line = one_error_line(run(*args))
+        assert "the file the model was loaded from" in line or "report.html or report.md" in line, args
+    assert net.read_text() == NET
+
+
+def test_a_picture_needs_a_png_name(net):
+    assert "must be named *.png" in one_error_line(run("summary", "lenet5", "--plot", "chart.jpg"))
+    assert not Path("chart.jpg").exists()
+
+
+def test_dash_is_standard_output_not_a_file_named_dash(net):
+    result = run("summary", "lenet5", "-f", "json", "-o", "-")
+    assert result.exit_code == 0 and json.loads(result.stdout)["model"] == "lenet5"
+    assert not Path("-").exists()
+
+
+def test_a_trailing_slash_or_a_directory_is_refused(tmp_path):
+    assert "ends in '/'" in one_error_line(run("summary", "lenet5", "-o", f"{tmp_path}/newdir/"))
+    (tmp_path / "newdir").mkdir()
+    assert "is a directory" in one_error_line(run("summary", "lenet5", "-o", tmp_path / "newdir"))
+    assert list(tmp_path.iterdir()) == [tmp_path / "newdir"]
+
+
+def test_a_254_character_name_is_written(tmp_path):
+    target = tmp_path / ("r" * 250 + ".txt")
+    assert run("summary", "lenet5", "-o", target).exit_code == 0
+    assert "features" in target.read_text()
+
+
+def test_two_options_naming_one_file_are_refused(tmp_path):
+    line = one_error_line(run("rf", "lenet5", "-o", tmp_path / "x.png", "--plot", tmp_path / "x.png"))
+    assert "--output and --plot both name" in line
+
+
+def test_an_interrupted_bench_keeps_the_complete_earlier_result(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("intr.py").write_text(INTERRUPTED)
+    Path("full.json").write_text('{"results": ["complete"]}\n')
+    Path("full.png").write_bytes(b"old picture")
+    result = run("bench", "intr.py:Net", "-b", "1,2", *FAST, "-f", "json", "-o", "full.json", "--plot", "full.png")
+    assert result.exit_code == 130
+    assert Path("full.json").read_text() == '{"results": ["complete"]}\n'
+    assert Path("full.png").read_bytes() == b"old picture"
+    partial = json.loads(Path("full.partial.json").read_text())
+    assert partial["interrupted"] is True and [r["batch_size"] for r in partial["results"]] == [1]
+    assert Path("full.partial.png").read_bytes().startswith(b"\x89PNG")
+    assert "full.json left as it was; the 1 finished row is in full.partial.json" in result.output
+
+
+def test_an_interrupted_bench_before_any_row_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("intr.py").write_text(INTERRUPTED)
+    result = run("bench", "intr.py:Net", "-b", "2", *FAST, "-f", "json", "-o", "full.json")
+    assert result.exit_code == 130 and "full.json not written: no row finished" in result.output
+    assert sorted(os.listdir()) == ["intr.py"]
+
+
+def test_a_bench_whose_every_row_failed_exits_2_and_writes_nothing(tmp_path):
+    target = tmp_path / "bench.json"
+    target.write_text(OLD)
+    line = one_error_line(run("bench", "lenet5", "-i", "3x32x32", *FAST, "-f", "json", "-o", target))
+    assert "every benchmark row failed: lenet5 batch 1:" in line
+    assert target.read_text() == OLD
+
+
+@pytest.mark.parametrize("when", ["before start (>&-)", "after start"])
+def test_a_closed_standard_output_is_one_line(when):
+    code = "import os, sys; from archscope.cli import run; sys.argv[1:] = ['list']; run()"
+    if when == "after start":
+        code = "import os; os.close(1); " + code
+    result = subprocess.run(
+        [sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+        preexec_fn=(lambda: os.close(1)) if when.startswith("before") else None,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == "error: cannot write to standard output: it is closed; give a file with -o"
+
+
+# ---------------------------------------------------------------- outputs safe to open
+
+
+def test_markdown_and_csv_and_the_terminal_get_safe_names(net):
+    markdown = run("summary", "net.py:Net", "-f", "markdown").stdout
+    assert "<img" not in markdown and "&lt;img src=x onerror=alert(1)&gt;" in markdown
+    assert "| a b\\|c | ReLU |" in markdown
+    names = [r["name"] for r in csv.DictReader(io.StringIO(run("summary", "net.py:Net", "-f", "csv").stdout))]
+    assert names[2] == "'=cmd|' /C calc'!A0" and names[1] == "a b|c"
+    for text in (markdown, run("summary", "net.py:Net").stdout, run("rf", "net.py:Net").stdout):
+        assert "\x1b" not in text and "\x07" not in text
+
+
+def test_an_error_message_carries_no_escape_sequence(tmp_path):
+    result = run("summary", f"{tmp_path}/\x1b[2Jx.py:Net")
+    assert "\x1b" not in result.output and result.exit_code == 2
+
+
+# ---------------------------------------------------------------- every bad input: one line, exit 2
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["summary", "lenet5", "-i", "99999999999999999999"], "elements"),
+        (["summary", "lenet5", "-b", str(2**63)], "batch size must be at most"),
+        (["compare", "lenet5", "vgg-cifar", "-b", str(2**63)], "batch size must be at most"),
+        (["bench", "lenet5", "-b", str(2**63)], "batch size must be at most"),
+        (["bench", "lenet5", "--threads", "50000"], "--threads must be from 1 to"),
+        (["bench", "lenet5", "--min-time", "inf"], "--min-time must be"),
+        (["bench", "lenet5", "--min-time", "nan"], "--min-time must be"),
+        (["bench", "lenet5", "--warmup", str(10**12)], "--warmup must be from 0"),
+        (["summary", ":"], "malformed model ':'"),
+        (["summary", ":Net"], "name a file or module before the colon"),
+        (["summary", "a" * 300 + "/x.py:Net"], "File name too long"),
+        (["summary", ".relative:Net"], "malformed model"),
+        (["summary", "lenet5", "--arg", "x=" + "-" * 100_000 + "1"], "nested too deeply"),
+        (["report", "lenet5", "-o", "r.html", "--depth", "0"], "--depth must be at least 1"),
+    ],
+)
+def test_bad_numbers_and_specs_are_one_line_and_exit_2(args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert message in one_error_line(run(*args))
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("import sys\nsys.exit(3)\n", "bad.py called sys.exit(3) on import"),
+        ("class Stop(BaseException):\n    pass\nraise Stop('no')\n", "bad.py raised on import: Stop: no (bad.py, line 3)"),
+        ("import torch.nn as nn\nclass Stop(BaseException):\n    pass\ndef Net():\n    raise Stop('late')\n", "Stop: late"),
+        ("import sys\ndef Net():\n    sys.exit(5)\n", "5"),
+    ],
+)
+def test_a_users_system_exit_or_base_exception_is_one_line(tmp_path, source, message):
+    (tmp_path / "bad.py").write_text(source)
+    line = one_error_line(run("summary", f"{tmp_path}/bad.py:Net", "-i", "3x8x8"))
+    assert message in line
+
+
+def test_multi_input_report_and_rf_plot(tmp_path):
+    (tmp_path / "two.py").write_text(TWO_INPUTS)
+    spec = f"{tmp_path}/two.py:Net"
+    report = tmp_path / "two.html"
+    assert run("report", spec, "-i", "3x32x32+16", "-o", report).exit_code == 0
+    assert "<h1>" in report.read_text()
+    picture = tmp_path / "growth.png"
+    assert run("rf", spec, "-i", "3x32x32+16", "--plot", picture).exit_code == 0
+    assert picture.read_bytes().startswith(b"\x89PNG")
+
+
+COUNTED = """
+import pathlib
+import torch.nn as nn
+
+LOG = pathlib.Path(__file__).with_name("log.txt")
+LOG.open("a").write("imported\\n")
+INPUT_SIZE = (3, 16, 16)
+
+
+def Net():
+    LOG.open("a").write("built\\n")
+    return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 4, 3))
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["summary", "SPEC", "--counter", "fvcore"],
+        ["rf", "SPEC", "--verify", "--effective", "erf.png", "--plot", "growth.png"],
+        ["report", "SPEC", "-o", "r.html", "--bench"],
+        ["bench", "SPEC", "-b", "1,2", *FAST],
+    ],
+)
+def test_the_users_file_runs_once_per_command(tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    Path("counted.py").write_text(COUNTED)
+    result = run(*[a.replace("SPEC", "counted.py:Net") for a in args])
+    assert result.exit_code == 0, result.output
+    assert Path("log.txt").read_text().split() == ["imported", "built"]
