@@ -130,40 +130,66 @@ class VGGCifar(nn.Module):
         return self.classifier(torch.flatten(self.features(x), 1))
 
 
+def _vgg(config: str, *, batch_norm: bool, num_classes: int) -> VGG:
+    return VGG(make_features(CONFIGS[config], batch_norm), num_classes)
+
+
 # Parameter counts and GFLOPS (multiply-accumulates, at 3x224x224) as torchvision's model
 # builders publish them; the paper's Table 2 rounds the same networks to 133/133/134/138/144 M.
 _TORCHVISION = "torchvision.models weights metadata (num_params, GFLOPS at 224)"
 _TABLE_1 = "Simonyan & Zisserman 2014, Table 1, config {c}{bn}"
 _ADAPTIVE = "; torchvision's adaptive 7x7 pool before the FC head"
-
-_VARIANTS = [
-    # name, config, letter alias, params (plain), params (batch norm), GMACs
-    ("vgg11", "A", "vgg-a", 132_863_336, 132_868_840, 7.61),
-    ("vgg13", "B", "vgg-b", 133_047_848, 133_053_736, 11.31),
-    ("vgg16", "D", "vgg-d", 138_357_544, 138_365_992, 15.47),
-    ("vgg19", "E", "vgg-e", 143_667_240, 143_678_248, 19.63),
-]
+_WITH_BN = " with batch norm after every conv"
 
 
-def _register_variants() -> None:
-    for name, config, letter, params, params_bn, gmacs in _VARIANTS:
-        for bn in (False, True):
-            register(
-                f"{name}-bn" if bn else name,
-                family="vgg",
-                input_size=(3, 224, 224),
-                source=_TABLE_1.format(c=config, bn=" with batch norm after every conv" if bn else "") + _ADAPTIVE,
-                reference=Reference(
-                    params=params_bn if bn else params,
-                    macs=gmacs * 1e9,
-                    macs_tolerance=0.005e9,
-                    source=_TORCHVISION,
-                ),
-                aliases=() if bn else (letter,),
-            )(lambda num_classes=1000, _c=config, _bn=bn: VGG(make_features(CONFIGS[_c], _bn), num_classes))
+def _table_1(config: str, *, batch_norm: bool, params: int, gmacs: float) -> dict:
+    """register()'s metadata for a Table 1 configuration with torchvision's head and published figures."""
+    return dict(
+        family="vgg",
+        input_size=(3, 224, 224),
+        source=_TABLE_1.format(c=config, bn=_WITH_BN if batch_norm else "") + _ADAPTIVE,
+        reference=Reference(params=params, macs=gmacs * 1e9, macs_tolerance=0.005e9, source=_TORCHVISION),
+    )
 
 
-_register_variants()
+@register("vgg11", **_table_1("A", batch_norm=False, params=132_863_336, gmacs=7.61), aliases=("vgg-a",))
+def vgg11(num_classes: int = 1000) -> VGG:
+    return _vgg("A", batch_norm=False, num_classes=num_classes)
+
+
+@register("vgg11-bn", **_table_1("A", batch_norm=True, params=132_868_840, gmacs=7.61))
+def vgg11_bn(num_classes: int = 1000) -> VGG:
+    return _vgg("A", batch_norm=True, num_classes=num_classes)
+
+
+@register("vgg13", **_table_1("B", batch_norm=False, params=133_047_848, gmacs=11.31), aliases=("vgg-b",))
+def vgg13(num_classes: int = 1000) -> VGG:
+    return _vgg("B", batch_norm=False, num_classes=num_classes)
+
+
+@register("vgg13-bn", **_table_1("B", batch_norm=True, params=133_053_736, gmacs=11.31))
+def vgg13_bn(num_classes: int = 1000) -> VGG:
+    return _vgg("B", batch_norm=True, num_classes=num_classes)
+
+
+@register("vgg16", **_table_1("D", batch_norm=False, params=138_357_544, gmacs=15.47), aliases=("vgg-d",))
+def vgg16(num_classes: int = 1000) -> VGG:
+    return _vgg("D", batch_norm=False, num_classes=num_classes)
+
+
+@register("vgg16-bn", **_table_1("D", batch_norm=True, params=138_365_992, gmacs=15.47))
+def vgg16_bn(num_classes: int = 1000) -> VGG:
+    return _vgg("D", batch_norm=True, num_classes=num_classes)
+
+
+@register("vgg19", **_table_1("E", batch_norm=False, params=143_667_240, gmacs=19.63), aliases=("vgg-e",))
+def vgg19(num_classes: int = 1000) -> VGG:
+    return _vgg("E", batch_norm=False, num_classes=num_classes)
+
+
+@register("vgg19-bn", **_table_1("E", batch_norm=True, params=143_678_248, gmacs=19.63))
+def vgg19_bn(num_classes: int = 1000) -> VGG:
+    return _vgg("E", batch_norm=True, num_classes=num_classes)
 
 
 @register(
@@ -178,8 +204,8 @@ _register_variants()
         source="Table 2 gives 133 M parameters; exact counts and MACs counted by hand from Table 1",
     ),
 )
-def vgg_a_lrn(num_classes: int = 1000) -> nn.Module:
-    return VGG(make_features(CONFIGS["A-LRN"], False), num_classes)
+def vgg_a_lrn(num_classes: int = 1000) -> VGG:
+    return _vgg("A-LRN", batch_norm=False, num_classes=num_classes)
 
 
 @register(
@@ -195,8 +221,8 @@ def vgg_a_lrn(num_classes: int = 1000) -> nn.Module:
         source="Table 2: 134 M parameters; MACs counted by hand from Table 1 (the paper gives none)",
     ),
 )
-def vgg_c(num_classes: int = 1000) -> nn.Module:
-    return VGG(make_features(CONFIGS["C"], False), num_classes)
+def vgg_c(num_classes: int = 1000) -> VGG:
+    return _vgg("C", batch_norm=False, num_classes=num_classes)
 
 
 @register(
@@ -211,7 +237,7 @@ def vgg_c(num_classes: int = 1000) -> nn.Module:
         source="no published figure: counted by hand (conv layers of config D + 512x1000 linear)",
     ),
 )
-def vgg16_gap(num_classes: int = 1000) -> nn.Module:
+def vgg16_gap(num_classes: int = 1000) -> VGGGlobalPool:
     return VGGGlobalPool(make_features(CONFIGS["D"], False), num_classes)
 
 
@@ -227,7 +253,7 @@ def vgg16_gap(num_classes: int = 1000) -> nn.Module:
         source="same weights as vgg16, and at 224x224 the same multiply-accumulates (torchvision's vgg16 figures)",
     ),
 )
-def vgg16_fcn(num_classes: int = 1000) -> nn.Module:
+def vgg16_fcn(num_classes: int = 1000) -> VGGFullyConvolutional:
     return VGGFullyConvolutional(make_features(CONFIGS["D"], False), num_classes)
 
 
@@ -235,7 +261,7 @@ def vgg16_fcn(num_classes: int = 1000) -> nn.Module:
     "vgg11-bn-gap",
     family="vgg",
     input_size=(3, 224, 224),
-    source=_TABLE_1.format(c="A", bn=" with batch norm after every conv") + ", global average pooling and one linear layer",
+    source=_TABLE_1.format(c="A", bn=_WITH_BN) + ", global average pooling and one linear layer",
     reference=Reference(
         params=9_738_984,
         macs=7_485_968_384,
@@ -243,7 +269,7 @@ def vgg16_fcn(num_classes: int = 1000) -> nn.Module:
         source="no published figure: counted by hand (conv and batch-norm layers of config A + 512x1000 linear)",
     ),
 )
-def vgg11_bn_gap(num_classes: int = 1000) -> nn.Module:
+def vgg11_bn_gap(num_classes: int = 1000) -> VGGGlobalPool:
     return VGGGlobalPool(make_features(CONFIGS["A"], True), num_classes)
 
 
@@ -259,5 +285,5 @@ def vgg11_bn_gap(num_classes: int = 1000) -> nn.Module:
         source="no published figure: counted by hand from the layer sizes",
     ),
 )
-def vgg_cifar(num_classes: int = 10) -> nn.Module:
+def vgg_cifar(num_classes: int = 10) -> VGGCifar:
     return VGGCifar(num_classes)
