@@ -131,83 +131,109 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
+def _resnet(
+    block: type[BasicBlock] | type[Bottleneck], depths: tuple[int, int, int, int], *, num_classes: int, **kwargs
+) -> ResNet:
+    return ResNet(block, depths, num_classes, **kwargs)
+
+
 _TABLE_1 = "He et al. 2015, Table 1"
 _TORCHVISION = "torchvision.models weights metadata (num_params, GFLOPS at 224)"
-_VARIANTS = [
-    # name, block, blocks per stage, torchvision's num_params, Table 1's FLOPs (x10^9, multiply-adds)
-    ("resnet18", BasicBlock, (2, 2, 2, 2), 11_689_512, 1.8),
-    ("resnet34", BasicBlock, (3, 4, 6, 3), 21_797_672, 3.6),
-    ("resnet50", Bottleneck, (3, 4, 6, 3), 25_557_032, 3.8),
-    ("resnet101", Bottleneck, (3, 4, 23, 3), 44_549_160, 7.6),
-    ("resnet152", Bottleneck, (3, 8, 36, 3), 60_192_808, 11.3),
-]
+_STRIDE_NOTE = "; stride on the bottleneck's first 1x1 as in the paper (torchvision: on the 3x3)"
 
 
-def _register_variants() -> None:
-    for name, block, depths, params, gmacs in _VARIANTS:
-        stride_note = "; stride on the bottleneck's first 1x1 as in the paper (torchvision: on the 3x3)"
-        register(
-            name,
-            family="resnet",
-            input_size=(3, 224, 224),
-            source=f"{_TABLE_1}, {name[6:]}-layer" + (stride_note if block is Bottleneck else ""),
-            reference=Reference(
-                params=params,
-                macs=gmacs * 1e9,
-                # Table 1 prints two significant figures, rounded down (ResNet-50 counts 3.86 G).
-                macs_tolerance=0.1e9,
-                source="params: torchvision's num_params (same layers); MACs: Table 1's FLOPs row",
-            ),
-        )(lambda num_classes=1000, _b=block, _d=depths: ResNet(_b, _d, num_classes))
+def _table_1(layers: int, *, params: int, gmacs: float, bottleneck: bool) -> dict:
+    """register()'s metadata for a Table 1 column: torchvision's num_params, Table 1's FLOPs (x10^9, multiply-adds)."""
+    return dict(
+        family="resnet",
+        input_size=(3, 224, 224),
+        source=f"{_TABLE_1}, {layers}-layer" + (_STRIDE_NOTE if bottleneck else ""),
+        reference=Reference(
+            params=params,
+            macs=gmacs * 1e9,
+            # Table 1 prints two significant figures, rounded down (ResNet-50 counts 3.86 G).
+            macs_tolerance=0.1e9,
+            source="params: torchvision's num_params (same layers); MACs: Table 1's FLOPs row",
+        ),
+    )
 
 
-_register_variants()
+@register("resnet18", **_table_1(18, params=11_689_512, gmacs=1.8, bottleneck=False))
+def resnet18(num_classes: int = 1000) -> ResNet:
+    return _resnet(BasicBlock, (2, 2, 2, 2), num_classes=num_classes)
+
+
+@register("resnet34", **_table_1(34, params=21_797_672, gmacs=3.6, bottleneck=False))
+def resnet34(num_classes: int = 1000) -> ResNet:
+    return _resnet(BasicBlock, (3, 4, 6, 3), num_classes=num_classes)
+
+
+@register("resnet50", **_table_1(50, params=25_557_032, gmacs=3.8, bottleneck=True))
+def resnet50(num_classes: int = 1000) -> ResNet:
+    return _resnet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes)
+
+
+@register("resnet101", **_table_1(101, params=44_549_160, gmacs=7.6, bottleneck=True))
+def resnet101(num_classes: int = 1000) -> ResNet:
+    return _resnet(Bottleneck, (3, 4, 23, 3), num_classes=num_classes)
+
+
+@register("resnet152", **_table_1(152, params=60_192_808, gmacs=11.3, bottleneck=True))
+def resnet152(num_classes: int = 1000) -> ResNet:
+    return _resnet(Bottleneck, (3, 8, 36, 3), num_classes=num_classes)
+
 
 # torchvision's resnet50/101/152 ("v1.5"): the stride on the bottleneck's 3x3. Its published
 # GFLOPS (multiply-adds at 224) are the reference; the parameters are the paper layout's.
-_V1_5 = [("resnet50", 4.09, 0.005), ("resnet101", 7.8, 0.05), ("resnet152", 11.51, 0.005)]
+def _v1_5(layers: int, *, params: int, gmacs: float, tolerance: float) -> dict:
+    return dict(
+        family="resnet",
+        input_size=(3, 224, 224),
+        source=f"{_TABLE_1}, {layers}-layer with the bottleneck's stride on its 3x3 (torchvision's layout, 'v1.5')",
+        reference=Reference(params=params, macs=gmacs * 1e9, macs_tolerance=tolerance * 1e9, source=_TORCHVISION),
+    )
 
 
-def _register_v1_5() -> None:
-    depths = {name: d for name, _, d, _, _ in _VARIANTS}
-    params = {name: p for name, _, _, p, _ in _VARIANTS}
-    for name, gmacs, tolerance in _V1_5:
-        register(
-            f"{name}-v1.5",
-            family="resnet",
-            input_size=(3, 224, 224),
-            source=f"{_TABLE_1}, {name[6:]}-layer with the bottleneck's stride on its 3x3 (torchvision's layout, 'v1.5')",
-            reference=Reference(
-                params=params[name],
-                macs=gmacs * 1e9,
-                macs_tolerance=tolerance * 1e9,
-                source=_TORCHVISION,
-            ),
-        )(lambda num_classes=1000, _d=depths[name]: ResNet(Bottleneck, _d, num_classes, stride_on_3x3=True))
+@register("resnet50-v1.5", **_v1_5(50, params=25_557_032, gmacs=4.09, tolerance=0.005))
+def resnet50_v1_5(num_classes: int = 1000) -> ResNet:
+    return _resnet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes, stride_on_3x3=True)
 
 
-_register_v1_5()
+@register("resnet101-v1.5", **_v1_5(101, params=44_549_160, gmacs=7.8, tolerance=0.05))
+def resnet101_v1_5(num_classes: int = 1000) -> ResNet:
+    return _resnet(Bottleneck, (3, 4, 23, 3), num_classes=num_classes, stride_on_3x3=True)
+
+
+@register("resnet152-v1.5", **_v1_5(152, params=60_192_808, gmacs=11.51, tolerance=0.005))
+def resnet152_v1_5(num_classes: int = 1000) -> ResNet:
+    return _resnet(Bottleneck, (3, 8, 36, 3), num_classes=num_classes, stride_on_3x3=True)
+
 
 # The plain baselines of Fig. 3 (middle) and Table 2: the same stacks without shortcuts.
 # Their parameters are the residual networks' less the three projection shortcuts (conv1x1 + BN
 # into stages 2-4: 8,448 + 33,280 + 132,096 = 173,824); "FLOPs" are the paper's multiply-adds.
-_PLAIN = [("plain18", (2, 2, 2, 2), 11_689_512 - 173_824, 1.8), ("plain34", (3, 4, 6, 3), 21_797_672 - 173_824, 3.6)]
+_PROJECTIONS = 173_824
 
 
-def _register_plain() -> None:
-    for name, depths, params, gmacs in _PLAIN:
-        register(
-            name,
-            family="resnet",
-            input_size=(3, 224, 224),
-            source=f"He et al. 2015, Fig. 3 (middle) and Table 1: the {name[5:]}-layer plain network, no shortcuts",
-            reference=Reference(
-                params=params,
-                macs=gmacs * 1e9,
-                macs_tolerance=0.05e9,
-                source="params: the residual network's less its projections; MACs: Table 1 / section 3.3 (3.6 G for 34)",
-            ),
-        )(lambda num_classes=1000, _d=depths: ResNet(BasicBlock, _d, num_classes, residual=False))
+def _plain(layers: int, *, params: int, gmacs: float) -> dict:
+    return dict(
+        family="resnet",
+        input_size=(3, 224, 224),
+        source=f"He et al. 2015, Fig. 3 (middle) and Table 1: the {layers}-layer plain network, no shortcuts",
+        reference=Reference(
+            params=params,
+            macs=gmacs * 1e9,
+            macs_tolerance=0.05e9,
+            source="params: the residual network's less its projections; MACs: Table 1 / section 3.3 (3.6 G for 34)",
+        ),
+    )
 
 
-_register_plain()
+@register("plain18", **_plain(18, params=11_689_512 - _PROJECTIONS, gmacs=1.8))
+def plain18(num_classes: int = 1000) -> ResNet:
+    return _resnet(BasicBlock, (2, 2, 2, 2), num_classes=num_classes, residual=False)
+
+
+@register("plain34", **_plain(34, params=21_797_672 - _PROJECTIONS, gmacs=3.6))
+def plain34(num_classes: int = 1000) -> ResNet:
+    return _resnet(BasicBlock, (3, 4, 6, 3), num_classes=num_classes, residual=False)
