@@ -142,7 +142,18 @@ def make_step(
         _loss(output).backward()
         optimizer.step()
 
+    train.optimizer = optimizer  # type: ignore[attr-defined] - its state is resident memory (bench.memory)
     return train
+
+
+def _resident(model: nn.Module, xs: Sequence[torch.Tensor], step: Callable[[], None]) -> list[torch.Tensor]:
+    """The tensors alive before a step: weights, buffers, inputs, gradients and the optimizer's state."""
+    tensors = [*model.parameters(), *model.buffers(), *xs]
+    tensors += [p.grad for p in model.parameters() if p.grad is not None]
+    optimizer = getattr(step, "optimizer", None)
+    if optimizer is not None:
+        tensors += [v for state in optimizer.state.values() for v in state.values() if isinstance(v, torch.Tensor)]
+    return tensors
 
 
 def _prepare(
@@ -193,7 +204,7 @@ def _run_one(
     result.achieved_flops = result.flops / seconds
     if peak_flops:
         result.peak_fraction = result.achieved_flops / peak_flops
-    result.peak_memory_bytes, result.memory_source = peak_memory(step, device, t.param_bytes)
+    result.peak_memory_bytes, result.memory_source = peak_memory(step, device, _resident(prepared, xs, step))
     return result
 
 
