@@ -95,6 +95,9 @@ class AnalysisObserver:
     def start(self) -> None:
         """A pass begins; forget anything from an earlier, abandoned one."""
 
+    def inputs(self, tensors: Sequence[torch.Tensor]) -> None:
+        """The input tensors the forward is about to be called with (after ``start``)."""
+
     def layer_opened(self, index: int, record: LayerRecord, args: tuple) -> None:
         """Layer call ``index`` (its position in ``Summary.layers``) starts, with these inputs."""
 
@@ -402,6 +405,8 @@ def _run(
         for x in inputs.tensors:
             recorder.fields.seed(x)
             recorder.depths.seed(x)
+        for observer in observers:
+            observer.inputs(inputs.tensors)
         grad = torch.enable_grad() if train else torch.no_grad()
         with grad, without_dynamo_import(), recorder:
             if state is None:
