@@ -76,41 +76,80 @@ class CifarResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-# depth, n, Table 6's parameter count (M) and the tolerance its printed digits allow, and the
+def _cifar_resnet(depth: int, *, residual: bool, num_classes: int) -> CifarResNet:
+    return CifarResNet((depth - 2) // 6, residual, num_classes)  # 6n + 2 weighted layers
+
+
+# depth: Table 6's parameter count (M) and the tolerance its printed digits allow, and the
 # multiply-accumulates at 3x32x32, counted by hand: 442,368 + 640 + 2,359,296 x (6n - 1).
-_DEPTHS = [
-    (20, 3, 0.27e6, 0.005e6, 40_551_040),
-    (32, 5, 0.46e6, 0.005e6, 68_862_592),
-    (44, 7, 0.66e6, 0.005e6, 97_174_144),
-    (56, 9, 0.85e6, 0.005e6, 125_485_696),
-    (110, 18, 1.7e6, 0.05e6, 252_887_680),
-    (1202, 200, 19.4e6, 0.05e6, 2_829_238_912),
-]
-_PLAIN_DEPTHS = (20, 56, 110)
+_TABLE_6 = {
+    20: (0.27e6, 0.005e6, 40_551_040),
+    32: (0.46e6, 0.005e6, 68_862_592),
+    44: (0.66e6, 0.005e6, 97_174_144),
+    56: (0.85e6, 0.005e6, 125_485_696),
+    110: (1.7e6, 0.05e6, 252_887_680),
+    1202: (19.4e6, 0.05e6, 2_829_238_912),
+}
 
 
-def _register() -> None:
-    for depth, n, params, params_tolerance, macs in _DEPTHS:
-        for residual in (True, False):
-            if not residual and depth not in _PLAIN_DEPTHS:
-                continue
-            kind = "resnet" if residual else "plain"
-            register(
-                f"cifar-{kind}{depth}",
-                family="cifar-resnet",
-                input_size=(3, 32, 32),
-                source=(
-                    f"He et al. 2015, section 4.2, {depth} layers (n={n}): "
-                    + ("identity shortcuts, zero-padded where the width doubles (option A)" if residual else "no shortcuts")
-                ),
-                reference=Reference(
-                    params=int(params),
-                    params_tolerance=params_tolerance,
-                    macs=macs,
-                    macs_tolerance=0,
-                    source="params: Table 6 (residual and plain alike); MACs counted by hand (the paper gives none)",
-                ),
-            )(lambda num_classes=10, _n=n, _r=residual: CifarResNet(_n, _r, num_classes))
+def _section_4_2(depth: int, *, residual: bool) -> dict:
+    """register()'s metadata for the ``depth``-layer network, residual or plain (the same figures)."""
+    params, params_tolerance, macs = _TABLE_6[depth]
+    shortcuts = "identity shortcuts, zero-padded where the width doubles (option A)" if residual else "no shortcuts"
+    return dict(
+        family="cifar-resnet",
+        input_size=(3, 32, 32),
+        source=f"He et al. 2015, section 4.2, {depth} layers (n={(depth - 2) // 6}): {shortcuts}",
+        reference=Reference(
+            params=int(params),
+            params_tolerance=params_tolerance,
+            macs=macs,
+            macs_tolerance=0,
+            source="params: Table 6 (residual and plain alike); MACs counted by hand (the paper gives none)",
+        ),
+    )
 
 
-_register()
+@register("cifar-resnet20", **_section_4_2(20, residual=True))
+def cifar_resnet20(num_classes: int = 10) -> CifarResNet:
+    return _cifar_resnet(20, residual=True, num_classes=num_classes)
+
+
+@register("cifar-plain20", **_section_4_2(20, residual=False))
+def cifar_plain20(num_classes: int = 10) -> CifarResNet:
+    return _cifar_resnet(20, residual=False, num_classes=num_classes)
+
+
+@register("cifar-resnet32", **_section_4_2(32, residual=True))
+def cifar_resnet32(num_classes: int = 10) -> CifarResNet:
+    return _cifar_resnet(32, residual=True, num_classes=num_classes)
+
+
+@register("cifar-resnet44", **_section_4_2(44, residual=True))
+def cifar_resnet44(num_classes: int = 10) -> CifarResNet:
+    return _cifar_resnet(44, residual=True, num_classes=num_classes)
+
+
+@register("cifar-resnet56", **_section_4_2(56, residual=True))
+def cifar_resnet56(num_classes: int = 10) -> CifarResNet:
+    return _cifar_resnet(56, residual=True, num_classes=num_classes)
+
+
+@register("cifar-plain56", **_section_4_2(56, residual=False))
+def cifar_plain56(num_classes: int = 10) -> CifarResNet:
+    return _cifar_resnet(56, residual=False, num_classes=num_classes)
+
+
+@register("cifar-resnet110", **_section_4_2(110, residual=True))
+def cifar_resnet110(num_classes: int = 10) -> CifarResNet:
+    return _cifar_resnet(110, residual=True, num_classes=num_classes)
+
+
+@register("cifar-plain110", **_section_4_2(110, residual=False))
+def cifar_plain110(num_classes: int = 10) -> CifarResNet:
+    return _cifar_resnet(110, residual=False, num_classes=num_classes)
+
+
+@register("cifar-resnet1202", **_section_4_2(1202, residual=True))
+def cifar_resnet1202(num_classes: int = 10) -> CifarResNet:
+    return _cifar_resnet(1202, residual=True, num_classes=num_classes)
