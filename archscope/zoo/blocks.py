@@ -36,33 +36,43 @@ def _hand(params: int, macs: int, how: str) -> Reference:
 _POSITIONS = 56 * 56
 _BLOCK_SOURCE = "Simonyan & Zisserman 2014, section 2.3"
 
-# (name, kernels, weights in units of C^2, source)
-_STACKS = [
-    ("conv7x7", [(7, 7)], 49, f"{_BLOCK_SOURCE}: one 7x7 conv at 256 channels"),
-    ("conv3x3-x3", [(3, 3)] * 3, 27, f"{_BLOCK_SOURCE}: three stacked 3x3 convs, the same 7x7 receptive field"),
-    ("conv5x5", [(5, 5)], 25, f"{_BLOCK_SOURCE}: one 5x5 conv at 256 channels"),
-    ("conv3x3-x2", [(3, 3)] * 2, 18, f"{_BLOCK_SOURCE}: two stacked 3x3 convs, the same 5x5 receptive field"),
-    (
-        "conv7x7-factorized",
-        [(1, 7), (7, 1)],
-        14,
-        "Szegedy et al. 2016 (Inception-v4), Fig. 5: a 7x7 conv factorised into 1x7 then 7x1, at 256 channels",
-    ),
-]
+
+def _stack(units: int, source: str) -> dict:
+    """register()'s metadata for a stack at VGG's third stage with ``units`` x C^2 weights."""
+    return dict(
+        family="block",
+        input_size=_STACK_INPUT,
+        source=source,
+        reference=_hand(units * C * C, units * C * C * _POSITIONS, f"{units} x C^2 weights, at 56x56 positions"),
+    )
 
 
-def _register_stacks() -> None:
-    for name, kernels, units, source in _STACKS:
-        register(
-            name,
-            family="block",
-            input_size=_STACK_INPUT,
-            source=source,
-            reference=_hand(units * C * C, units * C * C * _POSITIONS, f"{units} x C^2 weights, at 56x56 positions"),
-        )(lambda _k=kernels: conv_stack(_k))
+@register("conv7x7", **_stack(49, f"{_BLOCK_SOURCE}: one 7x7 conv at 256 channels"))
+def conv7x7() -> nn.Sequential:
+    return conv_stack([(7, 7)])
 
 
-_register_stacks()
+@register("conv3x3-x3", **_stack(27, f"{_BLOCK_SOURCE}: three stacked 3x3 convs, the same 7x7 receptive field"))
+def conv3x3_x3() -> nn.Sequential:
+    return conv_stack([(3, 3)] * 3)
+
+
+@register("conv5x5", **_stack(25, f"{_BLOCK_SOURCE}: one 5x5 conv at 256 channels"))
+def conv5x5() -> nn.Sequential:
+    return conv_stack([(5, 5)])
+
+
+@register("conv3x3-x2", **_stack(18, f"{_BLOCK_SOURCE}: two stacked 3x3 convs, the same 5x5 receptive field"))
+def conv3x3_x2() -> nn.Sequential:
+    return conv_stack([(3, 3)] * 2)
+
+
+_FACTORISED = "Szegedy et al. 2016 (Inception-v4), Fig. 5: a 7x7 conv factorised into 1x7 then 7x1, at 256 channels"
+
+
+@register("conv7x7-factorized", **_stack(14, _FACTORISED))
+def conv7x7_factorized() -> nn.Sequential:
+    return conv_stack([(1, 7), (7, 1)])
 
 
 @register(
@@ -76,7 +86,7 @@ _register_stacks()
         "1x1, 3x3 and 5x5 convs straight on 192 channels",
     ),
 )
-def inception_naive() -> nn.Module:
+def inception_naive() -> NaiveInception:
     return NaiveInception(192, TABLE_1["3a"])
 
 
@@ -87,7 +97,7 @@ def inception_naive() -> nn.Module:
     source="Szegedy et al. 2014, Fig. 2(b): GoogLeNet's module 3a (Table 1) on 28x28x192",
     reference=_hand(163_328 + 64 + 96 + 128 + 16 + 32 + 32, 28 * 28 * 163_328, "Table 1's 3a widths, biases included"),
 )
-def inception_reduced() -> nn.Module:
+def inception_reduced() -> Inception:
     return Inception(192, TABLE_1["3a"])
 
 
@@ -114,7 +124,7 @@ _FIVE = "Szegedy et al. 2014, section 4: the 5x5 branch on 14x14x480 to 48 chann
     source=f"{_FIVE}, straight on the input",
     reference=_hand(25 * 480 * 48 + 48, 14 * 14 * 48 * 25 * 480, "14x14x48 outputs x 5x5x480"),
 )
-def inception_5x5_naive() -> nn.Module:
+def inception_5x5_naive() -> FiveByFiveBranch:
     return FiveByFiveBranch(None)
 
 
@@ -127,7 +137,7 @@ def inception_5x5_naive() -> nn.Module:
         480 * 16 + 16 + 25 * 16 * 48 + 48, 14 * 14 * 16 * 480 + 14 * 14 * 48 * 25 * 16, "1x1 to 16, then 5x5 to 48"
     ),
 )
-def inception_5x5_reduced() -> nn.Module:
+def inception_5x5_reduced() -> FiveByFiveBranch:
     return FiveByFiveBranch(16)
 
 
@@ -172,7 +182,7 @@ class GlobalAveragePoolHead(nn.Module):
         "three linear layers",
     ),
 )
-def head_fc() -> nn.Module:
+def head_fc() -> FullyConnectedHead:
     return FullyConnectedHead(512 * 7 * 7, [4096, 4096, 1000])
 
 
@@ -183,7 +193,7 @@ def head_fc() -> nn.Module:
     source="Lin et al. 2013 / Szegedy et al. 2014: global average pooling and one linear layer on 7x7x512",
     reference=_hand(512 * 1000 + 1000, 512 * 1000, "one 512 x 1000 linear layer"),
 )
-def head_gap() -> nn.Module:
+def head_gap() -> GlobalAveragePoolHead:
     return GlobalAveragePoolHead(512, 1000)
 
 
@@ -194,7 +204,7 @@ def head_gap() -> nn.Module:
     source="one fully connected layer from 7x7x1024 to 1024 features",
     reference=_hand(50176 * 1024 + 1024, 50176 * 1024, "7x7x1024 x 1024 weights"),
 )
-def head_fc_1024() -> nn.Module:
+def head_fc_1024() -> FullyConnectedHead:
     return FullyConnectedHead(1024 * 7 * 7, [1024])
 
 
@@ -205,7 +215,7 @@ def head_fc_1024() -> nn.Module:
     source="Szegedy et al. 2014, section 5: global average pooling from 7x7x1024 to 1024 features, no weights",
     reference=_hand(0, 0, "an average has no weights and no multiply-accumulates"),
 )
-def head_gap_1024() -> nn.Module:
+def head_gap_1024() -> GlobalAveragePoolHead:
     return GlobalAveragePoolHead(1024, None)
 
 
@@ -216,7 +226,7 @@ def head_gap_1024() -> nn.Module:
     source="He et al. 2015, Fig. 5 (left): two 3x3 convs with batch norm and an identity shortcut, at 256 channels",
     reference=_hand(2 * 9 * 256 * 256 + 4 * 256, 2 * 9 * 256 * 256 * _POSITIONS, "2 x 3x3x256x256, plus batch norm"),
 )
-def basic_block() -> nn.Module:
+def basic_block() -> BasicBlock:
     return BasicBlock(256, 256)
 
 
@@ -231,5 +241,5 @@ def basic_block() -> nn.Module:
         "1x1x256x64 + 3x3x64x64 + 1x1x64x256, plus batch norm",
     ),
 )
-def bottleneck_block() -> nn.Module:
+def bottleneck_block() -> Bottleneck:
     return Bottleneck(256, 64)
