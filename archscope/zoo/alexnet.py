@@ -66,7 +66,7 @@ class AlexNet(nn.Module):
     ),
     aliases=("alexnet-2012",),
 )
-def alexnet(num_classes: int = 1000) -> nn.Module:
+def alexnet(num_classes: int = 1000) -> AlexNet:
     return AlexNet(num_classes, groups=2)
 
 
@@ -82,5 +82,5 @@ def alexnet(num_classes: int = 1000) -> nn.Module:
         source="no published figure: the paper network's counts with groups=1, counted by hand",
     ),
 )
-def alexnet_1gpu(num_classes: int = 1000) -> nn.Module:
+def alexnet_1gpu(num_classes: int = 1000) -> AlexNet:
     return AlexNet(num_classes, groups=1)

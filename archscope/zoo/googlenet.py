@@ -188,7 +188,7 @@ class GoogLeNet(nn.Module):
     ),
     aliases=("inception-v1",),
 )
-def googlenet(num_classes: int = 1000) -> nn.Module:
+def googlenet(num_classes: int = 1000) -> GoogLeNet:
     return GoogLeNet(Inception, num_classes)
 
 
@@ -205,7 +205,7 @@ def googlenet(num_classes: int = 1000) -> nn.Module:
     ),
     aliases=("inception-v1-naive",),
 )
-def googlenet_naive(num_classes: int = 1000) -> nn.Module:
+def googlenet_naive(num_classes: int = 1000) -> GoogLeNet:
     return GoogLeNet(NaiveInception, num_classes)
 
 
@@ -226,5 +226,5 @@ def googlenet_naive(num_classes: int = 1000) -> nn.Module:
         source="section 5's head layout counted by hand; inference MACs as googlenet (Table 1)",
     ),
 )
-def googlenet_aux(num_classes: int = 1000) -> nn.Module:
+def googlenet_aux(num_classes: int = 1000) -> GoogLeNet:
     return GoogLeNet(Inception, num_classes, aux_logits=True)

@@ -136,7 +136,7 @@ class LeNet5(nn.Module):
     ),
     aliases=("lenet", "lenet-5"),
 )
-def lenet5(num_classes: int = 10) -> nn.Module:
+def lenet5(num_classes: int = 10) -> LeNet5:
     return LeNet5(num_classes)
 
 
@@ -155,5 +155,5 @@ def lenet5(num_classes: int = 10) -> nn.Module:
         source="section II.B: 60,000 trainable parameters and 340,908 connections",
     ),
 )
-def lenet5_1998(num_classes: int = 10) -> nn.Module:
+def lenet5_1998(num_classes: int = 10) -> LeNet5_1998:
     return LeNet5_1998(num_classes)
