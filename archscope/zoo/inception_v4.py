@@ -32,8 +32,9 @@ class ConvBN(nn.Sequential):
         )
 
 
-class Concat(nn.Module):
-    """Run every branch on the same input and concatenate along channels."""
+class FilterConcat(nn.Module):
+    """The "Filter concat" that closes each of the paper's modules: every branch runs on the same
+    input and their outputs are concatenated along channels."""
 
     def __init__(self, *branches: nn.Module) -> None:
         super().__init__()
@@ -51,14 +52,14 @@ class Stem(nn.Sequential):
             ConvBN(3, 32, 3, stride=2, valid=True),  # 149x149
             ConvBN(32, 32, 3, valid=True),  # 147x147
             ConvBN(32, 64, 3),
-            Concat(nn.MaxPool2d(3, stride=2), ConvBN(64, 96, 3, stride=2, valid=True)),  # 160x73x73
-            Concat(
+            FilterConcat(nn.MaxPool2d(3, stride=2), ConvBN(64, 96, 3, stride=2, valid=True)),  # 160x73x73
+            FilterConcat(
                 nn.Sequential(ConvBN(160, 64, 1), ConvBN(64, 96, 3, valid=True)),
                 nn.Sequential(
                     ConvBN(160, 64, 1), ConvBN(64, 64, (7, 1)), ConvBN(64, 64, (1, 7)), ConvBN(64, 96, 3, valid=True)
                 ),
             ),  # 192x71x71
-            Concat(ConvBN(192, 192, 3, stride=2, valid=True), nn.MaxPool2d(3, stride=2)),  # 384x35x35
+            FilterConcat(ConvBN(192, 192, 3, stride=2, valid=True), nn.MaxPool2d(3, stride=2)),  # 384x35x35
         )
 
 
@@ -66,53 +67,61 @@ def _avg_pool() -> nn.AvgPool2d:
     return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
 
 
-def inception_a() -> Concat:
+class InceptionA(FilterConcat):
     """Figure 4, on 384x35x35."""
-    return Concat(
-        nn.Sequential(_avg_pool(), ConvBN(384, 96, 1)),
-        ConvBN(384, 96, 1),
-        nn.Sequential(ConvBN(384, 64, 1), ConvBN(64, 96, 3)),
-        nn.Sequential(ConvBN(384, 64, 1), ConvBN(64, 96, 3), ConvBN(96, 96, 3)),
-    )
+
+    def __init__(self) -> None:
+        super().__init__(
+            nn.Sequential(_avg_pool(), ConvBN(384, 96, 1)),
+            ConvBN(384, 96, 1),
+            nn.Sequential(ConvBN(384, 64, 1), ConvBN(64, 96, 3)),
+            nn.Sequential(ConvBN(384, 64, 1), ConvBN(64, 96, 3), ConvBN(96, 96, 3)),
+        )
 
 
-def reduction_a(k: int = 192, l: int = 224, m: int = 256, n: int = 384) -> Concat:  # noqa: E741 - the paper's names
+class ReductionA(FilterConcat):
     """Figure 7 with Table 1's k, l, m, n for Inception-v4: 384x35x35 -> 1024x17x17."""
-    return Concat(
-        nn.MaxPool2d(3, stride=2),
-        ConvBN(384, n, 3, stride=2, valid=True),
-        nn.Sequential(ConvBN(384, k, 1), ConvBN(k, l, 3), ConvBN(l, m, 3, stride=2, valid=True)),
-    )
+
+    def __init__(self, k: int = 192, l: int = 224, m: int = 256, n: int = 384) -> None:  # noqa: E741 (Table 1)
+        super().__init__(
+            nn.MaxPool2d(3, stride=2),
+            ConvBN(384, n, 3, stride=2, valid=True),
+            nn.Sequential(ConvBN(384, k, 1), ConvBN(k, l, 3), ConvBN(l, m, 3, stride=2, valid=True)),
+        )
 
 
-def inception_b() -> Concat:
+class InceptionB(FilterConcat):
     """Figure 5, on 1024x17x17: the 7x7 filters factorised into 1x7 and 7x1."""
-    return Concat(
-        nn.Sequential(_avg_pool(), ConvBN(1024, 128, 1)),
-        ConvBN(1024, 384, 1),
-        nn.Sequential(ConvBN(1024, 192, 1), ConvBN(192, 224, (1, 7)), ConvBN(224, 256, (7, 1))),
-        nn.Sequential(
-            ConvBN(1024, 192, 1),
-            ConvBN(192, 192, (1, 7)),
-            ConvBN(192, 224, (7, 1)),
-            ConvBN(224, 224, (1, 7)),
-            ConvBN(224, 256, (7, 1)),
-        ),
-    )
+
+    def __init__(self) -> None:
+        super().__init__(
+            nn.Sequential(_avg_pool(), ConvBN(1024, 128, 1)),
+            ConvBN(1024, 384, 1),
+            nn.Sequential(ConvBN(1024, 192, 1), ConvBN(192, 224, (1, 7)), ConvBN(224, 256, (7, 1))),
+            nn.Sequential(
+                ConvBN(1024, 192, 1),
+                ConvBN(192, 192, (1, 7)),
+                ConvBN(192, 224, (7, 1)),
+                ConvBN(224, 224, (1, 7)),
+                ConvBN(224, 256, (7, 1)),
+            ),
+        )
 
 
-def reduction_b() -> Concat:
+class ReductionB(FilterConcat):
     """Figure 8: 1024x17x17 -> 1536x8x8."""
-    return Concat(
-        nn.MaxPool2d(3, stride=2),
-        nn.Sequential(ConvBN(1024, 192, 1), ConvBN(192, 192, 3, stride=2, valid=True)),
-        nn.Sequential(
-            ConvBN(1024, 256, 1),
-            ConvBN(256, 256, (1, 7)),
-            ConvBN(256, 320, (7, 1)),
-            ConvBN(320, 320, 3, stride=2, valid=True),
-        ),
-    )
+
+    def __init__(self) -> None:
+        super().__init__(
+            nn.MaxPool2d(3, stride=2),
+            nn.Sequential(ConvBN(1024, 192, 1), ConvBN(192, 192, 3, stride=2, valid=True)),
+            nn.Sequential(
+                ConvBN(1024, 256, 1),
+                ConvBN(256, 256, (1, 7)),
+                ConvBN(256, 320, (7, 1)),
+                ConvBN(320, 320, 3, stride=2, valid=True),
+            ),
+        )
 
 
 class InceptionC(nn.Module):
@@ -152,10 +161,10 @@ class InceptionV4(nn.Module):
         super().__init__()
         self.features = nn.Sequential(
             Stem(),
-            *(inception_a() for _ in range(4)),
-            reduction_a(),
-            *(inception_b() for _ in range(7)),
-            reduction_b(),
+            *(InceptionA() for _ in range(4)),
+            ReductionA(),
+            *(InceptionB() for _ in range(7)),
+            ReductionB(),
             *(InceptionC() for _ in range(3)),
         )
         self.avgpool = nn.AdaptiveAvgPool2d(1)
@@ -181,5 +190,5 @@ class InceptionV4(nn.Module):
         source="the paper gives no counts; 42.68 M params as timm and other ports of the paper list it; MACs by fvcore",
     ),
 )
-def inception_v4(num_classes: int = 1000) -> nn.Module:
+def inception_v4(num_classes: int = 1000) -> InceptionV4:
     return InceptionV4(num_classes)
