@@ -377,7 +377,7 @@ def summary(
     if plot:
         from archscope.render.plots import layers_png
 
-        write(plot, layers_png(result, shown_depth), [model], PNG, "the --plot picture")
+        write(plot, layers_png(result, depth), [model], PNG, "the --plot picture")
 
     fv = None
     if counter is Counter.fvcore:

@@ -122,22 +122,40 @@ def bench_png(results) -> bytes:
 
 
 def layers_png(summary, depth: int | None = None) -> bytes:
-    """Per-layer parameters and MACs as horizontal bars, for the weighted leaf layers (conv, linear)."""
-    rows = [x for x in summary.layers if x.leaf and (x.params or x.macs) and (depth is None or x.depth <= depth)]
-    if not rows:  # a network with no weighted leaves: show every leaf rather than nothing
-        rows = [x for x in summary.layers if x.leaf]
-    height = min(max(3.0, 0.16 * len(rows) + 1.2), 60.0)
+    """Parameters and MACs per layer group at one depth, as horizontal bars that add up to the totals.
+
+    Each group holds its module's children (GoogLeNet's inception modules, all four branches);
+    what no group holds is the last bar (render.breakdown).
+    """
+    from archscope.render.breakdown import REST, breakdown
+
+    parts = breakdown(summary, depth)
+    groups = parts.groups
+    height = min(max(3.0, 0.22 * len(groups) + 1.4), 40.0)
     plt, fig = _figure(11.0, height)
+    from matplotlib.ticker import EngFormatter
+
     params_ax, macs_ax = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-    names = [_label(x.name) for x in rows]
-    positions = list(range(len(rows)))
-    params_ax.barh(positions, [x.params for x in rows], color="tab:blue")
-    macs_ax.barh(positions, [x.macs for x in rows], color="tab:orange")
-    for ax, title, total in ((params_ax, "parameters", summary.totals.params), (macs_ax, "MACs", summary.totals.macs)):
+    names = [_label(g.name if g.name == REST else f"{g.name} ({g.type})") for g in groups]
+    positions = list(range(len(groups)))
+    colours = ["tab:grey" if g.name == REST else None for g in groups]
+    params_ax.barh(positions, [g.params for g in groups], color=[c or "tab:blue" for c in colours])
+    macs_ax.barh(positions, [g.macs for g in groups], color=[c or "tab:orange" for c in colours])
+    for ax, title, values, total in (
+        (params_ax, "parameters", [g.params for g in groups], summary.totals.params),
+        (macs_ax, "MACs", [g.macs for g in groups], summary.totals.macs),
+    ):
         ax.set_yticks(positions)
-        ax.set_yticklabels(names if ax is params_ax else [""] * len(names), fontsize=6 if len(rows) > 40 else 8)
+        ax.set_yticklabels(names if ax is params_ax else [""] * len(names), fontsize=7 if len(groups) > 30 else 8)
         ax.invert_yaxis()
-        ax.set_xlabel(f"{title} per layer (total {total:,})")
+        ax.set_xlabel(f"{title} (bars add up to the total, {total:,})")
         ax.grid(True, axis="x", alpha=0.25)
-    fig.suptitle(f"{_label(summary.model)}: where the parameters and the multiply-accumulates are")
+        for position, value in zip(positions, values):
+            if total and value / total >= 0.005:
+                ax.annotate(f"{value / total:.0%}" if value / total >= 0.01 else "<1%", (value, position),
+                            xytext=(3, 0), textcoords="offset points", va="center", fontsize=6.5)  # fmt: skip
+        ax.margins(x=0.12)
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+    fig.suptitle(f"{_label(summary.model)}: where the parameters and the multiply-accumulates are (depth {parts.depth})")
+    fig.tight_layout()
     return _png(plt, fig)
