@@ -316,3 +316,60 @@ def test_the_users_file_runs_once_per_command(tmp_path, monkeypatch, args):
     result = run(*[a.replace("SPEC", "counted.py:Net") for a in args])
     assert result.exit_code == 0, result.output
     assert Path("log.txt").read_text().split() == ["imported", "built"]
+
+
+# ---------------------------------------------------------------- every writer, random paths
+
+SMALL_NET = """
+import torch.nn as nn
+
+INPUT_SIZE = (3, 12, 12)
+
+
+def Net():
+    return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 2, 3))
+"""
+WRITERS = [
+    ["summary", "NET", "-o", "PATH"],
+    ["summary", "NET", "-f", "json", "-o", "PATH"],
+    ["summary", "NET", "--plot", "PATH"],
+    ["rf", "NET", "-f", "csv", "-o", "PATH"],
+    ["rf", "NET", "--plot", "PATH"],
+    ["rf", "NET", "--effective", "PATH"],
+    ["report", "NET", "-o", "PATH"],
+    ["compare", "NET", "NET", "-f", "markdown", "-o", "PATH"],
+    ["list", "vgg1?", "-o", "PATH"],
+    ["bench", "NET", *FAST, "-f", "csv", "-o", "PATH"],
+    ["bench", "NET", *FAST, "--plot", "PATH"],
+]
+
+
+def test_every_writer_with_random_paths_never_loses_a_file_or_leaves_a_temporary(tmp_path_factory):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.test_output import KINDS, check_nothing_was_lost, sandbox, snapshot
+
+    @settings(max_examples=int(os.environ.get("ARCHSCOPE_MAX_EXAMPLES", "30")), deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+    @given(writer=st.sampled_from(WRITERS), kind=st.sampled_from(KINDS))
+    def check(writer, kind):
+        root = tmp_path_factory.mktemp("writers")
+        paths = sandbox(root)
+        (root / "net.py").write_text(SMALL_NET)
+        before = snapshot(root)
+        argv = [paths[kind] if a == "PATH" else f"{root}/net.py:Net" if a == "NET" else a for a in writer]
+        result = run(*argv)
+        assert result.exit_code in (0, 2), (argv, result.output)
+        assert "Traceback" not in result.output
+        target = paths[kind]
+        written = None
+        if result.exit_code == 0 and target != "-" and not (root / kind).is_fifo() and kind != "device":
+            written = os.path.realpath(target)
+        after_kinds = {name: entry[0] for name, entry in snapshot(root).items()}
+        assert all(after_kinds.get(name) == entry[0] for name, entry in before.items())
+        loads_the_model = "NET" in writer  # `list` loads none: net.py is just a file to it
+        kept = ("read-only", "net.py") if loads_the_model else ("read-only",)
+        check_nothing_was_lost(root, before, written, Path(written).read_bytes() if written else b"", kept)
+
+    check()

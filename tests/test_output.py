@@ -56,6 +56,16 @@ def test_an_existing_file_is_replaced_and_keeps_its_mode(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+def test_the_old_owner_and_group_are_kept(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a file to another user")
+    target = tmp_path / "theirs.txt"
+    target.write_text(OLD)
+    os.chown(target, 12345, 23456)
+    write_output(target, "new")
+    assert (target.stat().st_uid, target.stat().st_gid) == (12345, 23456) and target.read_text() == "new"
+
+
 def test_the_data_is_flushed_to_disk_before_the_rename(tmp_path, monkeypatch):
     events: list[str] = []
     real_fsync, real_replace = os.fsync, os.replace
@@ -215,7 +225,7 @@ def test_partial_results_get_a_name_no_file_has(tmp_path):
 KINDS = [
     "regular", "read-only", "link-to-regular", "link-to-read-only", "dangling-link", "fifo", "device",
     "directory", "directory/", "missing-parent/out", "new.txt", "long-254", "long-256", "model", "link-to-model",
-    "hard-link", "-",
+    "hard-link", "-", "new.png", "new.html",
 ]  # fmt: skip
 
 
@@ -250,12 +260,15 @@ def snapshot(root: Path) -> dict[str, tuple[str, bytes | None]]:
     return state
 
 
-def check_nothing_was_lost(root: Path, before: dict, written: str | None, data: bytes) -> None:
-    """No entry changed kind, none disappeared, no temporary is left; only ``written`` got ``data``."""
+def check_nothing_was_lost(
+    root: Path, before: dict, written: str | None, data: bytes, kept: tuple[str, ...] = ("read-only", "net.py")
+) -> None:
+    """No entry changed kind, none disappeared, no temporary is left; only ``written`` got ``data``;
+    the ``kept`` files (read-only, the model's own) are refused whatever path leads to them."""
     after = snapshot(root)
     assert leftovers(root) == []
-    for kept in ("read-only", "net.py"):  # refused whatever the path that leads to them
-        assert after[kept] == before[kept], f"{kept} was written"
+    for name in kept:
+        assert after[name] == before[name], f"{name} was written"
     for name, (kind, content) in before.items():
         assert name in after, f"{name} disappeared"
         assert after[name][0] == kind, f"{name} was a {kind}, is now a {after[name][0]}"
