@@ -601,7 +601,7 @@ def bench(
     def picture() -> bytes:
         from archscope.render.plots import bench_png
 
-        return bench_png(report.results)
+        return bench_png(report)
 
     text = {Format.json: bench_json, Format.csv: bench_csv, Format.markdown: bench_markdown}
     if not report.interrupted:
@@ -699,7 +699,7 @@ def report(
 
         with stderr().status("benchmarking on the CPU..."):
             bench_report = benchmark([spec], [batch_size], input_size)
-        images["bench"] = bench_png(bench_report.results)
+        images["bench"] = bench_png(bench_report)
     render = report_html if suffix in ("html", "htm") else report_markdown
     write(output, render(result, stage_list, images, bench_report, depth), [model])
 

@@ -11,7 +11,22 @@ from archscope.render.markdown import markdown_table
 from archscope.render.numbers import human_bytes, human_count, shape_text
 from archscope.render.safe import csv_row, md_text
 
-HEADERS = ["Model", "Batch", "Median ms", "p10-p90 ms", "Runs", "Samples/s", "Peak memory", "Analytic", "FLOP/s", "Peak"]
+# Named so that no two read alike: the memory columns both say memory, the compute ones FLOP/s.
+HEADERS = [
+    "Model", "Batch", "Median ms", "p10-p90 ms", "Runs", "Samples/s", "Memory peak", "Memory est.",
+    "FLOP/s", "% of peak FLOP/s",
+]  # fmt: skip
+
+
+def ms_text(ms: float) -> str:
+    """Milliseconds with three significant digits and never an exponent: 2,580 / 25.8 / 2.58 / 0.412."""
+    if ms >= 100:
+        return f"{ms:,.0f}"
+    if ms >= 10:
+        return f"{ms:.1f}"
+    if ms >= 1:
+        return f"{ms:.2f}"
+    return f"{ms:.3f}"
 
 
 def environment_line(report: BenchReport) -> str:
@@ -31,8 +46,8 @@ def result_cells(r: BenchResult) -> list[str]:
     return [
         r.model,
         str(r.batch_size),
-        f"{lat.median:.3g}",
-        f"{lat.p10:.3g}-{lat.p90:.3g}",
+        ms_text(lat.median),
+        f"{ms_text(lat.p10)}-{ms_text(lat.p90)}",
         str(lat.runs),
         f"{r.throughput:,.1f}",
         human_bytes(r.peak_memory_bytes),

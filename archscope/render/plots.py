@@ -99,25 +99,58 @@ def effective_rf_png(model: str, gradient, box: tuple[int, int, int, int], layer
     return _png(plt, fig)
 
 
-def bench_png(results) -> bytes:
-    """Median latency and throughput against batch size, one line per model."""
-    plt, fig = _figure(10.0, 4.2)
+def bench_png(report) -> bytes:
+    """Median latency (p10-p90 shaded) and throughput against batch size, one line per model.
+
+    The batch sizes are the ticks; the title says the device, dtype and mode. With a single
+    batch size there is no curve to draw: one bar per model instead.
+    """
+    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+
+    results = [r for r in report.results if r.error is None]
+    e = report.environment
+    title = f"archscope bench: {e.device} ({_label(e.device_name)}), {e.dtype}, {e.mode}"
+    batches = sorted({r.batch_size for r in results})
+    models = list(dict.fromkeys(r.model for r in results))
+    if len(batches) <= 1:
+        plt, fig = _figure(8.0, max(2.5, 0.45 * len(models) + 1.3))
+        ax = fig.add_subplot(1, 1, 1)
+        rows = [next(r for r in results if r.model == m) for m in models]
+        positions = list(range(len(rows)))
+        ax.barh(positions, [r.latency_ms.median for r in rows], color="tab:blue",
+                xerr=[[r.latency_ms.median - r.latency_ms.p10 for r in rows], [r.latency_ms.p90 - r.latency_ms.median for r in rows]])  # fmt: skip
+        for position, r in zip(positions, rows):
+            ax.annotate(f"{r.latency_ms.median:.3g} ms, {r.throughput:,.1f} samples/s", (r.latency_ms.median, position),
+                        xytext=(4, 6), textcoords="offset points", fontsize=8)  # fmt: skip
+        ax.set_yticks(positions)
+        ax.set_yticklabels([_label(m) for m in models])
+        ax.invert_yaxis()
+        ax.set_xlabel(f"median latency (ms) at batch {batches[0] if batches else '-'}, p10-p90 as error bars")
+        ax.margins(x=0.35)
+        fig.suptitle(title)
+        fig.tight_layout()
+        return _png(plt, fig)
+    plt, fig = _figure(11.0, 4.4)
     latency, throughput = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-    models = list(dict.fromkeys(r.model for r in results if r.error is None))
     for model in models:
-        rows = sorted((r for r in results if r.model == model and r.error is None), key=lambda r: r.batch_size)
-        batches = [r.batch_size for r in rows]
-        latency.plot(batches, [r.latency_ms.median for r in rows], marker="o", label=_label(model))
-        latency.fill_between(batches, [r.latency_ms.p10 for r in rows], [r.latency_ms.p90 for r in rows], alpha=0.15)
-        throughput.plot(batches, [r.throughput for r in rows], marker="o", label=_label(model))
+        rows = sorted((r for r in results if r.model == model), key=lambda r: r.batch_size)
+        xs = [r.batch_size for r in rows]
+        latency.plot(xs, [r.latency_ms.median for r in rows], marker="o", label=_label(model))
+        latency.fill_between(xs, [r.latency_ms.p10 for r in rows], [r.latency_ms.p90 for r in rows], alpha=0.15)
+        throughput.plot(xs, [r.throughput for r in rows], marker="o", label=_label(model))
     for ax, label in ((latency, "median latency (ms), p10-p90 shaded"), (throughput, "throughput (samples/s)")):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
+        ax.xaxis.set_major_locator(FixedLocator(batches))  # the batch sizes measured, written as numbers
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.tick_params(axis="x", labelrotation=45 if len(batches) > 8 else 0)
         ax.set_xlabel("batch size")
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.25)
     throughput.legend(fontsize=8)
-    fig.suptitle("archscope bench")
+    fig.suptitle(title)
+    fig.tight_layout()
     return _png(plt, fig)
 
 

@@ -169,9 +169,10 @@ def bench_table(report, width: int) -> Group:
     parts: list = [Text(clean(environment_line(report)), style="dim"), Text()]
     parts.append(fixed_width_table(columns, rows, width))
     sources = sorted({r.memory_source for r in report.results if r.memory_source})
-    parts += [Text(), Text("Peak memory: " + "; ".join(sources), style="dim")] if sources else []
-    parts.append(Text("Analytic: parameters + every activation the forward creates (x3 parameters when training). "
-                      "FLOP/s: the summary's FLOPs (x3 for a training step) / median.", style="dim"))
+    parts += [Text(), Text("Memory peak: " + "; ".join(sources), style="dim")] if sources else []
+    parts.append(Text("Memory est.: parameters + every activation the forward creates (x3 parameters when training). "
+                      "FLOP/s: the summary's FLOPs (x3 for a training step) / median; % of peak FLOP/s: of the "
+                      "calibrated matrix-multiply peak.", style="dim"))
     for r in report.results:
         if r.note:
             parts.append(Text(clean(f"{r.model} batch {r.batch_size}: {r.note}"), style="yellow"))
