@@ -31,6 +31,36 @@ class LayerRecord:
     # Receptive field of one output position (docs/json.md): size/stride/padding per spatial
     # axis, "parts" for concatenated channel ranges, or whole_input / unknown.
     receptive_field: dict[str, Any] | None = None
+    # The module's window, for convolutions and pooling: kernel size and stride per axis.
+    kernel: list[int] | None = None
+    stride: list[int] | None = None
+    # With a training analysis (summary --train): the backward pass's cost charged to this call
+    # (analysis.training), its children's included; None otherwise, and then not in the JSON.
+    backward_macs: int | None = None
+    backward_flops: int | None = None
+
+
+@dataclass
+class TrainingMemory:
+    """Bytes a training step holds at the start of backward (analysis.training, docs/counting.md)."""
+
+    optimizer_name: str  # "sgd" (with momentum) or "adam"
+    params: int  # every parameter
+    grads: int  # one gradient per trainable parameter
+    optimizer: int  # the optimizer's state: SGD's momentum (1x), Adam's two moments (2x)
+    saved_activations: int  # what autograd saves for backward, each storage once, parameters excluded
+    peak: int  # the sum of the four
+
+
+@dataclass
+class BatchFit:
+    """The largest batch whose training memory fits a budget (summary --fit)."""
+
+    budget: int  # bytes
+    batch_size: int  # 0 when not even one sample fits
+    peak: int  # training memory at that batch
+    fixed: int  # what does not grow with the batch: parameters, gradients, optimizer state
+    per_sample: int  # saved activations per sample
 
 
 @dataclass
@@ -41,6 +71,15 @@ class Totals:
     flops: int
     param_bytes: int
     activation_bytes: int  # every floating-point tensor the forward pass creates (docs/counting.md)
+    # A training analysis (summary --train) adds these; None otherwise, and then not in the JSON.
+    backward_macs: int | None = None
+    backward_flops: int | None = None
+    optimizer_flops: int | None = None  # one optimizer step (training_memory.optimizer_name)
+    training_memory: TrainingMemory | None = None
+
+
+# Fields a training analysis adds; left out of the JSON when absent.
+TRAINING_FIELDS = ("backward_macs", "backward_flops", "optimizer_flops", "training_memory")
 
 
 @dataclass
@@ -83,6 +122,8 @@ class Summary:
     input_dtypes: list[str] = field(default_factory=list)
     # Set when an operator needed real values and the analysis ran on the CPU instead.
     data_dependent: DataDependence | None = None
+    # With summary --fit: the largest batch that fits the budget.
+    fit: BatchFit | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,13 +132,19 @@ class Summary:
             "source": self.source,
             "input_shape": list(self.input_shape),
             "output_shape": self.output_shape,
-            "totals": asdict(self.totals),
+            "totals": _without_absent_training(asdict(self.totals)),
             "uncounted": [asdict(u) for u in self.uncounted],
-            "layers": [asdict(layer) for layer in self.layers],
+            "layers": [_without_absent_training(asdict(layer)) for layer in self.layers],
             "unused_modules": list(self.unused_modules),
             "receptive_field": self.receptive_field,
             "receptive_field_issues": list(self.receptive_field_issues),
             "weighted_depth": self.weighted_depth,
             "input_dtypes": list(self.input_dtypes),
             "data_dependent": asdict(self.data_dependent) if self.data_dependent is not None else None,
+            **({"fit": asdict(self.fit)} if self.fit is not None else {}),
         }
+
+
+def _without_absent_training(data: dict[str, Any]) -> dict[str, Any]:
+    """A summary without a training analysis keeps exactly its earlier JSON: no null training fields."""
+    return {k: v for k, v in data.items() if not (k in TRAINING_FIELDS and v is None)}

@@ -107,6 +107,9 @@ class AnalysisObserver:
     def operator(self, func: Any, rule: Any, args: Sequence[Any], kwargs: dict, out: Any, open_layers: Sequence[int]) -> None:
         """One ATen operator ran while the layer calls ``open_layers`` (outermost first) were open."""
 
+    def finished(self, output: Any) -> None:
+        """The forward pass returned ``output`` (None if it was stopped early); the recorder is no longer active."""
+
 
 class _StopAnalysis(Exception):
     """Raised once the layer call an analysis was asked to stop after has finished."""
@@ -180,6 +183,8 @@ class _Recorder(TorchDispatchMode):
             input_shape=shape_of(args),
             output_shape=None,
             params=self.params_of[module],
+            kernel=_per_axis(getattr(module, "kernel_size", None)),
+            stride=_per_axis(getattr(module, "stride", None)),
         )
         self.layers.append(record)
         self.stack.append(record)
@@ -232,6 +237,15 @@ class _Recorder(TorchDispatchMode):
                 t.numel() * t.element_size() for t in outputs if isinstance(t, torch.Tensor) and t.is_floating_point()
             )
         return out
+
+
+def _per_axis(value: Any) -> list[int] | None:
+    """A module's kernel_size or stride as a list of ints (3 -> [3]); None when it has none."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, int) for v in value):
+        return list(value)
+    return None
 
 
 def _ancestors(name: str) -> list[str]:
@@ -422,6 +436,8 @@ def _run(
         recorder.remove_hooks()
         for module, was_training in modes.items():
             module.training = was_training
+    for observer in observers:
+        observer.finished(output)
     return recorder, output
 
 
@@ -558,6 +574,7 @@ def summarize(
     train: bool = False,
     model_kwargs: dict[str, Any] | None = None,
     observers: Sequence[AnalysisObserver] = (),
+    optimizer: str = "sgd",
 ) -> Summary:
     """Summarise a network without allocating weights.
 
@@ -570,6 +587,10 @@ def summarize(
     real values) or ``input_size`` without the batch dimension (``3x224x224``, ``224``,
     ``4x200`` for a Conv1d, ``50:int64`` for tokens; see ``analysis.input_size``) with
     ``batch_size`` and ``dtype``. By default, the network's own input.
+
+    ``train=True`` analyses the training-mode graph and adds what a training step costs
+    (``analysis.training``): the backward pass per layer, one step of ``optimizer`` ("sgd" with
+    momentum, or "adam") and the training memory.
     """
     from archscope.models import ModelSpec, resolve_model
 
@@ -595,15 +616,18 @@ def summarize(
             ),
             {},
         )
-    return analyze(
-        model,
+    options: dict[str, Any] = dict(
         inputs=inputs,
         name=spec.name if spec is not None else None,
         source=spec.source if spec is not None else None,
-        train=train,
         real_model=spec.real_model if spec is not None else None,
         observers=observers,
     )
+    if train:
+        from archscope.analysis.training import analyze_training
+
+        return analyze_training(model, optimizer=optimizer, **options)
+    return analyze(model, **options)
 
 
 def _dtype_name(dtype: str | torch.dtype | None) -> str | None:

@@ -1,0 +1,66 @@
+"""A view: what a person reads of one record, independent of the format it is written in.
+
+Each command turns its record into one ``View`` (``render.views``): a title, then blocks of
+tables, label/value pairs and notes. Writers (``render.writers``) put any view on a terminal
+of any width, in Markdown, CSV or HTML; JSON is the record's own ``to_dict()``. So the rows a
+command shows are defined once, and a new format is one writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+Style = Literal["", "dim", "warn", "bold"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table.
+
+    ``numeric`` cells are right-aligned and never cut. When a terminal is too narrow, columns
+    with a ``drop`` rank go first (highest rank first); then ``wrap`` columns wrap their text
+    onto more lines; a ``shrink`` column (a layer name) is cut with an ellipsis as a last resort.
+    """
+
+    header: str
+    numeric: bool = False
+    drop: int | None = None
+    wrap: bool = False
+    shrink: bool = False
+
+
+@dataclass
+class Table:
+    columns: list[Column]
+    rows: list[list[str]]
+    # Exact values for CSV (integers rather than "3.86 G"), row for row; None: the cells.
+    data: list[list[Any]] | None = None
+    data_headers: list[str] | None = None
+    title: str | None = None
+
+
+@dataclass
+class Pairs:
+    """Label: value lines (the totals under a summary)."""
+
+    items: list[tuple[str, str, Style]]
+
+
+@dataclass
+class Note:
+    text: str
+    style: Style = ""
+
+
+Block = Union[Table, Pairs, Note]
+
+
+@dataclass
+class View:
+    title: str
+    subtitle: list[str] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+
+    def tables(self) -> list[Table]:
+        return [b for b in self.blocks if isinstance(b, Table)]

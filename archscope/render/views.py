@@ -1,0 +1,213 @@
+"""One view per record: the rows and notes a person reads, whatever the format (render.writers)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from archscope.analysis.records import LayerRecord, Summary
+from archscope.render.numbers import human_bytes, human_count, shape_text
+from archscope.render.rf_text import axes_text, field_sentence, parts_sentence, rf_cell
+from archscope.render.view import Column, Note, Pairs, Table, View
+
+# --- summary ---------------------------------------------------------------------------------
+
+
+def _percent(part: int, whole: int) -> str:
+    if not whole:
+        return "-"
+    if not part:
+        return "0"
+    share = 100 * part / whole
+    return f"{share:.1f}%" if share >= 0.1 or share == 0 else "<0.1%"
+
+
+def _kernel(layer: LayerRecord) -> str:
+    if layer.kernel is None:
+        return "-"
+    text = axes_text(layer.kernel)
+    return text + (f"/{axes_text(layer.stride)}" if layer.stride and any(s != 1 for s in layer.stride) else "")
+
+
+# key -> (column, cell, exact value for CSV). The table shows them in this order.
+SUMMARY_COLUMNS: dict[str, tuple[Column, Any, Any]] = {
+    "layer": (Column("Layer", shrink=True), None, lambda x, s: x.name),
+    "type": (Column("Type", drop=2, shrink=True), lambda x, s: x.type, lambda x, s: x.type),
+    "input": (Column("Input shape", drop=7, wrap=True), lambda x, s: shape_text(x.input_shape), lambda x, s: shape_text(x.input_shape)),
+    "output": (Column("Output shape", drop=3, wrap=True), lambda x, s: shape_text(x.output_shape), lambda x, s: shape_text(x.output_shape)),
+    "kernel": (Column("Kernel", drop=6), _kernel, _kernel),
+    "rf": (Column("RF", numeric=True, drop=1), lambda x, s: rf_cell(x.receptive_field), lambda x, s: rf_cell(x.receptive_field)),
+    "params": (Column("Params", numeric=True), lambda x, s: human_count(x.params), lambda x, s: x.params),
+    "params%": (Column("% params", numeric=True, drop=5), lambda x, s: _percent(x.params, s.totals.params), lambda x, s: x.params / s.totals.params if s.totals.params else None),
+    "macs": (Column("MACs", numeric=True), lambda x, s: human_count(x.macs), lambda x, s: x.macs),
+    "macs%": (Column("% MACs", numeric=True, drop=4), lambda x, s: _percent(x.macs, s.totals.macs), lambda x, s: x.macs / s.totals.macs if s.totals.macs else None),
+    "flops": (Column("FLOPs", numeric=True, drop=3), lambda x, s: human_count(x.flops), lambda x, s: x.flops),
+}  # fmt: skip
+DEFAULT_SUMMARY_COLUMNS = ("layer", "type", "output", "rf", "params", "params%", "macs", "macs%", "flops")
+CSV_SUMMARY_HEADERS = {"layer": "name", "params%": "params_share", "macs%": "macs_share", "output": "output_shape",
+                       "input": "input_shape", "rf": "receptive_field"}  # fmt: skip
+
+
+def parse_columns(text: str | None) -> list[str]:
+    """'layer,kernel,macs' -> the keys, checked; the layer name always comes first."""
+    if text is None:
+        return list(DEFAULT_SUMMARY_COLUMNS)
+    keys = [k.strip().lower() for k in text.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in SUMMARY_COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown column {unknown[0]!r}; choose from: {', '.join(SUMMARY_COLUMNS)}")
+    return ["layer", *(k for k in keys if k != "layer")]
+
+
+def visible_layers(summary: Summary, depth: int | None) -> list[LayerRecord]:
+    """The records down to ``depth`` (1 = the model's direct children); all of them for None."""
+    return [layer for layer in summary.layers if depth is None or layer.depth <= depth]
+
+
+def totals_items(summary: Summary) -> list[tuple[str, str, str]]:
+    """(label, text, style) lines under the layer table, in every format."""
+    t = summary.totals
+    uncounted = ", ".join(f"{u.op} x{u.count}" for u in summary.uncounted) or "none"
+    items = [
+        ("Params", f"{human_count(t.params)} ({t.params:,}; trainable {t.trainable_params:,})", ""),
+        ("MACs", f"{human_count(t.macs)} ({t.macs:,})", ""),
+        ("FLOPs", f"{human_count(t.flops)} ({t.flops:,})", ""),
+        ("Parameter memory", human_bytes(t.param_bytes), ""),
+        ("Activation memory", human_bytes(t.activation_bytes), ""),
+        ("Uncounted operators", uncounted, "warn" if summary.uncounted else ""),
+    ]
+    if summary.receptive_field is not None:
+        items.append(("Receptive field", field_sentence(summary.receptive_field) + " at the last spatial map", ""))
+    if summary.unused_modules:
+        items.append(("Not run", ", ".join(summary.unused_modules) + " (parameters counted, cost not)", ""))
+    if summary.data_dependent is not None:
+        d = summary.data_dependent
+        where = f" in {d.layer}" if d.layer else ""
+        items.append((
+            "Data-dependent",
+            f"{d.op}{where} needs real values, so this ran on the CPU with a random input; "
+            "shapes and counts after it hold for this input only",
+            "warn",
+        ))  # fmt: skip
+    return items
+
+
+def summary_view(
+    summary: Summary, depth: int | None = 3, columns: Sequence[str] | None = None, short_names: bool = False
+) -> View:
+    """The header, one row per layer call down to ``depth``, and the totals."""
+    keys = list(columns or DEFAULT_SUMMARY_COLUMNS)
+    shown = visible_layers(summary, depth)
+
+    def name(x: LayerRecord) -> str:
+        return "  " * (x.depth - 1) + (x.name.rsplit(".", 1)[-1] if short_names else x.name)
+
+    rows = [[name(x) if k == "layer" else SUMMARY_COLUMNS[k][1](x, summary) for k in keys] for x in shown]
+    data = [[SUMMARY_COLUMNS[k][2](x, summary) for k in keys] for x in shown]
+    table = Table(
+        [SUMMARY_COLUMNS[k][0] for k in keys], rows, data, [CSV_SUMMARY_HEADERS.get(k, k) for k in keys]
+    )
+    subtitle = [summary.source] if summary.source else []
+    title = f"{summary.model}  input {shape_text(summary.input_shape)} -> output {shape_text(summary.output_shape)}"
+    notes = [Note("MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs + other operators "
+                  "(docs/counting.md).", "dim")]  # fmt: skip
+    return View(title, subtitle, [table, Pairs(totals_items(summary)), *notes])
+
+
+# --- list ---------------------------------------------------------------------------------
+
+
+def list_view(entries: Sequence[Any]) -> View:
+    """The zoo: the reference figures each network is tested against ('Ref.')."""
+    columns = [
+        Column("Name"),
+        Column("Family", drop=2),
+        Column("Input", drop=1),
+        Column("Ref. params", numeric=True),
+        Column("Ref. MACs", numeric=True),
+        Column("Source", wrap=True),
+    ]
+    rows = [
+        [e.name, e.family, shape_text(list(e.input_size)), human_count(e.reference.params), human_count(e.reference.macs), e.source]
+        for e in entries
+    ]  # fmt: skip
+    data = [
+        [e.name, e.family, shape_text(list(e.input_size)), e.reference.params, int(e.reference.macs), e.source]
+        for e in entries
+    ]
+    table = Table(columns, rows, data, ["name", "family", "input_size", "reference_params", "reference_macs", "source"])
+    note = Note("Ref.: the published figures each network is held to; 'archscope summary NAME' computes the exact counts.", "dim")
+    return View(f"The zoo: {len(entries)} networks", [], [table, note])
+
+
+# --- compare --------------------------------------------------------------------------------
+
+
+def compare_view(summaries: Sequence[Summary], by_model_rows: bool = False) -> View:
+    """Metrics as rows and models as columns (or one row per model), each figure with its ratio to the first."""
+    from archscope.render.compare_text import compare_grid
+
+    headers, rows = compare_grid(list(summaries), by_model_rows)
+    if by_model_rows:
+        columns = [Column(headers[0], shrink=True), *(Column(h, numeric=True, wrap=True) for h in headers[1:])]
+    else:
+        columns = [Column(headers[0]), *(Column(h, numeric=True, wrap=True) for h in headers[1:])]
+    notes = [Note(f"Ratios are to {summaries[0].model}. MACs count multiply-accumulates (docs/counting.md).", "dim")]
+    notes += [Note(f"{s.model}: uncounted operators " + ", ".join(u.op for u in s.uncounted), "warn") for s in summaries if s.uncounted]
+    return View("Compared: " + ", ".join(s.model for s in summaries), [], [Table(columns, rows), *notes])
+
+
+# --- rf ---------------------------------------------------------------------------------------
+
+
+def rf_view(summary: Summary, stages: Sequence[Any], verify_rows: Sequence[tuple[str, str, str]] | None = None) -> View:
+    columns = [
+        Column("Stage", numeric=True),
+        Column("Stride", numeric=True),
+        Column("Layers", wrap=True, drop=2),
+        Column("Largest field at", wrap=True),
+        Column("Output shape", wrap=True, drop=1),
+        Column("Size", numeric=True),
+        Column("Padding", numeric=True),
+    ]
+    rows = [
+        [str(s.index), axes_text(s.stride), f"{s.first_layer} .. {s.last_layer}", s.largest_layer,
+         shape_text(s.output_shape), axes_text(s.size), axes_text(s.padding)]
+        for s in stages
+    ]  # fmt: skip
+    items = [("Last spatial feature map", field_sentence(summary.receptive_field), "")]
+    concatenated = parts_sentence(summary.receptive_field)
+    if concatenated:
+        items.append(("Concatenated parts", concatenated, ""))
+    blocks: list = [Table(columns, rows), Pairs(items), Note("After it, every output sees the whole input.", "dim")]
+    blocks += [Note(f"note: {issue}", "warn") for issue in summary.receptive_field_issues]
+    if verify_rows:
+        blocks.append(Table([Column(""), Column("Analytic", wrap=True), Column("Measured by gradients", wrap=True)],
+                            [list(r) for r in verify_rows]))  # fmt: skip
+    return View(f"{summary.model}  receptive field, input {shape_text(summary.input_shape)}", [], blocks)
+
+
+# --- bench --------------------------------------------------------------------------------------
+
+
+def bench_view(report: Any) -> View:
+    from archscope.render.bench_text import HEADERS, environment_line, result_cells
+
+    ranks = {"Runs": 3, "Memory est.": 2, "p10-p90 ms": 1}
+    columns = [
+        Column(h, numeric=i not in (0,), drop=ranks.get(h), wrap=i == 0) for i, h in enumerate(HEADERS)
+    ]
+    # A failed row says so in one cell; its message follows the table, where it can wrap.
+    rows = [result_cells(r) if r.error is None else [r.model, str(r.batch_size), "error", *[""] * (len(HEADERS) - 3)]
+            for r in report.results]  # fmt: skip
+    blocks: list = [Table(columns, rows)]
+    blocks += [Note(f"{r.model} batch {r.batch_size}: {r.error}", "warn") for r in report.results if r.error]
+    sources = sorted({r.memory_source for r in report.results if r.memory_source})
+    if sources:
+        blocks.append(Note("Memory peak: " + "; ".join(sources), "dim"))
+    blocks.append(Note("Memory est.: parameters + every activation the forward creates (x3 parameters when training). "
+                       "FLOP/s: the summary's FLOPs (x3 for a training step) / median; % of peak FLOP/s: of the "
+                       "calibrated matrix-multiply peak.", "dim"))  # fmt: skip
+    blocks += [Note(f"{r.model} batch {r.batch_size}: {r.note}", "warn") for r in report.results if r.note]
+    if report.interrupted:
+        blocks.append(Note("interrupted: only the rows above finished", "warn"))
+    return View("archscope bench", [environment_line(report)], blocks)

@@ -1,0 +1,246 @@
+"""Writers: any ``View`` on a terminal (any width, or unlimited in a pipe), in Markdown, CSV or HTML.
+
+The terminal writer fits a table to the width it is given: columns with a drop rank go first,
+then text columns wrap onto more lines, and a name column is cut with an ellipsis only as a
+last resort; a number is never cut and no column is narrower than its header. With no width
+(stdout is a pipe or a file) nothing is dropped, wrapped or cut: ``| grep`` and ``> file``
+keep every figure.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import textwrap
+from typing import Sequence
+
+from archscope.render.markdown import markdown_table
+from archscope.render.safe import clean, csv_row, html_text, md_text
+from archscope.render.view import Column, Note, Pairs, Table, View
+
+GAP = "  "
+SHRUNK_MIN = 8  # a cut name keeps at least this many characters
+COMFORTABLE = 28  # a wrapped text column narrower than this reads badly: drop other columns first
+
+
+# --- fitting a table to a width --------------------------------------------------------
+
+
+def _natural(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> list[int]:
+    return [max([len(c.header), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
+
+
+def _total(widths: Sequence[int]) -> int:
+    return sum(widths) + len(GAP) * (len(widths) - 1) if widths else 0
+
+
+def _longest_word(texts: Sequence[str]) -> int:
+    return max((len(word) for text in texts for word in text.split()), default=1)
+
+
+def _floor(column: Column, cells: Sequence[str]) -> int:
+    """How narrow a column may get by wrapping: its header wraps between words; a number never."""
+    header = _longest_word([column.header])
+    if column.wrap:
+        return max(header, _longest_word(cells), 4)
+    return max([header, *(len(c) for c in cells)])
+
+
+def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int | None) -> tuple[list[int], list[int]]:
+    """Which columns to show (indices) and how wide, for ``width`` characters (None: no limit)."""
+    rows = [[clean(cell) for cell in row] for row in rows]
+    shown = list(range(len(columns)))
+    widths = _natural(columns, rows)
+    if width is None:
+        return shown, widths
+
+    def total() -> int:
+        return _total([widths[i] for i in shown])
+
+    def narrow(candidates: list[int], floor: dict[int, int]) -> None:
+        """Take width from the widest candidate first, down to its floor, until the table fits."""
+        while total() > width:
+            wide = [i for i in candidates if widths[i] > floor[i]]
+            if not wide:
+                return
+            widest = max(wide, key=lambda i: widths[i])
+            widths[widest] -= min(total() - width, widths[widest] - floor[widest])
+
+    cells = {i: [r[i] for r in rows] for i in shown}
+    # 1. Wrap headers between their words (a number column never narrower than its numbers).
+    narrow(shown, {i: max(_longest_word([columns[i].header]), *(len(c) for c in cells[i]), 1) for i in shown})
+    # 2. Drop the least important columns, highest rank first (the rightmost of a rank first),
+    # until the rest fits with every text column still at a comfortable width.
+    def total_if_wrapped() -> int:
+        return _total([min(widths[i], max(_floor(columns[i], cells[i]), COMFORTABLE)) if columns[i].wrap else widths[i]
+                       for i in shown])  # fmt: skip
+
+    for i in sorted((i for i, c in enumerate(columns) if c.drop is not None), key=lambda i: (-columns[i].drop, -i)):
+        if total_if_wrapped() <= width:
+            break
+        shown.remove(i)
+    # 3. Wrap text columns (and numbers with a unit or a ratio between words), down to their longest word.
+    narrow(shown, {i: _floor(columns[i], cells[i]) for i in shown})
+    # 4. Cut names, as a last resort, never below SHRUNK_MIN.
+    narrow([i for i in shown if columns[i].shrink and not columns[i].numeric], {i: SHRUNK_MIN for i in shown})
+    return shown, widths
+
+
+def table_lines(table: Table, width: int | None) -> list[str]:
+    """The table as text lines: header, rule, rows (a wrapped row takes several lines)."""
+    columns = table.columns
+    rows = [[clean(cell) for cell in row] for row in table.rows]
+    shown, widths = fit(columns, rows, width)
+
+    def cell_lines(text: str, i: int, header: bool) -> list[str]:
+        w = widths[i]
+        if len(text) <= w:
+            return [text]
+        if columns[i].wrap or header or columns[i].numeric:
+            return textwrap.wrap(text, w, break_long_words=not columns[i].numeric) or [""]
+        return [text[: max(w - 1, 0)] + "…"]
+
+    def render(cells: Sequence[str], header: bool = False) -> list[str]:
+        split = {i: cell_lines(cells[i], i, header) for i in shown}
+        height = max(len(v) for v in split.values()) if split else 1
+        out = []
+        for line in range(height):
+            parts = []
+            for i in shown:
+                piece = split[i][line] if line < len(split[i]) else ""
+                parts.append(piece.rjust(widths[i]) if columns[i].numeric else piece.ljust(widths[i]))
+            out.append(GAP.join(parts).rstrip())
+        return out
+
+    pages = [shown]
+    if width is not None and _total([widths[i] for i in shown]) > width and len(shown) > 2:
+        # Still too wide (many models side by side): stack pages of columns, each repeating the first.
+        key, rest = shown[0], shown[1:]
+        pages = [[key]]
+        for i in rest:
+            if len(pages[-1]) > 1 and _total([widths[j] for j in [*pages[-1], i]]) > width:
+                pages.append([key])
+            pages[-1].append(i)
+    lines: list[str] = []
+    for page in pages:
+        shown[:] = page
+        if lines:
+            lines.append("")
+        lines += render([clean(c.header) for c in columns], header=True)
+        lines.append("─" * _total([widths[i] for i in page]))
+        lines += [line for row in rows for line in render(row)]
+    return lines
+
+
+# --- terminal ------------------------------------------------------------------------------
+
+
+def _wrap(text: str, width: int | None, indent: int = 0) -> list[str]:
+    text = clean(text)
+    if width is None or len(text) <= width:
+        return [text]
+    return textwrap.wrap(text, width, subsequent_indent=" " * indent) or [""]
+
+
+def terminal(view: View, width: int | None) -> "Text":  # noqa: F821 - rich is imported here only
+    """A rich Text for a console ``width`` columns wide, or for a pipe (None: nothing cut)."""
+    from rich.text import Text
+
+    out = Text(no_wrap=True, overflow="ignore")
+
+    def line(text: str = "", style: str = "") -> None:
+        out.append(text + "\n", style=style)
+
+    for text in _wrap(view.title, width):
+        line(text, "bold")
+    for sub in view.subtitle:
+        for text in _wrap(sub, width):
+            line(text, "dim")
+    for block in view.blocks:
+        line()
+        if isinstance(block, Table):
+            if block.title:
+                line(clean(block.title), "bold")
+            in_header = True  # each page of a stacked table starts with its header
+            for text in table_lines(block, width):
+                if text.startswith("─"):
+                    line(text, "dim")
+                    in_header = False
+                else:
+                    line(text, "bold" if in_header else "")
+                    in_header = in_header or not text
+        elif isinstance(block, Pairs):
+            label_width = max((len(label) for label, _, _ in block.items), default=0) + 2
+            for label, value, style in block.items:
+                wrapped = _wrap(value, None if width is None else max(width - label_width, 20), 0)
+                out.append(clean(label).ljust(label_width), style="bold")
+                out.append(wrapped[0] + "\n", style={"warn": "yellow"}.get(style, style))
+                for more in wrapped[1:]:
+                    out.append(" " * label_width + more + "\n", style={"warn": "yellow"}.get(style, style))
+        elif isinstance(block, Note):
+            for text in _wrap(block.text, width):
+                line(text, {"warn": "yellow"}.get(block.style, block.style))
+    out.rstrip()
+    return out
+
+
+def plain_text(view: View, width: int | None = None) -> str:
+    """The terminal rendering without styles: for ``print(summary)`` and files."""
+    return terminal(view, width).plain + "\n"
+
+
+# --- Markdown, CSV, HTML -----------------------------------------------------------------
+
+
+def markdown(view: View) -> str:
+    lines = [f"# {md_text(view.title)}", ""]
+    lines += [md_text(s) + "  " for s in view.subtitle]
+    for block in view.blocks:
+        lines.append("")
+        if isinstance(block, Table):
+            if block.title:
+                lines += [f"## {md_text(block.title)}", ""]
+            right = [i for i, c in enumerate(block.columns) if c.numeric]
+            lines += markdown_table([c.header for c in block.columns], block.rows, right=right)
+        elif isinstance(block, Pairs):
+            lines += markdown_table(["", ""], [(label, value) for label, value, _ in block.items])
+        elif isinstance(block, Note):
+            lines.append(md_text(block.text))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def csv_text(view: View) -> str:
+    """The view's first table, one row per line, exact values where the view has them."""
+    table = view.tables()[0] if view.tables() else Table([], [])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(csv_row(table.data_headers or [c.header for c in table.columns]))
+    for row in table.data if table.data is not None else table.rows:
+        writer.writerow(csv_row(row))
+    return buffer.getvalue()
+
+
+def html(view: View) -> str:
+    """An HTML fragment (no page around it): headings, tables, paragraphs, every text escaped."""
+    parts = [f"<h2>{html_text(view.title)}</h2>"]
+    parts += [f'<p class="sub">{html_text(s)}</p>' for s in view.subtitle]
+    for block in view.blocks:
+        if isinstance(block, Table):
+            if block.title:
+                parts.append(f"<h3>{html_text(block.title)}</h3>")
+            head = "".join(f'<th class="{"num" if c.numeric else ""}">{html_text(c.header)}</th>' for c in block.columns)
+            body = "".join(
+                "<tr>" + "".join(
+                    f'<td class="{"num" if c.numeric else ""}">{html_text(cell)}</td>' for c, cell in zip(block.columns, row)
+                ) + "</tr>"
+                for row in block.rows
+            )  # fmt: skip
+            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif isinstance(block, Pairs):
+            rows = "".join(
+                f'<tr class="{style}"><th>{html_text(label)}</th><td>{html_text(value)}</td></tr>' for label, value, style in block.items
+            )
+            parts.append(f'<table class="pairs">{rows}</table>')
+        elif isinstance(block, Note):
+            parts.append(f'<p class="{block.style}">{html_text(block.text)}</p>')
+    return "\n".join(parts) + "\n"
