@@ -125,6 +125,20 @@ class Summary:
     # With summary --fit: the largest batch that fits the budget.
     fit: BatchFit | None = None
 
+    def __str__(self) -> str:
+        """The table ``archscope summary`` prints (depth 3), without colour: ``print(summarize("vgg16"))``."""
+        from archscope.render.views import summary_view
+        from archscope.render.writers import plain_text
+
+        return plain_text(summary_view(self), None)
+
+    def _repr_html_(self) -> str:
+        """The same table as HTML, for Jupyter notebooks."""
+        from archscope.render.views import summary_view
+        from archscope.render.writers import html
+
+        return html(summary_view(self))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SUMMARY_SCHEMA,

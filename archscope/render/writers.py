@@ -228,13 +228,13 @@ def html(view: View) -> str:
         if isinstance(block, Table):
             if block.title:
                 parts.append(f"<h3>{html_text(block.title)}</h3>")
-            head = "".join(f'<th class="{"num" if c.numeric else ""}">{html_text(c.header)}</th>' for c in block.columns)
+            # Inline alignment, so a notebook (which has no stylesheet of ours) shows numbers right-aligned.
+            align = ['style="text-align:right"' if c.numeric else 'style="text-align:left"' for c in block.columns]
+            head = "".join(f"<th {a}>{html_text(c.header)}</th>" for a, c in zip(align, block.columns))
             body = "".join(
-                "<tr>" + "".join(
-                    f'<td class="{"num" if c.numeric else ""}">{html_text(cell)}</td>' for c, cell in zip(block.columns, row)
-                ) + "</tr>"
+                "<tr>" + "".join(f"<td {a}>{html_text(cell)}</td>" for a, cell in zip(align, row)) + "</tr>"
                 for row in block.rows
-            )  # fmt: skip
+            )
             parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         elif isinstance(block, Pairs):
             rows = "".join(
