@@ -59,7 +59,9 @@ class ModelSpec:
                     model = self.factory(**self.kwargs)
         except ArchscopeError:
             raise
-        except (Exception, SystemExit) as error:  # noqa: BLE001 - the user's own code
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # noqa: BLE001 - the user's own code, SystemExit and its own BaseExceptions too
             raise ArchscopeError(f"{self.name} raised while building the model: {_one_line(error)}") from error
         if not isinstance(model, nn.Module):
             raise ArchscopeError(f"{self.name} returned {type(model).__name__}, not a torch.nn.Module")
@@ -283,7 +285,7 @@ def resolve_model(spec: str, kwargs: dict[str, Any] | None = None) -> ModelSpec:
         )
     if _is_file_spec(head):
         module, origin = _load_file(head), _shown(head)
-        source_path = Path(head).expanduser().resolve()
+        source_path = _user_path(head).resolve()
     else:
         module, origin = _import(head), head
         source_path = Path(module.__file__).resolve() if getattr(module, "__file__", None) else None

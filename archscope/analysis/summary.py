@@ -15,6 +15,7 @@ parameters through ``torch.func.functional_call``, which leaves the model itself
 from __future__ import annotations
 
 import copy
+import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -33,7 +34,7 @@ from archscope.analysis.compat import (
     skip_dynamo_guard,
     without_dynamo_import,
 )
-from archscope.analysis.input_size import DTYPES, check_batch_size, describe_shapes, expectation_of, parse_inputs
+from archscope.analysis.input_size import DTYPES, MAX_ELEMENTS, check_batch_size, describe_shapes, expectation_of, parse_inputs
 from archscope.analysis.ops import rule_for
 from archscope.analysis.receptive_field import FieldTracker, describe
 from archscope.analysis.records import DataDependence, LayerRecord, Shape, Summary, Totals, UncountedOp
@@ -609,6 +610,11 @@ def summarize(
         inputs = _example_inputs(input_data)
     else:
         specs = parse_inputs(input_size, spec.input_size if spec is not None else None, expectation_of(model), dtype_name)
+        for s in specs:
+            if batch * math.prod(s.shape) > MAX_ELEMENTS:
+                raise InputSizeError(
+                    f"batch {batch:,} of {s.text()} is {batch * math.prod(s.shape):,} elements; at most {MAX_ELEMENTS:,} are supported"
+                )
         inputs = ExampleInputs(
             tuple(
                 torch.empty((batch, *s.shape), device="meta", dtype=_torch_dtype(s.dtype) if s.dtype else _model_dtype(model))

@@ -248,3 +248,18 @@ def test_an_observer_sees_every_layer_call_and_operator_of_the_one_pass():
         ("open", 0, "0"), ("conv", (0,)), ("close", 0, "0"),
         ("open", 1, "1"), ("open", 2, "1.0"), ("conv", (1, 2)), ("close", 2, "1.0"), ("close", 1, "1"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: archscope.summarize(None, (3, 8, 8)), TypeError, "takes a model name or a torch.nn.Module, not NoneType"),
+        (lambda: archscope.summarize("lenet5", (1, 32.7, 32)), InputSizeError, "whole numbers, not 32.7"),
+        (lambda: archscope.summarize("lenet5", batch_size=2.5), InputSizeError, "whole number, not 2.5"),
+        (lambda: archscope.summarize("lenet5", "1x600000x600000", batch_size=2_000_000), InputSizeError, "at most"),
+        (lambda: archscope.summarize(nn.Linear(2, 2), input_data=3), TypeError, "input_data must be"),
+    ],
+)
+def test_the_python_api_refuses_wrong_types_instead_of_coercing(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
