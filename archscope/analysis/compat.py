@@ -173,3 +173,30 @@ def says_output_too_small(message: str) -> bool:
     """Whether a PyTorch error message says a layer's output would be empty (the input is too small)."""
     text = message.lower()
     return any(phrase in text for phrase in _TOO_SMALL)
+
+
+# --- autograd and storages, for the training analysis -----------------------------------
+
+
+def current_autograd_node() -> Any:
+    """The autograd node whose backward is running on this thread, or None (outside backward, or unknown).
+
+    ``torch._C._current_autograd_node`` is what the profiler uses to name backward work; without
+    it a training analysis still counts the backward pass, but cannot say which layer ran it.
+    """
+    reader = getattr(torch._C, "_current_autograd_node", None)
+    return reader() if reader is not None else None
+
+
+def storage_key(tensor: torch.Tensor) -> int:
+    """An identity for the storage behind ``tensor``, valid while the storage lives.
+
+    Views share it. Meta storages have no data pointer, so the StorageImpl's own address
+    (``_cdata``) is used; where that is missing, the data pointer, else the tensor itself
+    (each tensor then counts as its own storage: views are counted twice).
+    """
+    storage = tensor.untyped_storage()
+    key = getattr(storage, "_cdata", None)
+    if isinstance(key, int) and key:
+        return key
+    return storage.data_ptr() or id(tensor)

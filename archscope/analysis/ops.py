@@ -491,3 +491,158 @@ DEFERRED.update({
     "torchvision::nms": (_nms, {"field": "creation"}),
     "torchvision::deform_conv2d": (_deform_conv, {"field": "unknown", "weighted": True}),
 })  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------
+# Backward operators: what autograd runs for a training step (analysis.training).
+#
+# Each gradient is priced like the forward operator it differentiates, by the same units
+# (docs/counting.md, "The backward pass"). A convolution's two gradients are each a
+# convolution of the same size (Dumoulin & Visin 2016, section 4: the input gradient is the
+# transposed convolution); ``output_mask`` says which of them autograd asked for, so the
+# first layer's input gradient, which nothing needs, is never counted. Matrix products
+# (a linear layer's gradients) arrive as ``mm`` and are priced by its row above.
+# Their field rule is "unknown": they belong to no forward pass.
+
+
+def _mask(args: Sequence[Any], kwargs: dict, position: int, size: int = 3) -> list[bool]:
+    """An operator's ``output_mask`` argument (which gradients to compute); all of them if absent."""
+    mask = args[position] if len(args) > position else kwargs.get("output_mask")
+    return [bool(m) for m in mask] if mask is not None else [True] * size
+
+
+def _convolution_backward(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """Input and weight gradients, each as many MACs as the forward; the bias gradient sums the output gradient.
+
+    convolution_backward(grad_output, input, weight, bias_sizes, stride, padding, dilation,
+    transposed, output_padding, groups, output_mask).
+    """
+    grad_output, x, weight = args[0], args[1], args[2]
+    transposed = bool(args[7]) if len(args) > 7 else bool(kwargs.get("transposed", False))
+    grad_input, grad_weight, grad_bias = _mask(args, kwargs, 10)
+    forward_macs = (x.numel() if transposed else grad_output.numel()) * weight.shape[1] * math.prod(weight.shape[2:])
+    macs = forward_macs * (int(grad_input) + int(grad_weight))
+    return OpCost(macs, 2 * macs + (grad_output.numel() if grad_bias else 0))
+
+
+def _normalisation_backward(training_position: int | None, mask_position: int) -> CostRule:
+    """Batch, layer and group norm gradients, per element of the input (x^ = normalised input, dy = output gradient).
+
+    Recomputing x^: 2 (subtract, multiply). sum(dy), the bias gradient: 1. sum(dy * x^), the
+    weight gradient: 2. The input gradient with batch statistics, gamma * invstd * (dy -
+    mean(dy) - x^ * mean(dy * x^)): 4, and it needs both sums; with running statistics
+    (batch norm in eval mode) it is a scale: 1. So 9 per element for a full training-mode
+    backward, 6 in eval mode.
+    """
+
+    def rule(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+        grad_input, grad_weight, grad_bias = _mask(args, kwargs, mask_position)
+        training = True if training_position is None else bool(args[training_position])
+        statistics = grad_input and training  # the input gradient needs both sums
+        per_element = (
+            (2 if grad_weight or statistics else 0)
+            + (1 if grad_bias or statistics else 0)
+            + (2 if grad_weight or statistics else 0)
+            + ((4 if training else 1) if grad_input else 0)
+        )
+        return OpCost(0, per_element * _numel(args[1]))
+
+    rule.__doc__ = _normalisation_backward.__doc__
+    return rule
+
+
+def _per_grad_output(flops: int) -> CostRule:
+    """``flops`` FLOPs per element of the incoming gradient (args[0])."""
+
+    def rule(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+        return OpCost(0, flops * _numel(args[0]))
+
+    rule.__doc__ = f"{flops} FLOP(s) per element of the output gradient."
+    return rule
+
+
+def _avg_pool_backward(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """Each output gradient is spread over its window: one addition per window element, as the forward."""
+    grad_output, kernel = args[0], args[2]
+    kernel = [kernel] if isinstance(kernel, int) else list(kernel)
+    if len(kernel) == 1:
+        kernel = kernel * max(args[1].dim() - 2, 1)
+    return OpCost(0, math.prod(kernel) * grad_output.numel())
+
+
+def _upsample_backward(points: int) -> CostRule:
+    """Each output gradient goes back to the ``points`` inputs it was made from: a multiply (linear) and an add each."""
+    return _per_grad_output(2 * points if points > 1 else 1)
+
+
+def _attention_backward(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """dV = P^T dO, dP = dO V^T, dQ = dS K, dK = dS^T Q: twice the forward's MACs; 5 per score for the softmax and scale.
+
+    Every variant takes (grad_out, query, key, value, ...). A kernel that recomputes the scores
+    (flash attention) does more; the count is what the gradient needs.
+    """
+    forward = _attention(args[1:4], kwargs, out)
+    scores = (forward.flops - 2 * forward.macs) // 5
+    return OpCost(2 * forward.macs, 4 * forward.macs + 5 * scores)
+
+
+def _embedding_backward(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
+    """Each gathered row's gradient is added into the weight gradient: one addition per element of grad_output."""
+    return OpCost(0, _numel(args[0]))
+
+
+# A mask (ReLU's, hardtanh's) selects the gradient or zero: 1 per element. Any other
+# activation's gradient evaluates its derivative (1, as the forward counts any function
+# once) and multiplies (1): 2 per element. PReLU also sums its weight's gradient: 3.
+_optional_rows(["threshold_backward", "hardtanh_backward"], per_output(1), "unknown")
+_optional_rows(
+    ["leaky_relu_backward", "elu_backward", "gelu_backward", "silu_backward", "mish_backward", "sigmoid_backward",
+     "tanh_backward", "hardswish_backward", "hardsigmoid_backward", "softplus_backward", "log_sigmoid_backward",
+     "rrelu_with_noise_backward", "logit_backward", "glu_backward"],
+    per_output(2), "unknown",
+)  # fmt: skip
+_optional_rows(["_prelu_kernel_backward"], per_output(3), "unknown")
+# Dropout's gradient: the mask and the scale, 2 per element.
+_optional_rows(["native_dropout_backward"], per_output(2), "unknown")
+
+_optional_rows(["convolution_backward"], _convolution_backward, "unknown", weighted=True)
+_optional_rows(["native_batch_norm_backward"], _normalisation_backward(7, 9), "unknown")
+_optional_rows(["batch_norm_backward"], _normalisation_backward(7, 9), "unknown")
+_optional_rows(["cudnn_batch_norm_backward", "miopen_batch_norm_backward"], _normalisation_backward(None, 9), "unknown")
+_optional_rows(["native_layer_norm_backward"], _normalisation_backward(None, 7), "unknown")
+_optional_rows(["native_group_norm_backward"], _normalisation_backward(None, 9), "unknown")
+
+# Max pooling sends each output gradient to the position that won: one addition each (windows
+# may overlap); average pooling spreads it over the window, as its forward.
+_optional_rows(["max_pool2d_with_indices_backward", "max_pool3d_with_indices_backward", "adaptive_max_pool2d_backward",
+                "adaptive_max_pool3d_backward"], _per_grad_output(1), "unknown")  # fmt: skip
+_optional_rows(["avg_pool2d_backward", "avg_pool3d_backward"], _avg_pool_backward, "unknown")
+# Adaptive average pooling: each input receives its window's gradient over the window's size: 1 per input.
+_optional_rows(["_adaptive_avg_pool2d_backward", "_adaptive_avg_pool3d_backward"], per_output(1), "unknown")
+
+# Softmax: dx = y * (dy - sum(dy * y)); log-softmax: dx = dy - exp(y) * sum(dy): 4 per element each.
+_optional_rows(["_softmax_backward_data", "_log_softmax_backward_data"], per_output(4), "unknown")
+
+_optional_rows(["upsample_nearest1d_backward", "upsample_nearest2d_backward", "upsample_nearest3d_backward",
+                "_upsample_nearest_exact1d_backward", "_upsample_nearest_exact2d_backward",
+                "_upsample_nearest_exact3d_backward"], _upsample_backward(1), "unknown")  # fmt: skip
+_optional_rows(["upsample_linear1d_backward"], _upsample_backward(2), "unknown")
+_optional_rows(["upsample_bilinear2d_backward", "_upsample_bilinear2d_aa_backward"], _upsample_backward(4), "unknown")
+_optional_rows(["upsample_trilinear3d_backward"], _upsample_backward(8), "unknown")
+_optional_rows(["upsample_bicubic2d_backward", "_upsample_bicubic2d_aa_backward"], _upsample_backward(16), "unknown")
+
+_optional_rows(
+    ["_scaled_dot_product_flash_attention_for_cpu_backward", "_scaled_dot_product_flash_attention_backward",
+     "_scaled_dot_product_efficient_attention_backward", "_scaled_dot_product_cudnn_attention_backward"],
+    _attention_backward, "unknown", weighted=True,
+)  # fmt: skip
+_optional_rows(["embedding_dense_backward"], _embedding_backward, "unknown")
+
+# Gradients of padding and of overlapping windows sum what fell on the border or overlaps:
+# 1 per element of the output gradient. Slicing, selecting and a diagonal only place the
+# gradient into zeros: data movement, 0.
+_optional_rows(["reflection_pad1d_backward", "reflection_pad2d_backward", "reflection_pad3d_backward",
+                "replication_pad1d_backward", "replication_pad2d_backward", "replication_pad3d_backward",
+                "unfold_backward"], _per_grad_output(1), "unknown")  # fmt: skip
+_optional_rows(["slice_backward", "select_backward", "diagonal_backward", "as_strided_scatter", "slice_scatter",
+                "select_scatter", "diagonal_scatter"], _free, "unknown")  # fmt: skip

@@ -42,14 +42,16 @@ class LayerRecord:
 
 @dataclass
 class TrainingMemory:
-    """Bytes a training step holds at the start of backward (analysis.training, docs/counting.md)."""
+    """Bytes a training step holds (analysis.training, docs/counting.md, "Training")."""
 
     optimizer_name: str  # "sgd" (with momentum) or "adam"
     params: int  # every parameter
     grads: int  # one gradient per trainable parameter
     optimizer: int  # the optimizer's state: SGD's momentum (1x), Adam's two moments (2x)
     saved_activations: int  # what autograd saves for backward, each storage once, parameters excluded
-    peak: int  # the sum of the four
+    backward_start: int  # held as backward starts: parameters, optimizer state, saved activations
+    peak: int  # the step's most: during backward (activations released as gradients appear) or the optimizer step
+    peak_phase: str  # "backward" or "optimizer step"
 
 
 @dataclass

@@ -1,0 +1,440 @@
+"""What a training step costs, counted on the meta device: the backward pass, the optimizer step, memory.
+
+The backward pass. The forward runs in training mode under the summary's recorder with
+autograd on, and an observer notes which layer calls made each autograd node: when a layer
+call returns, the nodes behind its output that no one has claimed are its own (inner layers
+return first, so they claim first), and when a call starts, the unclaimed nodes behind its
+input belong to the calls still open around it. Autograd's backward then runs, still on the
+meta device, under a dispatch mode that prices every operator with the same registry as the
+forward (``analysis.ops``) and charges it to the layer calls that made the node running it
+(``compat.current_autograd_node``). The model's input needs no gradient, so autograd never
+asks for the first layer's input gradient (``convolution_backward``'s ``output_mask``) and
+it is not counted.
+
+Memory, without allocating (docs/counting.md, "Training"): the parameters, one gradient per
+trainable parameter, the optimizer's state, and the tensors autograd saves for backward, seen
+by ``torch.autograd.graph.saved_tensors_hooks`` as the forward saves them, each storage counted
+once (a ReLU's output saved by it and by the next convolution is one tensor), parameters and
+buffers excluded. Their sum is the memory held when backward starts; everything in it but the
+saved activations is fixed, and those grow with the batch, so ``fit_batch`` solves for the
+largest batch that fits a budget.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import torch
+import torch.nn as nn
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from archscope.analysis.compat import (
+    current_autograd_node,
+    returns_new_memory,
+    skip_dynamo_guard,
+    storage_key,
+    without_dynamo_import,
+)
+from archscope.analysis.ops import rule_for
+from archscope.analysis.records import BatchFit, LayerRecord, Summary, TrainingMemory, UncountedOp
+from archscope.analysis.summary import AnalysisObserver, analyze
+from archscope.analysis.traffic import operator_bytes
+from archscope.errors import ArchscopeError
+
+# Per optimizer: copies of the trainable parameters it keeps, and FLOPs per parameter element
+# for one step, read from torch.optim's single-tensor updates (weight decay off):
+# SGD with momentum: buf = momentum * buf + grad (2), param -= lr * buf (2).
+# Adam: m.lerp_(grad, 1 - beta1) (3); v = beta2 * v + (1 - beta2) * grad^2 (4);
+# denom = sqrt(v) / sqrt(bias correction) + eps (3); param -= step * m / denom (3).
+OPTIMIZERS: dict[str, tuple[int, int]] = {"sgd": (1, 4), "adam": (2, 13)}
+
+
+def _tensors(value: Any) -> Iterable[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _tensors(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _tensors(v)
+
+
+def check_optimizer(name: str) -> str:
+    key = str(name).strip().lower()
+    if key not in OPTIMIZERS:
+        raise ArchscopeError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    return key
+
+
+@dataclass
+class BackwardCount:
+    """The backward pass of one analysis; the per-layer lists line up with ``Summary.layers``."""
+
+    macs: int = 0
+    flops: int = 0
+    bytes: int = 0  # least memory traffic (analysis.traffic)
+    layer_macs: list[int] = field(default_factory=list)
+    layer_flops: list[int] = field(default_factory=list)
+    layer_bytes: list[int] = field(default_factory=list)
+    uncounted: Counter = field(default_factory=Counter)
+    peak_start: int = 0  # saved activations when the backward starts
+    saved_live: int = 0  # saved activations not yet released, as the backward goes
+    peak_live: int = 0  # the most bytes of saved activations and backward tensors alive at once
+
+
+class GraphOwners(AnalysisObserver):
+    """Rides on a training-mode summary pass: who made each autograd node, and what autograd saved."""
+
+    def __init__(self, float_bytes: int | None = None) -> None:
+        self.float_bytes = float_bytes
+        self.start()
+
+    def start(self) -> None:
+        self.owner: dict[Any, tuple[int, ...]] = {}
+        self.leaves: dict[int, torch.Tensor] = {}
+        self._open: list[int] = []
+        self.layers = 0
+        self.created: set[int] = set()  # storages the forward pass allocated
+        self.input_storages: set[int] = set()
+        self.saved: dict[int, int] = {}  # storage -> bytes, for every tensor autograd saved
+        self.output: Any = None
+
+    # -- the saved-tensor hooks (active around the whole analysis) --
+    def pack(self, tensor: torch.Tensor) -> torch.Tensor:
+        self.saved.setdefault(storage_key(tensor), tensor.untyped_storage().nbytes())
+        return tensor
+
+    @staticmethod
+    def unpack(tensor: torch.Tensor) -> torch.Tensor:
+        return tensor
+
+    # -- the observer --
+    def inputs(self, tensors: Sequence[torch.Tensor]) -> None:
+        self.input_storages = {storage_key(t) for t in tensors}
+
+    def layer_opened(self, index: int, record: LayerRecord, args: tuple) -> None:
+        self._claim(args, tuple(self._open))  # made before this call, by the calls around it
+        self._open.append(index)
+        self.layers = max(self.layers, index + 1)
+
+    def layer_closed(self, index: int, record: LayerRecord, output: Any) -> None:
+        self._claim(output, tuple(self._open))
+        self._open.pop()
+
+    def operator(self, func: Any, rule: Any, args: Sequence[Any], kwargs: dict, out: Any, open_layers: Sequence[int]) -> None:
+        if returns_new_memory(func):
+            self.created.update(storage_key(t) for t in _tensors(out))
+
+    def finished(self, output: Any) -> None:
+        self._claim(output, ())
+        self.output = output
+
+    def _claim(self, value: Any, owners: tuple[int, ...]) -> None:
+        """Give every node behind ``value`` that no call has claimed to ``owners``."""
+        todo = [t.grad_fn for t in _tensors(value) if t.grad_fn is not None]
+        while todo:
+            node = todo.pop()
+            if node in self.owner:
+                continue
+            self.owner[node] = owners
+            variable = getattr(node, "variable", None)  # AccumulateGrad: a parameter (a leaf)
+            if isinstance(variable, torch.Tensor):
+                self.leaves.setdefault(id(variable), variable)
+            todo.extend(n for n, _ in node.next_functions if n is not None)
+
+    def _activation_storages(self) -> dict[int, int]:
+        """Saved storages the forward made, or the input: parameters and buffers are not activations."""
+        keep = self.created | self.input_storages
+        return {key: nbytes for key, nbytes in self.saved.items() if key in keep}
+
+    def saved_activation_bytes(self) -> int:
+        return sum(self._activation_storages().values())
+
+    def backward(self) -> BackwardCount:
+        """Run autograd's backward on the meta device from the output, counting every operator.
+
+        It also follows the memory as a real backward would hold it: each node's saved
+        activations are released once the node has run (a storage saved by several nodes once
+        the last of them has), and every tensor the backward makes is followed to its release.
+        """
+        count = BackwardCount(layer_macs=[0] * self.layers, layer_flops=[0] * self.layers, layer_bytes=[0] * self.layers)
+        activations = self._activation_storages()
+        count.peak_start = count.saved_live = count.peak_live = sum(activations.values())
+        outputs = [t for t in _tensors(self.output) if t.requires_grad and t.is_floating_point()]
+        leaves = list(self.leaves.values())
+        if not outputs or not leaves:
+            return count
+        held = {node: keys for node in self.owner if (keys := _saved_storages(node) & activations.keys())}
+        holders = Counter(key for keys in held.values() for key in keys)
+        # Seed each output with a gradient of ones: the backward of the model, not of a loss.
+        seeds = [torch.ones_like(t) for t in outputs]
+        recorder = _BackwardRecorder(self.owner, count, self.float_bytes, held, holders, activations)
+        recorder.made = sum(t.numel() * t.element_size() for t in seeds)
+        with without_dynamo_import(), recorder:
+            torch.autograd.grad(outputs, leaves, seeds, allow_unused=True)
+        recorder._next_node(None)  # the last node has run too
+        return count
+
+
+def _saved_storages(node: Any) -> set[int]:
+    """The storages behind the tensors an autograd node saved (its ``_saved_*`` attributes)."""
+    keys: set[int] = set()
+    for name in dir(node):
+        if not name.startswith("_saved_"):
+            continue
+        try:
+            value = getattr(node, name)
+        except Exception:  # noqa: BLE001 - a saved value that cannot be read is no tensor of ours
+            continue
+        keys.update(storage_key(t) for t in _tensors(value))
+    return keys
+
+
+@skip_dynamo_guard
+class _BackwardRecorder(TorchDispatchMode):
+    """Prices each operator of the backward pass and charges it to the layer calls that made its node."""
+
+    def __init__(
+        self,
+        owner: dict[Any, tuple[int, ...]],
+        count: BackwardCount,
+        float_bytes: int | None,
+        held: dict[Any, set[int]] | None = None,
+        holders: Counter | None = None,
+        activations: dict[int, int] | None = None,
+    ) -> None:
+        super().__init__()
+        self.owner = owner
+        self.count = count
+        self.float_bytes = float_bytes
+        self.held = held or {}
+        self.holders = holders if holders is not None else Counter()
+        self.activations = activations or {}
+        self.made = 0  # bytes of the backward's own tensors alive now
+        self._followed: set[int] = set()
+        self._node: Any = None
+
+    def _next_node(self, node: Any) -> None:
+        """The engine has moved on: the node that ran last releases what it saved."""
+        for key in self.held.pop(self._node, ()):
+            self.holders[key] -= 1
+            if self.holders[key] == 0:
+                self.count.saved_live -= self.activations[key]
+        self._node = node
+
+    def _released(self, key: int, nbytes: int) -> None:
+        self._followed.discard(key)
+        self.made -= nbytes
+
+    def _follow(self, func: Any, out: Any) -> None:
+        if not returns_new_memory(func):
+            return
+        for t in _tensors(out):
+            storage = t.untyped_storage()
+            key = storage_key(t)
+            if key in self._followed:
+                continue
+            self._followed.add(key)
+            self.made += storage.nbytes()
+            weakref.finalize(storage, self._released, key, storage.nbytes())
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+        kwargs = kwargs or {}
+        node = current_autograd_node()
+        if node is not self._node:
+            self._next_node(node)
+        out = func(*args, **kwargs)
+        self._follow(func, out)
+        self.count.peak_live = max(self.count.peak_live, self.count.saved_live + self.made)
+        owners = self.owner.get(node, ()) if node is not None else ()
+        count = self.count
+        rule = rule_for(func)
+        if rule is None or rule.cost is None:
+            count.uncounted[f"{func.namespace}::{func.overloadpacket.__name__}"] += 1
+        else:
+            cost = rule.cost(args, kwargs, out)
+            count.macs += cost.macs
+            count.flops += cost.flops
+            for index in owners:
+                count.layer_macs[index] += cost.macs
+                count.layer_flops[index] += cost.flops
+        moved = operator_bytes(func, args, kwargs, out, self.float_bytes)
+        count.bytes += moved
+        for index in owners:
+            count.layer_bytes[index] += moved
+        return out
+
+
+def _trainable_bytes(model: nn.Module) -> tuple[int, int]:
+    """(bytes of every parameter, bytes of the trainable ones), tied weights once."""
+    params = {id(p): p for p in model.parameters()}.values()
+    everything = sum(p.numel() * p.element_size() for p in params)
+    return everything, sum(p.numel() * p.element_size() for p in params if p.requires_grad)
+
+
+def training_memory(model: nn.Module, count: BackwardCount, optimizer: str = "sgd") -> TrainingMemory:
+    """The memory of a training step: what it holds, and its peak (docs/counting.md, "Training").
+
+    Backward starts holding the parameters, the optimizer's state and the saved activations
+    (gradients set to None by ``zero_grad``). During backward the saved activations are
+    released node by node while the gradients (of the parameters, and of the activations in
+    flight) appear: ``count.peak_live`` is the most of both alive at once. The optimizer step
+    then holds every gradient, and Adam's update one temporary per parameter (``foreach``'s
+    square root of the second moment).
+    """
+    optimizer = check_optimizer(optimizer)
+    params, trainable = _trainable_bytes(model)
+    copies = OPTIMIZERS[optimizer][0]
+    state = copies * trainable
+    temporary = trainable if optimizer == "adam" else 0
+    backward_peak = params + state + max(count.peak_live, count.saved_live)
+    step_peak = params + trainable + state + temporary
+    return TrainingMemory(
+        optimizer_name=optimizer,
+        params=params,
+        grads=trainable,
+        optimizer=state,
+        saved_activations=count.peak_start,
+        backward_start=params + state + count.peak_start,
+        peak=max(backward_peak, step_peak),
+        peak_phase="backward" if backward_peak >= step_peak else "optimizer step",
+    )
+
+
+def optimizer_flops(model: nn.Module, optimizer: str = "sgd") -> int:
+    """FLOPs of one optimizer step over the trainable parameters (OPTIMIZERS)."""
+    per_element = OPTIMIZERS[check_optimizer(optimizer)][1]
+    return per_element * sum(p.numel() for p in {id(p): p for p in model.parameters()}.values() if p.requires_grad)
+
+
+def analyze_training(
+    model: nn.Module,
+    input_shape: Sequence[int] | Sequence[Sequence[int]] | None = None,
+    *,
+    optimizer: str = "sgd",
+    observers: Sequence[AnalysisObserver] = (),
+    owners: GraphOwners | None = None,
+    **options: Any,
+) -> Summary:
+    """``analyze`` in training mode, plus the backward pass, the optimizer step and training memory.
+
+    ``options`` are ``analyze``'s (``inputs``, ``name``, ``source``, ``real_model``). Each
+    layer's ``backward_macs``/``backward_flops`` is the backward work of the nodes it made, its
+    children's included; ``totals`` gains the backward, the optimizer step and the memory.
+    ``owners`` (a ``GraphOwners``) is filled for callers that want more of the backward pass
+    (its traffic per layer).
+    """
+    optimizer = check_optimizer(optimizer)
+    graph = owners or GraphOwners()
+    with torch.autograd.graph.saved_tensors_hooks(graph.pack, graph.unpack):
+        summary = analyze(model, input_shape, train=True, observers=[graph, *observers], **options)
+    try:
+        count = graph.backward()
+    except ArchscopeError:
+        raise
+    except Exception as error:  # noqa: BLE001 - an operator with no meta backward, say
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ArchscopeError(f"the backward pass of {summary.model} could not be analysed: {first}") from error
+    graph.count = count  # type: ignore[attr-defined] - for callers that passed ``owners``
+    for layer, macs, flops in zip(summary.layers, count.layer_macs, count.layer_flops):
+        layer.backward_macs, layer.backward_flops = macs, flops
+    for layer in summary.layers[len(count.layer_macs):]:
+        layer.backward_macs, layer.backward_flops = 0, 0
+    summary.totals.backward_macs = count.macs
+    summary.totals.backward_flops = count.flops
+    summary.totals.optimizer_flops = optimizer_flops(model, optimizer)
+    summary.totals.training_memory = training_memory(model, count, optimizer)
+    if count.uncounted:
+        merged = Counter({u.op: u.count for u in summary.uncounted}) + count.uncounted
+        summary.uncounted = [UncountedOp(op, n) for op, n in sorted(merged.items())]
+    return summary
+
+
+MAX_FIT_BATCH = 2**31 - 1
+
+
+def fit_batch(
+    model_or_name: Any,
+    budget: int,
+    input_size: Any = None,
+    *,
+    optimizer: str = "sgd",
+    model_kwargs: dict[str, Any] | None = None,
+) -> BatchFit:
+    """The largest batch whose training memory (``TrainingMemory.peak``) is within ``budget`` bytes.
+
+    Saved activations grow in proportion to the batch and nothing else does, so two analyses
+    (batch 1 and 2) give the line, and the answer and the batch after it are checked by
+    analysing them; where the line does not hold (a model whose saved tensors are not
+    proportional to the batch), a bisection between them finds the edge.
+    """
+    from archscope.analysis.summary import summarize
+
+    if budget <= 0:
+        raise ArchscopeError(f"the memory budget must be positive, not {budget}")
+
+    def peak(batch: int) -> int:
+        s = summarize(model_or_name, input_size, batch, train=True, optimizer=optimizer, model_kwargs=model_kwargs)
+        return s.totals.training_memory.peak
+
+    one, two = peak(1), peak(2)
+    per_sample = two - one
+    fixed = one - per_sample
+    if one > budget:
+        return BatchFit(budget=budget, batch_size=0, peak=one, fixed=fixed, per_sample=per_sample)
+    if per_sample <= 0:
+        raise ArchscopeError("the training memory does not grow with the batch: every batch fits or none does")
+    guess = max(1, min((budget - fixed) // per_sample, MAX_FIT_BATCH))
+    fits, fits_peak = 1, one  # the largest batch known to fit, and its memory
+    too_big: int | None = None  # the smallest batch known not to fit
+    at_guess = peak(guess) if guess > 1 else one
+    if at_guess <= budget:
+        fits, fits_peak = guess, at_guess
+        if guess < MAX_FIT_BATCH:
+            after = peak(guess + 1)
+            if after > budget:
+                too_big = guess + 1
+            else:  # the line underestimated: search upward from here
+                fits, fits_peak, too_big = guess + 1, after, None
+    else:
+        too_big = guess
+    while too_big is None:  # double until a batch does not fit
+        candidate = min(fits * 2, MAX_FIT_BATCH)
+        memory = peak(candidate)
+        if memory > budget:
+            too_big = candidate
+        elif candidate == MAX_FIT_BATCH:
+            return BatchFit(budget=budget, batch_size=candidate, peak=memory, fixed=fixed, per_sample=per_sample)
+        else:
+            fits, fits_peak = candidate, memory
+    while too_big - fits > 1:  # bisect: only when the line did not hold
+        middle = (fits + too_big) // 2
+        memory = peak(middle)
+        if memory <= budget:
+            fits, fits_peak = middle, memory
+        else:
+            too_big = middle
+    return BatchFit(budget=budget, batch_size=fits, peak=fits_peak, fixed=fixed, per_sample=per_sample)
+
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3,
+          "t": 1000**4, "tb": 1000**4, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}  # fmt: skip
+
+
+def parse_bytes(text: str) -> int:
+    """'24GiB' -> 25769803776, '512MB' -> 512000000, '1.5 GiB', '1000'. GiB is 2^30, GB is 10^9."""
+    import re
+
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(text))
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _UNITS:
+        shown = text if len(str(text)) <= 40 else str(text)[:37] + "..."
+        raise ArchscopeError(f"cannot read {shown!r} as a memory size: give e.g. 24GiB, 512MB or 1.5GiB")
+    value = int(float(match.group(1)) * _UNITS[unit])
+    if value <= 0:
+        raise ArchscopeError(f"a memory size must be positive, not {text!r}")
+    return value
