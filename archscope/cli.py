@@ -60,23 +60,42 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     add_completion=False,
+    # Plain help: click rewraps each paragraph to the terminal and shows no <bool> placeholders.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_state = {"debug": False}
-FILE_WIDTH = 160  # tables written with --output are as wide as a wide terminal
+class App:
+    """The one object that owns the command line's consoles, --debug, output and errors."""
+
+    def __init__(self) -> None:
+        self.debug = False
+
+    def stdout(self) -> Console:
+        # Made per call, not at import, so the width and colour follow the terminal (or pipe) in use.
+        return Console()
+
+    def stderr(self) -> Console:
+        if sys.stderr is None:  # closed by the caller (2>&-): they chose not to see messages
+            return Console(file=io.StringIO())
+        return Console(stderr=True)
+
+    def terminal_width(self) -> int | None:
+        """The terminal's width; None when stdout is a pipe or a file, where nothing is cut."""
+        console = self.stdout()
+        return console.width if console.is_terminal else None
+
+
+APP = App()
 
 
 def stdout() -> Console:
-    # Made per call, not at import, so the width and colour follow the terminal (or pipe) in use.
-    return Console()
+    return APP.stdout()
 
 
 def stderr() -> Console:
-    if sys.stderr is None:  # closed by the caller (2>&-): they chose not to see messages
-        return Console(file=io.StringIO())
-    return Console(stderr=True)
+    return APP.stderr()
 
 
 def say(message: str) -> None:
@@ -113,7 +132,7 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except ArchscopeError as error:
-            if _state["debug"]:
+            if APP.debug:
                 raise
             raise fail(str(error)) from None
         except KeyboardInterrupt:
@@ -122,13 +141,13 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
         except (typer.Exit, typer.Abort, BrokenPipeError):
             raise  # click ends a broken pipe (| head) quietly
         except RuntimeError as error:
-            if _state["debug"] or "Storage size calculation overflowed" not in str(error):
+            if APP.debug or "Storage size calculation overflowed" not in str(error):
                 raise _internal(error) from None
             # torch's own words for a tensor larger than 2^63 bytes: the input asked for is too large.
             raise fail(f"the input is too large to analyse: {_first_line(error)}") from None
         except SystemExit as error:
             # archscope never calls sys.exit inside a command: the model's code did.
-            if _state["debug"]:
+            if APP.debug:
                 raise
             raise fail(f"the model's code called sys.exit({error.code!r})") from None
         except OSError as error:
@@ -138,7 +157,7 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as error:  # noqa: BLE001 - a bug in archscope still gets one clear line
             raise _internal(error) from None
         except BaseException as error:  # noqa: BLE001 - e.g. the user's own BaseException subclass
-            if _state["debug"] or isinstance(error, GeneratorExit):
+            if APP.debug or isinstance(error, GeneratorExit):
                 raise
             raise fail(f"the model's code raised {type(error).__name__}: {_first_line(error)}") from None
 
@@ -165,7 +184,7 @@ def _first_line(error: BaseException) -> str:
 
 
 def _internal(error: BaseException) -> typer.Exit:
-    if _state["debug"]:
+    if APP.debug:
         raise error
     detail = _first_line(error)
     return fail(f"internal error: {type(error).__name__}: {detail} (run with --debug for the traceback)", 1)
@@ -226,29 +245,44 @@ def write(path: str, data: str | bytes, models: Sequence[str], suffixes: Sequenc
         say(f"wrote {target.shown}")
 
 
-def render_file(renderable: Callable[[int], Any]) -> str:
-    """A rich table as plain text, as wide as a wide terminal: what -o writes for --format table."""
-    buffer = io.StringIO()
-    Console(file=buffer, width=FILE_WIDTH, color_system=None, force_terminal=False).print(renderable(FILE_WIDTH))
-    return buffer.getvalue()
-
-
-def emit(
+def show(
     fmt: Format,
-    text: Callable[[], str],
-    renderable: Callable[[int], Any],
+    view: Callable[[], Any],
     output: Optional[str],
     models: Sequence[str] = (),
+    *,
+    json_text: Callable[[], str] | None = None,
+    csv_text: Callable[[], str] | None = None,
 ) -> None:
-    """Print to the terminal, or write the same report to ``output`` ('-' is standard output)."""
+    """Print a command's view (or its record as JSON), or write it to ``output`` ('-' is stdout).
+
+    On a terminal the table fits its width; in a pipe or a file nothing is cut.
+    """
+    from archscope.render import writers
+
+    if fmt is Format.table:
+        if output is None:
+            # Laid out for the width already: rich must not wrap it again (soft_wrap).
+            APP.stdout().print(writers.terminal(view(), APP.terminal_width()), soft_wrap=True)
+            return
+        content = writers.plain_text(view(), None)
+    elif fmt is Format.json:
+        content = json_text() if json_text is not None else ""
+    elif fmt is Format.csv:
+        content = csv_text() if csv_text is not None else writers.csv_text(view())
+    else:
+        content = writers.markdown(view())
     if output is None:
-        if fmt is Format.table:
-            console = stdout()
-            console.print(renderable(console.width))
-        else:
-            sys.stdout.write(text())
-        return
-    write(output, render_file(renderable) if fmt is Format.table else text(), models)
+        sys.stdout.write(content)
+    else:
+        write(output, content, models)
+
+
+def render_file(view: Callable[[], Any]) -> str:
+    """A view as plain text with nothing cut: what -o writes for --format table."""
+    from archscope.render import writers
+
+    return writers.plain_text(view(), None)
 
 
 def _version(value: bool) -> None:
@@ -266,7 +300,7 @@ def main(
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks instead of one-line errors.")] = False,
 ) -> None:
-    _state["debug"] = debug
+    APP.debug = debug
 
 
 ArgOption = Annotated[
@@ -304,7 +338,8 @@ def list_command(
     The reference figures are the published ones each network is tested against ('Ref.'):
     'archscope summary NAME' computes the exact counts.
     """
-    from archscope.render.zoo_text import zoo_csv, zoo_json, zoo_markdown
+    from archscope.render.views import list_view
+    from archscope.render.zoo_text import zoo_json
     from archscope.zoo import list_entries
 
     check_outputs([], output=(output, ()))
@@ -312,13 +347,7 @@ def list_command(
     if not entries:
         raise ArchscopeError(f"no zoo network matches {pattern!r}; run 'archscope list' to see them all")
 
-    def table(width: int) -> Any:
-        from archscope.render.table import zoo_table
-
-        return zoo_table(entries)
-
-    text = {Format.json: zoo_json, Format.csv: zoo_csv, Format.markdown: zoo_markdown}
-    emit(fmt, lambda: text[fmt](entries), table, output)
+    show(fmt, lambda: list_view(entries), output, json_text=lambda: zoo_json(entries))
 
 
 @app.command()
@@ -355,6 +384,13 @@ def summary(
     plot: Annotated[
         Optional[str], typer.Option(help="Save a per-layer chart of parameters and MACs to this PNG.")
     ] = None,
+    columns: Annotated[
+        Optional[str],
+        typer.Option(
+            help="The table's columns, comma-separated, from: layer, type, input, output, kernel, rf, params, "
+            "params%, macs, macs%, flops. Default: layer,type,output,rf,params,params%,macs,macs%,flops."
+        ),
+    ] = None,
 ) -> None:
     """Every layer's output shape, parameters, MACs and FLOPs, then the totals and memory.
 
@@ -362,8 +398,13 @@ def summary(
     VGG-19 at 512x512 takes about as long as importing torch.
     """
     from archscope.analysis import summarize
-    from archscope.render.summary_text import summary_csv, summary_json, summary_markdown
+    from archscope.render.summary_text import summary_csv, summary_json
+    from archscope.render.views import parse_columns, summary_view
 
+    try:
+        keys = parse_columns(columns)
+    except ValueError as error:
+        raise ArchscopeError(str(error)) from None
     if depth is not None and depth < 1:
         raise ArchscopeError(f"--depth must be at least 1, not {depth}")
     shown_depth = depth if depth is not None or fmt in (Format.json, Format.csv) else 3
@@ -386,19 +427,19 @@ def summary(
         with stderr().status("building the real network and tracing it with fvcore..."):
             fv = fvcore_count(spec.real_model(), result.input_shape)
 
-    def table(width: int) -> Any:
-        from archscope.render.table import summary_table
+    def view() -> Any:
+        from archscope.render.summary_text import fvcore_table
 
-        return summary_table(result, shown_depth, fvcore=fv, width=width)
+        made = summary_view(result, shown_depth, keys, APP.terminal_width() if output is None else None)
+        if fv is not None:
+            made.blocks.append(fvcore_table(fv, result))
+        return made
 
-    def text() -> str:
-        if fmt is Format.json:
-            return summary_json(result, shown_depth, extra={"fvcore": fv.to_dict()} if fv else None)
-        if fmt is Format.csv:
-            return summary_csv(result, shown_depth)
-        return summary_markdown(result, shown_depth, fvcore=fv)
-
-    emit(fmt, text, table, output, [model])
+    show(
+        fmt, view, output, [model],
+        json_text=lambda: summary_json(result, shown_depth, extra={"fvcore": fv.to_dict()} if fv else None),
+        csv_text=lambda: summary_csv(result, shown_depth),
+    )  # fmt: skip
 
 
 class Layout(str, Enum):
@@ -432,7 +473,8 @@ def compare(
     reductions buy; 'archscope lessons' walks through the classic comparisons.
     """
     from archscope.analysis.compare import compare as compare_models
-    from archscope.render.compare_text import compare_csv, compare_json, compare_markdown
+    from archscope.render.compare_text import compare_csv, compare_json
+    from archscope.render.views import compare_view
 
     from archscope.models import parse_kwargs
 
@@ -441,19 +483,10 @@ def compare(
     summaries = compare_models(models, input_size, batch_size, model_kwargs=parse_kwargs(arg or []))
     by_rows = layout is Layout.rows or (layout is Layout.auto and len(summaries) > 4)
 
-    def table(width: int) -> Any:
-        from archscope.render.table import compare_table
-
-        return compare_table(summaries, by_rows, width)
-
-    def text() -> str:
-        if fmt is Format.json:
-            return compare_json(summaries)
-        if fmt is Format.csv:
-            return compare_csv(summaries)
-        return compare_markdown(summaries, by_rows)
-
-    emit(fmt, text, table, output, models)
+    show(
+        fmt, lambda: compare_view(summaries, by_rows), output, models,
+        json_text=lambda: compare_json(summaries), csv_text=lambda: compare_csv(summaries),
+    )  # fmt: skip
 
 
 @app.command()
@@ -474,7 +507,7 @@ def lessons(
     and says what the figures show. Lesson 8 measures gradients on real weights (a few seconds).
     """
     from archscope.analysis.lessons import LESSONS, lesson
-    from archscope.render.lessons_text import lessons_csv, lessons_json, lessons_markdown
+    from archscope.render.lessons_text import lessons_csv, lessons_json
 
     check_outputs([], output=(output, ()))
     if lesson_id is not None:
@@ -486,13 +519,9 @@ def lessons(
                 status.update(f"working through lesson {i} of {len(LESSONS)}...")
                 chosen.append(make())
 
-    def table(width: int) -> Any:
-        from archscope.render.table import lessons_view
+    from archscope.render.views import lessons_view
 
-        return lessons_view(chosen, width)
-
-    text = {Format.json: lessons_json, Format.csv: lessons_csv, Format.markdown: lessons_markdown}
-    emit(fmt, lambda: text[fmt](chosen), table, output)
+    show(fmt, lambda: lessons_view(chosen), output, json_text=lambda: lessons_json(chosen), csv_text=lambda: lessons_csv(chosen))
 
 
 class Mode(str, Enum):
@@ -560,7 +589,8 @@ def bench(
     from archscope.bench.device import resolve_device
     from archscope.bench.runner import check_options
     from archscope.models import parse_kwargs, resolve_model
-    from archscope.render.bench_text import bench_csv, bench_json, bench_markdown
+    from archscope.render.bench_text import bench_csv, bench_json
+    from archscope.render.views import bench_view
 
     names = list(models or DEFAULT_MODELS)
     check_outputs(names, output=(output, ()), plot=(plot, PNG))
@@ -593,28 +623,36 @@ def bench(
         more = f" ({len(failed) - 1} more failed rows)" if len(failed) > 1 else ""
         raise ArchscopeError(f"every benchmark row failed: {first.model} batch {first.batch_size}: {first.error}{more}")
 
-    def table(width: int) -> Any:
-        from archscope.render.table import bench_table
-
-        return bench_table(report, width)
-
     def picture() -> bytes:
         from archscope.render.plots import bench_png
 
         return bench_png(report)
 
-    text = {Format.json: bench_json, Format.csv: bench_csv, Format.markdown: bench_markdown}
+    def view() -> Any:
+        return bench_view(report)
+
+    formats = {"json_text": lambda: bench_json(report), "csv_text": lambda: bench_csv(report)}
     if not report.interrupted:
         if plot:
             write(plot, picture(), names, PNG, "the --plot picture")
-        emit(fmt, lambda: text[fmt](report), table, output, names)
+        show(fmt, view, output, names, **formats)
         return
 
     # Ctrl-C: the rows that finished are shown, but they replace no file the user already has.
     if output is None:
-        emit(fmt, lambda: text[fmt](report), table, None)
+        show(fmt, view, None, **formats)
+
+    def content() -> str:
+        from archscope.render import writers
+
+        if fmt is Format.table:
+            return render_file(view)
+        if fmt is Format.markdown:
+            return writers.markdown(view())
+        return formats["json_text" if fmt is Format.json else "csv_text"]()
+
     for path, content, suffixes in (
-        (output, lambda: render_file(table) if fmt is Format.table else text[fmt](report), ()),
+        (output, content, ()),
         (plot, picture, PNG),
     ):
         if path is not None:
@@ -743,7 +781,7 @@ def rf(
     from archscope.analysis import summarize
     from archscope.analysis.rf_stages import growth, stages
     from archscope.models import parse_kwargs, resolve_model
-    from archscope.render.rf_text import axes_text, field_sentence, rf_csv, rf_json, rf_markdown
+    from archscope.render.rf_text import axes_text, field_sentence, rf_csv, rf_json
 
     check_outputs([model], output=(output, ()), plot=(plot, PNG), effective=(effective, PNG))
     kwargs = parse_kwargs(arg or [])
@@ -787,19 +825,12 @@ def rf(
         picture = effective_rf_png(result.model, gradient, centre_field_box(record), record.name)
         write(effective, picture, [model], PNG, "the --effective picture")
 
-    def table(width: int) -> Any:
-        from archscope.render.table import rf_table
+    from archscope.render.views import rf_view
 
-        return rf_table(result, stage_list, width, verify_rows)
-
-    def text() -> str:
-        if fmt is Format.json:
-            return rf_json(result, stage_list, verify_data)
-        if fmt is Format.csv:
-            return rf_csv(stage_list)
-        return rf_markdown(result, stage_list, verify_rows)
-
-    emit(fmt, text, table, output, [model])
+    show(
+        fmt, lambda: rf_view(result, stage_list, verify_rows), output, [model],
+        json_text=lambda: rf_json(result, stage_list, verify_data), csv_text=lambda: rf_csv(stage_list),
+    )  # fmt: skip
     if verify_data is not None and not verify_data["agree"]:
         raise fail(f"the measured receptive field differs from the analytic one: {field_sentence(verify_data['measured'])}", 1)
 

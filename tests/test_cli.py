@@ -21,28 +21,53 @@ def run(*args, columns=100):
     return runner.invoke(app, list(args), env={"COLUMNS": str(columns), "NO_COLOR": None, "TERM": "dumb"})
 
 
+def run_in_terminal(*args, columns=100):
+    """As in a terminal of that width (rich is told stdout is one); colour codes stripped."""
+    env = {"COLUMNS": str(columns), "TTY_COMPATIBLE": "1", "NO_COLOR": "1", "TERM": "xterm"}
+    result = CliRunner().invoke(app, list(args), env=env)
+    return result, re.sub(r"\x1b\[[0-9;]*m", "", result.output)
+
+
 def test_summary_table_shows_layers_and_totals():
     result = run("summary", "vgg16", columns=160)
     assert result.exit_code == 0, result.output
     out = result.output
     assert "vgg16" in out and "1x3x224x224" in out and "1x1000" in out
-    assert re.search(r"features\.0\s+Conv2d\s+1x64x224x224\s+3\s+1\.79 K\s+86\.7 M", out)
+    assert re.search(r"features\.0\s+Conv2d\s+1x64x224x224\s+3\s+1\.79 K\s+<0\.1%\s+86\.7 M\s+0\.6%", out)
     assert re.search(r"features\.30\s+MaxPool2d\s+1x512x7x7\s+212\s", out)
     assert "138 M (138,357,544" in out
     assert "15.5 G (15,470,264,320)" in out
     assert "Uncounted operators  none" in out
 
 
-@pytest.mark.parametrize("columns", [80, 160])
+@pytest.mark.parametrize("columns", [80, 100, 160])
 def test_the_table_fits_the_terminal(columns):
-    result = run("summary", "googlenet", columns=columns)
+    result, out = run_in_terminal("summary", "googlenet", columns=columns)
     assert result.exit_code == 0
-    lines = result.output.splitlines()
+    lines = out.splitlines()
     assert max(len(line) for line in lines) <= columns
-    assert not any(ANSI.search(line) for line in lines), "no colour codes when not writing to a terminal"
     # Narrow terminals show a tree of short names, wide ones the qualified names.
     assert any(re.match(r"\s+branch1\s+Sequential", line) for line in lines) == (columns < 120)
     assert any(re.match(r"\s+inception3a\.branch1\s+Sequential", line) for line in lines) == (columns >= 120)
+
+
+def test_a_pipe_gets_every_column_and_full_names_and_no_colour():
+    result = run("summary", "googlenet", columns=80)
+    lines = result.output.splitlines()
+    assert not any(ANSI.search(line) for line in lines), "no colour codes when not writing to a terminal"
+    assert "…" not in result.output
+    header = next(line for line in lines if line.startswith("Layer"))
+    assert header.split() == ["Layer", "Type", "Output", "shape", "RF", "Params", "%", "params", "MACs", "%", "MACs", "FLOPs"]
+    assert any(re.match(r"\s+inception3a\.branch1\s+Sequential", line) for line in lines)
+
+
+def test_columns_are_chosen_with_columns():
+    out = run("summary", "alexnet", "--columns", "layer,kernel,input,macs").output
+    header = next(line for line in out.splitlines() if line.startswith("Layer"))
+    assert header.split() == ["Layer", "Kernel", "Input", "shape", "MACs"]
+    assert re.search(r"features\.0\s+11/4\s+1x3x227x227\s+105 M", out)
+    bad = run("summary", "alexnet", "--columns", "layer,colour")
+    assert bad.exit_code == 2 and "unknown column 'colour'" in bad.output
 
 
 def test_summary_json_is_the_documented_contract_with_exact_integers():
@@ -74,8 +99,8 @@ def test_summary_csv_has_one_row_per_layer_call():
 
 def test_summary_markdown_is_a_table_with_totals():
     out = run("summary", "alexnet", "-f", "markdown").output
-    assert out.startswith("# alexnet\n")
-    assert "| Layer | Type | Output shape | RF | Params | MACs | FLOPs |" in out
+    assert out.startswith("# alexnet  input 1x3x227x227 -&gt; output 1x1000\n")
+    assert "| Layer | Type | Output shape | RF | Params | % params | MACs | % MACs | FLOPs |" in out
     assert "| MACs | 724 M (724,406,816) |" in out
 
 

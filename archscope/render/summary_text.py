@@ -107,3 +107,11 @@ def summary_markdown(summary: Summary, depth: int | None = None, fvcore: FvcoreC
         lines += ["", "## fvcore's count", ""] + markdown_table(["Operator", "Count"], fvcore_rows(fvcore, summary))
     lines += ["", "MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs + other operators."]
     return "\n".join(lines) + "\n"
+
+
+def fvcore_table(count: FvcoreCount, summary: Summary) -> "Table":  # noqa: F821
+    """fvcore's per-operator counts as a table block of the summary's view."""
+    from archscope.render.view import Column, Table
+
+    rows = [[op, text] for op, text in fvcore_rows(count, summary)]
+    return Table([Column("Operator"), Column("Count", wrap=True)], rows, title="fvcore's count (one multiply-add = 1)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
-Style = Literal["", "dim", "warn", "bold"]
+Style = Literal["", "dim", "warn", "bold", "heading"]
 
 
 @dataclass(frozen=True)

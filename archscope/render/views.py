@@ -21,7 +21,7 @@ def _percent(part: int, whole: int) -> str:
     return f"{share:.1f}%" if share >= 0.1 or share == 0 else "<0.1%"
 
 
-def _kernel(layer: LayerRecord) -> str:
+def _kernel(layer: LayerRecord, summary: Summary | None = None) -> str:
     if layer.kernel is None:
         return "-"
     text = axes_text(layer.kernel)
@@ -92,11 +92,21 @@ def totals_items(summary: Summary) -> list[tuple[str, str, str]]:
 
 
 def summary_view(
-    summary: Summary, depth: int | None = 3, columns: Sequence[str] | None = None, short_names: bool = False
+    summary: Summary, depth: int | None = 3, columns: Sequence[str] | None = None, width: int | None = None
 ) -> View:
-    """The header, one row per layer call down to ``depth``, and the totals."""
+    """The header, one row per layer call down to ``depth``, and the totals.
+
+    Where qualified names ("inception3a.branch1.0") would not fit ``width``, the layer column
+    shows the tree of their last parts instead.
+    """
     keys = list(columns or DEFAULT_SUMMARY_COLUMNS)
     shown = visible_layers(summary, depth)
+    short_names = False
+    if width is not None:
+        from archscope.render.writers import natural_width
+
+        full = [["  " * (x.depth - 1) + x.name, *(SUMMARY_COLUMNS[k][1](x, summary) for k in keys if k != "layer")] for x in shown]
+        short_names = natural_width([SUMMARY_COLUMNS[k][0] for k in keys], full) > width
 
     def name(x: LayerRecord) -> str:
         return "  " * (x.depth - 1) + (x.name.rsplit(".", 1)[-1] if short_names else x.name)
@@ -211,3 +221,18 @@ def bench_view(report: Any) -> View:
     if report.interrupted:
         blocks.append(Note("interrupted: only the rows above finished", "warn"))
     return View("archscope bench", [environment_line(report)], blocks)
+
+
+# --- lessons ------------------------------------------------------------------------------
+
+
+def lessons_view(lessons: Sequence[Any]) -> View:
+    """Each lesson: its title, the claim, the figures side by side, and what they show."""
+    blocks: list = []
+    for x in lessons:
+        blocks.append(Note(f"{x.number}. {x.title}  [{x.id}]", "heading"))
+        blocks.append(Note(x.statement, "dim"))
+        rows = [[k, f"{v:,}"] for k, v in x.figures.items()] + [[k, f"{v:,.4g}"] for k, v in x.measurements.items()]
+        blocks.append(Table([Column("Figure", wrap=True), Column("Value", numeric=True)], rows))
+        blocks.append(Note(x.finding))
+    return View("The classic design comparisons, recomputed", [], blocks)

@@ -46,6 +46,11 @@ def _floor(column: Column, cells: Sequence[str]) -> int:
     return max([header, *(len(c) for c in cells)])
 
 
+def natural_width(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> int:
+    """How wide a table is with nothing dropped, wrapped or cut."""
+    return _total(_natural(columns, [[clean(cell) for cell in row] for row in rows]))
+
+
 def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int | None) -> tuple[list[int], list[int]]:
     """Which columns to show (indices) and how wide, for ``width`` characters (None: no limit)."""
     rows = [[clean(cell) for cell in row] for row in rows]
@@ -179,7 +184,7 @@ def terminal(view: View, width: int | None) -> "Text":  # noqa: F821 - rich is i
                     out.append(" " * label_width + more + "\n", style={"warn": "yellow"}.get(style, style))
         elif isinstance(block, Note):
             for text in _wrap(block.text, width):
-                line(text, {"warn": "yellow"}.get(block.style, block.style))
+                line(text, {"warn": "yellow", "heading": "bold"}.get(block.style, block.style))
     out.rstrip()
     return out
 
@@ -205,7 +210,8 @@ def markdown(view: View) -> str:
         elif isinstance(block, Pairs):
             lines += markdown_table(["", ""], [(label, value) for label, value, _ in block.items])
         elif isinstance(block, Note):
-            lines.append(md_text(block.text))
+            text = md_text(block.text)
+            lines.append(f"## {text}" if block.style == "heading" else f"*{text}*" if block.style == "dim" else text)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -242,5 +248,8 @@ def html(view: View) -> str:
             )
             parts.append(f'<table class="pairs">{rows}</table>')
         elif isinstance(block, Note):
-            parts.append(f'<p class="{block.style}">{html_text(block.text)}</p>')
+            if block.style == "heading":
+                parts.append(f"<h3>{html_text(block.text)}</h3>")
+            else:
+                parts.append(f'<p class="{block.style}">{html_text(block.text)}</p>')
     return "\n".join(parts) + "\n"
