@@ -1,0 +1,379 @@
+"""A layered layout of a small directed graph, top to bottom, in inches; no system binary.
+
+The classic steps of Sugiyama et al. (1981), kept simple for graphs of at most a few hundred
+boxes:
+
+1. **Ranks** by longest path from the inputs, so every edge points down.
+2. **Dummy points** on each rank an edge skips, so a long edge (a residual skip, a short
+   inception branch) gets its own lane beside the boxes it passes instead of crossing them.
+3. **Order** within each rank: call order first (an inception module's branches left to
+   right, a skip lane to the right of its block), then barycentre sweeps, keeping the order
+   with the fewest crossings.
+4. **Positions**: each box moves towards the mean of its neighbours, the order and the gaps
+   kept by a weighted isotonic regression (pool adjacent violators). Dummy points weigh little,
+   so a chain of boxes stays straight and its skip bends around it, as an arc.
+
+Frames (boxes drawn around a module's boxes) only widen the gaps at their borders.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Hashable, Sequence
+
+RANK_GAP = 0.32  # inches between two ranks, edges only
+BOX_GAP = 0.28  # inches between two boxes side by side
+LANE_GAP = 0.16  # inches between a box and a lane an edge passes in
+FRAME_SIDE = 0.10  # inches from a frame to the boxes in it, per nesting level
+FRAME_LABEL = 0.34  # inches above a frame's first boxes, per nesting level, for its label
+_DUMMY_WEIGHT = 0.05  # how little a lane resists being moved aside
+
+
+@dataclass(frozen=True)
+class Box:
+    id: str
+    x: float  # centre
+    y: float  # centre, downwards
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Route:
+    """An edge's path from the bottom of its source to the top of its target, through its lane."""
+
+    source: str
+    target: str
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class FrameBox:
+    id: str
+    x0: float
+    y0: float  # top
+    x1: float
+    y1: float  # bottom
+    level: int  # 1 for a frame with no frame inside
+
+
+@dataclass
+class Layout:
+    boxes: dict[str, Box]
+    routes: list[Route]
+    frames: dict[str, FrameBox] = field(default_factory=dict)
+    width: float = 0.0
+    height: float = 0.0
+
+
+def _ranks(ids: Sequence[str], edges: Sequence[tuple[str, str]]) -> dict[str, int]:
+    """Longest path from the sources; an edge back in call order (never made by a trace) is ignored."""
+    position = {n: i for i, n in enumerate(ids)}
+    rank = {n: 0 for n in ids}
+    preds: dict[str, list[str]] = defaultdict(list)
+    for a, b in edges:
+        if position[a] < position[b]:
+            preds[b].append(a)
+    for n in ids:
+        if preds[n]:
+            rank[n] = 1 + max(rank[a] for a in preds[n])
+    return rank
+
+
+def _pava(targets: list[float], weights: list[float]) -> list[float]:
+    """The non-decreasing sequence closest to ``targets`` in weighted least squares."""
+    blocks: list[list[float]] = []  # [mean, weight, count]
+    for t, w in zip(targets, weights):
+        blocks.append([t, w, 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            m2, w2, c2 = blocks.pop()
+            m1, w1, c1 = blocks.pop()
+            blocks.append([(m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2, c1 + c2])
+    out: list[float] = []
+    for mean, _, count in blocks:
+        out.extend([mean] * int(count))
+    return out
+
+
+def _crossings(upper: list[Hashable], lower: list[Hashable], links: list[tuple[Hashable, Hashable]]) -> int:
+    top = {n: i for i, n in enumerate(upper)}
+    bottom = {n: i for i, n in enumerate(lower)}
+    pairs = sorted((top[a], bottom[b]) for a, b in links if a in top and b in bottom)
+    count = 0
+    for i, (a1, b1) in enumerate(pairs):
+        for a2, b2 in pairs[i + 1 :]:
+            if a2 > a1 and b2 < b1:
+                count += 1
+    return count
+
+
+def layered_layout(
+    nodes: Sequence[tuple[str, float, float]],
+    edges: Sequence[tuple[str, str]],
+    frames: Sequence[tuple[str, set[str]]] = (),
+) -> Layout:
+    """Place ``nodes`` (id, width, height; in call order) so that every edge points down."""
+    ids = [n for n, _, _ in nodes]
+    size = {n: (w, h) for n, w, h in nodes}
+    rank = _ranks(ids, edges)
+    top_rank = max(rank.values(), default=0)
+
+    # Frames: which frames hold each node, and how deeply they nest.
+    holders: dict[Hashable, frozenset[str]] = {n: frozenset(f for f, members in frames if n in members) for n in ids}
+    level = {f: 1 for f, _ in frames}
+    members_of = {f: m for f, m in frames}
+    for f, m in sorted(frames, key=lambda fm: len(fm[1])):
+        for g, other in frames:
+            if g != f and m < other:
+                level[g] = max(level[g], level[f] + 1)
+
+    # Lanes: one dummy point per rank an edge skips.
+    layers: list[list[Hashable]] = [[] for _ in range(top_rank + 1)]
+    for n in ids:
+        layers[rank[n]].append(n)
+    links: list[tuple[Hashable, Hashable]] = []
+    lanes: dict[tuple[str, str], list[Hashable]] = {}
+    weight: dict[Hashable, float] = {n: 1.0 for n in ids}
+    for a, b in edges:
+        if rank[b] <= rank[a]:
+            continue
+        chain: list[Hashable] = [a]
+        for r in range(rank[a] + 1, rank[b]):
+            dummy = ("lane", a, b, r)
+            layers[r].append(dummy)  # after the boxes: a skip starts to the right of its block
+            size[dummy] = (0.0, 0.0)
+            weight[dummy] = _DUMMY_WEIGHT
+            holders[dummy] = holders[a] & holders[b]
+            chain.append(dummy)
+        chain.append(b)
+        lanes[(a, b)] = chain[1:-1]
+        links.extend(zip(chain, chain[1:]))
+    up: dict[Hashable, list[Hashable]] = defaultdict(list)
+    down: dict[Hashable, list[Hashable]] = defaultdict(list)
+    for a, b in links:
+        down[a].append(b)
+        up[b].append(a)
+    pull, on_spine = _pulls(ids, edges, rank, links)
+    for n in on_spine:
+        weight[n] = 10.0  # a box beside a spine gives way to it
+
+    layers = _order(layers, up, down, links)
+
+    def gap(a: Hashable, b: Hashable) -> float:
+        base = BOX_GAP if a in rank and b in rank else LANE_GAP
+        borders = len(holders[a] ^ holders[b])
+        return (size[a][0] + size[b][0]) / 2 + base + borders * (FRAME_SIDE + 0.04)
+
+    x: dict[Hashable, float] = {}
+    for layer in layers:
+        offset = 0.0
+        for i, n in enumerate(layer):
+            if i:
+                offset += gap(layer[i - 1], n)
+            x[n] = offset
+        for n in layer:
+            x[n] -= offset / 2
+
+    # Blocks that move as one: a spine (a chain drawn straight) and each lane.
+    group: dict[Hashable, Hashable] = {n: n for n in x}
+
+    def root(n: Hashable) -> Hashable:
+        while group[n] != n:
+            group[n] = group[group[n]]
+            n = group[n]
+        return n
+
+    for a, b in links:
+        if pull[(a, b)] >= 10.0 or not (isinstance(a, str) or isinstance(b, str)):
+            group[root(a)] = root(b)
+    for a, b in _fans(ids, edges, rank):
+        group[root(a)] = root(b)
+    blocks: dict[Hashable, list[Hashable]] = defaultdict(list)
+    for n in x:
+        blocks[root(n)].append(n)
+    neighbours = {n: up.get(n, []) + down.get(n, []) for n in x}
+
+    def targets() -> dict[Hashable, float]:
+        """Where each block would go: the mean of its outside neighbours, weighed by their pull."""
+        out: dict[Hashable, float] = {}
+        for key, members in blocks.items():
+            inside = set(members)
+            total = moment = 0.0
+            for n in members:
+                for m in neighbours[n]:
+                    if m not in inside:
+                        total += pull[(n, m)]
+                        moment += pull[(n, m)] * x[m]
+            out[key] = moment / total if total else sum(x[n] for n in members) / len(members)
+        return out
+
+    def place(layer: list[Hashable], target: dict[Hashable, float]) -> None:
+        desired = [target[root(n)] for n in layer]
+        offsets = [0.0]
+        for a, b in zip(layer, layer[1:]):
+            offsets.append(offsets[-1] + gap(a, b))
+        fitted = _pava([d - o for d, o in zip(desired, offsets)], [weight[n] for n in layer])
+        for n, value, o in zip(layer, fitted, offsets):
+            x[n] = value + o
+
+    # Each sweep moves every block towards its neighbours, keeping each rank's order and gaps.
+    for _ in range(30):
+        target = targets()
+        for layer in layers:
+            if layer:
+                place(layer, target)
+
+    # Heights: each rank as tall as its tallest box; gaps wide enough for the frames that start or end there.
+    rank_height = [max((size[n][1] for n in layer), default=0.0) for layer in layers]
+    starts: dict[int, float] = defaultdict(float)
+    ends: dict[int, float] = defaultdict(float)
+    for f, m in frames:
+        ranks_in = [rank[n] for n in m if n in rank]
+        if ranks_in:
+            starts[min(ranks_in)] = max(starts[min(ranks_in)], FRAME_LABEL * level[f] + 0.05)
+            ends[max(ranks_in)] = max(ends[max(ranks_in)], FRAME_SIDE * level[f])
+    y_top: list[float] = []
+    y = starts[0]
+    for r in range(top_rank + 1):
+        if r:
+            y += max(RANK_GAP, starts[r] + ends[r - 1] + 0.12)
+        y_top.append(y)
+        y += rank_height[r]
+
+    boxes = {n: Box(n, x[n], y_top[rank[n]] + rank_height[rank[n]] / 2, *size[n]) for n in ids}
+    routes = []
+    for a, b in edges:
+        if rank[b] <= rank[a]:
+            continue
+        points = [(boxes[a].x, boxes[a].y + boxes[a].height / 2)]
+        for dummy in lanes[(a, b)]:
+            r = dummy[3]
+            points += [(x[dummy], y_top[r]), (x[dummy], y_top[r] + rank_height[r])]
+        points.append((boxes[b].x, boxes[b].y - boxes[b].height / 2))
+        routes.append(Route(a, b, tuple(points)))
+
+    frame_boxes: dict[str, FrameBox] = {}
+    for f, m in frames:
+        inside = [boxes[n] for n in m if n in boxes]
+        if not inside:
+            continue
+        xs = [b.x - b.width / 2 for b in inside] + [b.x + b.width / 2 for b in inside]
+        xs += [x[d] for d in x if not isinstance(d, str) and holders[d] and f in holders[d]]
+        pad = FRAME_SIDE * level[f]
+        frame_boxes[f] = FrameBox(
+            f,
+            min(xs) - pad,
+            min(b.y - b.height / 2 for b in inside) - FRAME_LABEL * level[f],
+            max(xs) + pad,
+            max(b.y + b.height / 2 for b in inside) + pad,
+            level[f],
+        )
+
+    # Shift everything so the picture starts at (0, 0).
+    left = min([b.x - b.width / 2 for b in boxes.values()] + [fb.x0 for fb in frame_boxes.values()] + [x[n] for n in x], default=0.0)
+    top = min([b.y - b.height / 2 for b in boxes.values()] + [fb.y0 for fb in frame_boxes.values()], default=0.0)
+    boxes = {n: Box(n, b.x - left, b.y - top, b.width, b.height) for n, b in boxes.items()}
+    routes = [Route(r.source, r.target, tuple((px - left, py - top) for px, py in r.points)) for r in routes]
+    frame_boxes = {f: FrameBox(f, fb.x0 - left, fb.y0 - top, fb.x1 - left, fb.y1 - top, fb.level) for f, fb in frame_boxes.items()}
+    right = max([b.x + b.width / 2 for b in boxes.values()] + [fb.x1 for fb in frame_boxes.values()] + [p[0] for r in routes for p in r.points], default=0.0)
+    bottom = max([b.y + b.height / 2 for b in boxes.values()] + [fb.y1 for fb in frame_boxes.values()], default=0.0)
+    del members_of
+    return Layout(boxes, routes, frame_boxes, right, bottom)
+
+
+def _pulls(
+    ids: Sequence[str], edges: Sequence[tuple[str, str]], rank: dict[str, int], links: list[tuple[Hashable, Hashable]]
+) -> tuple[dict[tuple[Hashable, Hashable], float], set[str]]:
+    """How strongly each linked pair pulls together, both ways round, and the boxes on a spine.
+
+    The spine of a chain pulls hardest, so it is drawn straight: a box and its only child, or
+    of a two-way split (a residual block) the child with the longer way to go, and of a two-way
+    merge the parent that came the longer way. Wider splits (an inception module) pull evenly,
+    so the parent sits centred over its branches. A lane follows its source and bends into its target.
+    """
+    succ: dict[str, list[str]] = defaultdict(list)
+    pred: dict[str, list[str]] = defaultdict(list)
+    for a, b in edges:
+        if rank[b] > rank[a]:
+            succ[a].append(b)
+            pred[b].append(a)
+    height: dict[str, int] = {}
+    for n in reversed(ids):
+        height[n] = 1 + max((height[m] for m in succ[n]), default=0)
+    main_child = {n: max(succ[n], key=lambda m: height[m]) for n in ids if 1 <= len(succ[n]) <= 2}
+    main_parent = {n: max(pred[n], key=lambda m: rank[m]) for n in ids if 1 <= len(pred[n]) <= 2}
+    spine = {(a, b) for a, b in main_child.items() if main_parent.get(b) == a}
+    pull: dict[tuple[Hashable, Hashable], float] = {}  # (n, m): how strongly n is drawn towards m
+    for a, b in links:
+        strength = 10.0 if (a, b) in spine else 1.0
+        pull[(a, b)] = pull[(b, a)] = strength
+        if isinstance(b, str) and not isinstance(a, str):
+            pull[(a, b)] = 0.05  # a lane leaves its source straight down and bends only into its target
+    on_spine = {n for link in spine for n in link}
+    return pull, on_spine
+
+
+def _fans(ids: Sequence[str], edges: Sequence[tuple[str, str]], rank: dict[str, int]) -> list[tuple[str, str]]:
+    """A wide split and the merge all its branches meet at (an inception module's input and its concat).
+
+    They are drawn one above the other, so a network of such modules has a straight trunk.
+    """
+    succ: dict[str, list[str]] = defaultdict(list)
+    pred: dict[str, list[str]] = defaultdict(list)
+    for a, b in edges:
+        if rank[b] > rank[a]:
+            succ[a].append(b)
+            pred[b].append(a)
+
+    def below(start: str) -> set[str]:
+        seen, todo = {start}, [start]
+        while todo:
+            for m in succ[todo.pop()]:
+                if m not in seen:
+                    seen.add(m)
+                    todo.append(m)
+        return seen
+
+    pairs = []
+    for n in ids:
+        if len(succ[n]) > 2:
+            common = set.intersection(*(below(m) for m in succ[n]))
+            meet = min(common, key=lambda m: rank[m], default=None)
+            if meet is not None and len(pred[meet]) > 2:
+                pairs.append((n, meet))
+    return pairs
+
+
+def _order(
+    layers: list[list[Hashable]],
+    up: dict[Hashable, list[Hashable]],
+    down: dict[Hashable, list[Hashable]],
+    links: list[tuple[Hashable, Hashable]],
+) -> list[list[Hashable]]:
+    """Barycentre sweeps from the call order; the order with the fewest crossings wins."""
+
+    def total(current: list[list[Hashable]]) -> int:
+        return sum(_crossings(a, b, links) for a, b in zip(current, current[1:]))
+
+    best = [list(layer) for layer in layers]
+    best_count = total(best)
+    current = [list(layer) for layer in layers]
+    for sweep in range(8):
+        going_down = sweep % 2 == 0
+        indices = range(1, len(current)) if going_down else range(len(current) - 2, -1, -1)
+        for r in indices:
+            fixed = current[r - 1] if going_down else current[r + 1]
+            where = {n: i for i, n in enumerate(fixed)}
+            neighbours = up if going_down else down
+            keyed = []
+            for i, n in enumerate(current[r]):
+                near = [where[m] for m in neighbours.get(n, []) if m in where]
+                keyed.append((sum(near) / len(near) if near else i, i, n))
+            current[r] = [n for _, _, n in sorted(keyed, key=lambda k: (k[0], k[1]))]
+        count = total(current)
+        if count < best_count:
+            best, best_count = [list(layer) for layer in current], count
+        if best_count == 0:
+            break
+    return best

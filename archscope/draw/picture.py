@@ -1,0 +1,292 @@
+"""The graph drawn with matplotlib: one code path for SVG, PNG and PDF.
+
+Every artist that stands for part of the graph carries a ``gid``, which matplotlib writes as
+the SVG element's id, so the picture can be checked by parsing it: ``node:<id>`` (the box),
+``label:<id>:<line>`` (its text), ``edge:<source>-><target>``, ``frame:<id>`` and
+``frame-label:<id>``. Text stays text in SVG (``svg.fonttype: none``): searchable and small.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from archscope.analysis.records import Summary
+from archscope.draw.graph import Frame, Graph, Node
+from archscope.draw.layout import Layout, layered_layout
+from archscope.render.numbers import human_count, shape_text
+from archscope.render.rf_text import rf_cell
+from archscope.render.safe import clean
+
+Weight = Literal["macs", "params"]
+FORMATS = ("svg", "png", "pdf")
+
+FONT = 7.0  # points: the smallest text a printed page or a screen at 100% still reads
+NAME_FONT = 7.5
+CHAR_WIDTH = 0.60  # average DejaVu Sans advance, in ems, rounded up so text never leaves its box
+LINE_HEIGHT = 1.35  # line height, in ems
+_PAD = 0.07  # inches of box around its text
+DPI = 110
+
+_SHORT_TYPES = {
+    "Conv1d": "conv", "Conv2d": "conv", "Conv3d": "conv", "ConvTranspose1d": "deconv", "ConvTranspose2d": "deconv",
+    "ConvTranspose3d": "deconv", "Linear": "fc", "MaxPool1d": "max pool", "MaxPool2d": "max pool",
+    "MaxPool3d": "max pool", "AvgPool1d": "avg pool", "AvgPool2d": "avg pool", "AvgPool3d": "avg pool",
+    "AdaptiveAvgPool1d": "avg pool", "AdaptiveAvgPool2d": "avg pool", "AdaptiveAvgPool3d": "avg pool",
+    "AdaptiveMaxPool2d": "max pool", "BatchNorm1d": "BN", "BatchNorm2d": "BN", "BatchNorm3d": "BN",
+    "LocalResponseNorm": "LRN", "Dropout": "dropout", "Dropout2d": "dropout", "Flatten": "flatten",
+}  # fmt: skip
+_OPS = {"add": "add", "cat": "concat", "mul": "multiply", "sub": "subtract", "relu": "ReLU", "matmul": "matmul"}
+# Geometry that says nothing to a reader of this layer (LRN runs as a 5x1x1 average over channels).
+_NO_GEOMETRY = ("LocalResponseNorm",)
+
+
+def label_text(value: object) -> str:
+    """User text for a label: control characters dropped, '$' kept literal (parse_math is off too)."""
+    return clean(value)
+
+
+def _width(text: str, size: float) -> float:
+    return len(text) * size * CHAR_WIDTH / 72
+
+
+def short(node: Node) -> str:
+    """One node's work in a few words: 'conv 7x7/2', 'fc 9216->4096', 'max pool 3x3/2', '+'."""
+    if node.kind == "op":
+        return _OPS.get(node.type, node.type)
+    kind = _SHORT_TYPES.get(node.type, node.type)
+    detail = "" if node.type in _NO_GEOMETRY else node.detail.replace("->", "→")
+    if node.kind == "layer" and node.detail and node.type not in _SHORT_TYPES and " " not in kind:
+        return f"{kind}: {detail}" if detail else kind  # a container: 'Bottleneck: 1x1 · 3x3 · 1x1'
+    return f"{kind} {detail}".strip()
+
+
+def describe(node: Node) -> str:
+    """The second line of a box: what it computes."""
+    if node.kind in ("chain", "repeat") and node.members:
+        first = node.members[0] if node.kind == "repeat" else node
+        if first.kind == "chain":
+            return " + ".join(short(m) for m in first.members)
+        return short(first)
+    if node.kind == "span":
+        return node.detail
+    return short(node)
+
+
+def shape_label(shape: Any) -> str:
+    if isinstance(shape, list) and len(shape) > 1 and all(isinstance(d, int) for d in shape):
+        return "x".join(str(d) for d in shape[1:])  # the batch is in the title
+    return shape_text(shape)
+
+
+def node_lines(node: Node, name: str) -> list[tuple[str, str]]:
+    """The text of a box, line by line, each with its style ('name' or 'body')."""
+    if node.kind == "input":
+        return [("input", "name"), (shape_label(node.shape), "body")]
+    if node.kind == "op" or (node.kind == "chain" and node.members and node.members[0].kind == "op"):
+        return [(describe(node), "name"), (shape_label(node.shape), "body")]
+    lines = [(label_text(name), "name"), (label_text(describe(node)), "body")]
+    rf = rf_cell(node.receptive_field)
+    lines.append((shape_label(node.shape) + (f" · RF {rf}" if rf not in ("-", "") else ""), "body"))
+    if node.params or node.macs:
+        lines.append((f"{human_count(node.params)} params · {human_count(node.macs)} MACs", "body"))
+    return lines
+
+
+@dataclass(frozen=True)
+class _Sized:
+    node: Node
+    lines: list[tuple[str, str]]
+    width: float
+    height: float
+
+
+def _relative(name: str, frames: list[Frame]) -> str:
+    """A box's name inside its innermost frame ('layer1.0.conv1' in layer1.0 -> 'conv1'), unless that starts with a digit."""
+    for frame in frames:
+        prefix = frame.inner + "."
+        if frame.inner and name.startswith(prefix) and not name[len(prefix)].isdigit():
+            return name[len(prefix) :]
+    return name
+
+
+def _size(node: Node, frames: list[Frame]) -> _Sized:
+    lines = node_lines(node, _relative(node.name, frames))
+    widest = max(_width(t, NAME_FONT if style == "name" else FONT) for t, style in lines)
+    badge = 0.3 if node.kind == "repeat" else 0.0
+    height = len(lines) * FONT * LINE_HEIGHT / 72 + 2 * _PAD
+    return _Sized(node, lines, max(widest + 2 * _PAD + badge, 0.6), height)
+
+
+def frame_label(frame: Frame) -> list[str]:
+    """A frame's label: its name and type (× the repeat), then its figures and any note."""
+    head = f"{label_text(frame.name)} · {label_text(frame.type)}" + (f" ×{frame.count}" if frame.count > 1 else "")
+    figures = f"{human_count(frame.params)} params · {human_count(frame.macs)} MACs" + (" in all" if frame.count > 1 else "")
+    return [head, figures + (f" · {frame.note}" if frame.note else "")]
+
+
+def _shades(graph: Graph, weight: Weight) -> dict[str, float]:
+    """0..1 per node, on a log scale between the smallest and largest non-zero weight."""
+    values = {n.id: float(n.macs if weight == "macs" else n.params) for n in graph.nodes}
+    positive = [v for v in values.values() if v > 0]
+    if not positive:
+        return {k: 0.0 for k in values}
+    low, high = math.log10(min(positive)), math.log10(max(positive))
+    span = high - low or 1.0
+    return {k: (0.15 + 0.85 * (math.log10(v) - low) / span) if v > 0 else 0.0 for k, v in values.items()}
+
+
+def _edge_path(points: tuple[tuple[float, float], ...]):
+    """Through the lane points, straight down each lane and as a smooth S between ranks."""
+    from matplotlib.path import Path
+
+    verts = [points[0]]
+    codes = [Path.MOVETO]
+    # points: start, (lane top, lane bottom)*, end: curve between pairs, straight along lanes.
+    pairs = [points[0]] + [p for p in points[1:-1]] + [points[-1]]
+    i = 0
+    while i < len(pairs) - 1:
+        (x0, y0), (x1, y1) = pairs[i], pairs[i + 1]
+        mid = (y0 + y1) / 2
+        verts += [(x0, mid), (x1, mid), (x1, y1)]
+        codes += [Path.CURVE4] * 3
+        if i + 2 < len(pairs):  # along the lane to the next gap
+            verts.append(pairs[i + 2])
+            codes.append(Path.LINETO)
+            i += 2
+        else:
+            i += 1
+    return Path(verts, codes)
+
+
+def title_lines(summary: Summary, graph: Graph, weight: Weight) -> list[str]:
+    totals = summary.totals
+    rf = summary.receptive_field
+    rf_text = f" · receptive field {rf_cell(rf)}" if rf and rf_cell(rf) not in ("-", "?") else ""
+    lines = [
+        f"input {shape_text(summary.input_shape)} → output {shape_text(summary.output_shape)} · "
+        f"{human_count(totals.params)} params · {human_count(totals.macs)} MACs{rf_text}",
+        f"depth {graph.depth} · shade: {'MACs' if weight == 'macs' else 'parameters'} per box, log scale · "
+        "RF: receptive field in input pixels",
+    ]
+    lines += [f"{note[0].upper()}{note[1:]}" for note in graph.notes]
+    return lines
+
+
+def render_graph(graph: Graph, summary: Summary, fmt: str = "svg", weight: Weight = "macs") -> bytes:
+    """The graph as SVG, PNG or PDF bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    frames_of: dict[str, list[Frame]] = {n.id: [] for n in graph.nodes}
+    for frame in sorted(graph.frames, key=lambda f: len(f.nodes)):  # innermost first
+        for node_id in frame.nodes:
+            frames_of[node_id].append(frame)
+    sized = {n.id: _size(n, frames_of[n.id]) for n in graph.nodes}
+    labels = {f.id: frame_label(f) for f in graph.frames}
+    layout = layered_layout(
+        [(n.id, sized[n.id].width, sized[n.id].height) for n in graph.nodes],
+        graph.edges,
+        [(f.id, set(f.nodes)) for f in graph.frames],
+    )
+    _widen_frames(layout, labels)
+
+    title = title_lines(summary, graph, weight)
+    head = 0.32 + len(title) * FONT * LINE_HEIGHT / 72 + 0.15
+    margin = 0.25
+    width = max(layout.width, max(_width(t, FONT) for t in title), _width(summary.model, 11)) + 2 * margin
+    width = max(width, max((fb.x1 for fb in layout.frames.values()), default=0) + 2 * margin)
+    height = layout.height + head + margin
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.set_axis_off()
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return x + margin, y + head
+
+    text_options = {"parse_math": False, "fontfamily": "DejaVu Sans"}
+    ax.text(margin, 0.12, label_text(summary.model), fontsize=11, fontweight="bold", va="top", gid="title", **text_options)
+    for i, line in enumerate(title):
+        ax.text(margin, 0.36 + i * FONT * LINE_HEIGHT / 72, label_text(line), fontsize=FONT, va="top", color="#444", gid=f"title:{i}", **text_options)
+
+    import matplotlib.cm as cm
+
+    cmap = matplotlib.colormaps["Blues"] if hasattr(matplotlib, "colormaps") else cm.get_cmap("Blues")
+    for frame in sorted(graph.frames, key=lambda f: -layout.frames[f.id].level if f.id in layout.frames else 0):
+        box = layout.frames.get(frame.id)
+        if box is None:
+            continue
+        x0, y0 = at(box.x0, box.y0)
+        fill = "#f6f6f2" if box.level % 2 else "#eef1f6"
+        ax.add_patch(FancyBboxPatch(
+            (x0, y0), box.x1 - box.x0, box.y1 - box.y0, boxstyle="round,pad=0,rounding_size=0.06",
+            facecolor=fill, edgecolor="#9a9a9a", linewidth=0.8,
+            linestyle="-" if frame.count == 1 else (0, (4, 2)), gid=f"frame:{frame.id}", zorder=1,
+        ))  # fmt: skip
+        for i, line in enumerate(labels[frame.id]):
+            # Above the edges, on the frame's colour: an edge entering the frame passes under its label.
+            ax.text(x0 + 0.06, y0 + 0.04 + i * FONT * LINE_HEIGHT / 72, line, fontsize=FONT, va="top", ha="left",
+                    fontweight="bold" if i == 0 else "normal", color="#333", gid=f"frame-label:{frame.id}:{i}",
+                    zorder=3.2, bbox={"facecolor": fill, "edgecolor": "none", "pad": 0.6}, **text_options)  # fmt: skip
+
+    for route in layout.routes:
+        ax.add_patch(FancyArrowPatch(
+            path=_edge_path(tuple(at(*p) for p in route.points)), arrowstyle="-|>", mutation_scale=7,
+            color="#555", linewidth=0.9, shrinkA=0, shrinkB=0, gid=f"edge:{route.source}->{route.target}", zorder=3,
+        ))  # fmt: skip
+
+    shade = _shades(graph, weight)
+    for node in graph.nodes:
+        box, item = layout.boxes[node.id], sized[node.id]
+        x, y = at(box.x - box.width / 2, box.y - box.height / 2)
+        merge = node.kind == "op" or (node.kind == "chain" and node.members[0].kind == "op")
+        fill = "#e8e8e8" if node.kind == "input" else "white" if merge or shade[node.id] == 0 else cmap(0.05 + 0.5 * shade[node.id])
+        if node.kind == "repeat":  # a stack of cards: the block is there N times
+            for k in (2, 1):
+                ax.add_patch(FancyBboxPatch(
+                    (x + 0.05 * k, y - 0.05 * k), box.width, box.height, boxstyle="round,pad=0,rounding_size=0.05",
+                    facecolor=fill, edgecolor="#333", linewidth=0.6, zorder=3.5,
+                ))  # fmt: skip
+        ax.add_patch(FancyBboxPatch(
+            (x, y), box.width, box.height, boxstyle="round,pad=0,rounding_size=0.05", facecolor=fill,
+            edgecolor="#222", linewidth=1.2 if merge else 0.8, gid=f"node:{node.id}", zorder=4,
+        ))  # fmt: skip
+        for i, (line, style) in enumerate(item.lines):
+            ax.text(
+                x + _PAD, y + _PAD + i * FONT * LINE_HEIGHT / 72, line, fontsize=NAME_FONT if style == "name" else FONT,
+                fontweight="bold" if style == "name" else "normal", va="top", ha="left", color="#111",
+                gid=f"label:{node.id}:{i}", zorder=5, **text_options,
+            )  # fmt: skip
+        if node.kind == "repeat":
+            ax.text(x + box.width - _PAD, y + box.height / 2, f"×{node.count}", fontsize=10, fontweight="bold",
+                    va="center", ha="right", color="#b03000", gid=f"count:{node.id}", zorder=5, **text_options)  # fmt: skip
+
+    return save_figure(figure, fmt)
+
+
+def _widen_frames(layout: Layout, labels: dict[str, list[str]]) -> None:
+    """A frame at least as wide as its label (widened to the right)."""
+    for frame_id, box in list(layout.frames.items()):
+        need = max(_width(line, FONT) for line in labels.get(frame_id, [""])) + 0.15
+        if box.x1 - box.x0 < need:
+            layout.frames[frame_id] = type(box)(box.id, box.x0, box.y0, box.x0 + need, box.y1, box.level)
+    layout.width = max([layout.width] + [b.x1 for b in layout.frames.values()])
+
+
+def save_figure(figure: Any, fmt: str) -> bytes:
+    import matplotlib
+
+    buffer = io.BytesIO()
+    options = {"svg.fonttype": "none", "svg.hashsalt": "archscope", "pdf.fonttype": 42}
+    with matplotlib.rc_context(options):
+        metadata = {"Date": None} if fmt in ("svg", "pdf") else None
+        figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+    return buffer.getvalue()
+
