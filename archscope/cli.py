@@ -850,6 +850,65 @@ class ClosedStream(io.TextIOBase):
         raise ArchscopeError("cannot write to standard output: it is closed; give a file with -o")
 
 
+DRAW_SUFFIXES = (".svg", ".png", ".pdf")
+
+
+class DrawStyle(str, Enum):
+    graph = "graph"
+    layers = "layers"
+
+
+class DrawWeight(str, Enum):
+    macs = "macs"
+    params = "params"
+
+
+@app.command()
+@guarded
+def draw(
+    model: ModelArgument,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="net.svg, net.png or net.pdf: the extension picks the format.")
+    ],
+    depth: Annotated[
+        Optional[int],
+        typer.Option(help="How deep to draw (1 = the model's children). Default: every layer; shallower while over 100 boxes."),
+    ] = None,
+    style: Annotated[
+        DrawStyle, typer.Option(help="graph: the dataflow with branches and skips; layers: volumes for a chain (LeNet, VGG).")
+    ] = DrawStyle.graph,
+    unfold: Annotated[
+        bool, typer.Option("--unfold", help="Draw every layer: fold neither conv-BN-ReLU chains nor repeated blocks (xN).")
+    ] = False,
+    weight: Annotated[DrawWeight, typer.Option(help="What shades the boxes (log scale).")] = DrawWeight.macs,
+    input_size: Annotated[
+        Optional[str], typer.Option("--input-size", "-i", help="CxHxW, HxW or N. Default: the network's own.")
+    ] = None,
+    arg: ArgOption = None,
+) -> None:
+    """The architecture as its paper draws it, with each layer's shape, params, MACs and receptive field.
+
+    Parallel branches side by side, residual skips as arcs, conv-BN-ReLU chains and identical
+    consecutive blocks folded (ResNet-50's stages read x3, x4, x6, x3). Drawn from the same single
+    pass as 'summary'; no graphviz needed.
+    """
+    from archscope.draw import picture, trace
+    from archscope.models import parse_kwargs, resolve_model
+
+    suffix = Path(output).suffix.lower()
+    if suffix not in DRAW_SUFFIXES:
+        raise ArchscopeError(f"cannot tell the picture's format from {clean(output)!r}: name it net.svg, net.png or net.pdf")
+    if depth is not None and depth < 1:
+        raise ArchscopeError(f"--depth must be at least 1, not {depth}")
+    check_outputs([model], output=(output, DRAW_SUFFIXES))
+    spec = resolve_model(model, parse_kwargs(arg or []))  # the user's file runs once per command
+    summary_record, flow = trace(spec, input_size)
+    data = picture(
+        summary_record, flow, suffix[1:], style=style.value, depth=depth, unfold=unfold, weight=weight.value
+    )
+    write(output, data, [model], DRAW_SUFFIXES, "the drawing")
+
+
 def run() -> None:
     """Console-script entry point."""
     if sys.stdout is None:
