@@ -710,8 +710,8 @@ def report(
     arg: ArgOption = None,
 ) -> None:
     """One page with the summary, per-layer charts, the receptive-field growth and (--bench) timings."""
-    from archscope.analysis import summarize
     from archscope.analysis.rf_stages import growth, stages
+    from archscope.draw import picture, trace
     from archscope.models import parse_kwargs, resolve_model
     from archscope.render.plots import bench_png, layers_png, rf_growth_png
     from archscope.render.report import report_html, report_markdown
@@ -721,12 +721,16 @@ def report(
         raise ArchscopeError(f"cannot tell the report's format from {clean(output)!r}: name it report.html or report.md")
     if depth < 1:
         raise ArchscopeError(f"--depth must be at least 1, not {depth}")
-    check_outputs([model], output=(output, ()))
+    html = suffix in ("html", "htm")
+    # Markdown links the architecture drawing, written beside it (report.md -> report.svg).
+    beside = str(Path(output).with_suffix(".svg")) if not html and output != "-" else None
+    check_outputs([model], output=(output, ()), drawing=(beside, (".svg",)))
     check_batch(batch_size)
     kwargs = parse_kwargs(arg or [])
     with stderr().status("analysing..."):
         spec = resolve_model(model, kwargs)  # the user's file runs once per command
-        result = summarize(spec, input_size, batch_size)
+        result, flow = trace(spec, input_size, batch_size)  # the drawing comes from the same pass
+        drawing = picture(result, flow, "svg")
         stage_list = stages(result)
         images = {"layers": layers_png(result, depth)}
         if stage_list:
@@ -738,8 +742,14 @@ def report(
         with stderr().status("benchmarking on the CPU..."):
             bench_report = benchmark([spec], [batch_size], input_size)
         images["bench"] = bench_png(bench_report)
-    render = report_html if suffix in ("html", "htm") else report_markdown
-    write(output, render(result, stage_list, images, bench_report, depth), [model])
+    if html:
+        page = report_html(result, stage_list, images, bench_report, depth, drawing=drawing)
+    else:
+        if beside is not None:
+            write(beside, drawing, [model], (".svg",), "the drawing")
+        link = Path(beside).name if beside is not None else None
+        page = report_markdown(result, stage_list, images, bench_report, depth, drawing_link=link)
+    write(output, page, [model])
 
 
 @app.command()

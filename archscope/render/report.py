@@ -1,12 +1,14 @@
 """A one-page report: summary, per-layer charts, receptive-field growth, and benchmark rows if asked.
 
 HTML embeds its pictures as data URIs, so the single file is the whole report; Markdown
-does the same, for viewers that show data-URI images.
+does the same, for viewers that show data-URI images. The architecture drawing (SVG) is
+inlined in HTML; Markdown links it, written beside the report.
 """
 
 from __future__ import annotations
 
 import base64
+from urllib.parse import quote
 
 from archscope.analysis.records import Summary
 from archscope.analysis.rf_stages import Stage
@@ -25,12 +27,19 @@ table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.7em; text-align: left; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 img { max-width: 100%; }
+svg { max-width: 100%; height: auto; }
 .source { color: #666; }
 """
 
 
 def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _inline_svg(svg: bytes | str) -> str:
+    """An SVG document as an element of the page: its XML declaration and doctype dropped."""
+    text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
+    return text[text.find("<svg") :]
 
 
 def _table(headers: list[str], rows: list[list[str]], numeric: set[int]) -> str:
@@ -67,6 +76,7 @@ def report_html(
     images: dict[str, bytes],
     bench: BenchReport | None = None,
     depth: int = 3,
+    drawing: bytes | str | None = None,
 ) -> str:
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
@@ -76,6 +86,8 @@ def report_html(
         f"<p>Input {html_text(shape_text(summary.input_shape))}, output {html_text(shape_text(summary.output_shape))}.</p>",
         _table(["", ""], [[label, text] for label, text in totals_rows(summary)], set()),
     ]
+    if drawing is not None:
+        parts += ["<h2>Architecture</h2>", _inline_svg(drawing)]
     if "layers" in images:
         parts += ["<h2>Where the parameters and MACs are</h2>", f"<img alt='per-layer chart' src='{_data_uri(images['layers'])}'>"]
     if stages:
@@ -103,9 +115,12 @@ def report_markdown(
     images: dict[str, bytes],
     bench: BenchReport | None = None,
     depth: int = 3,
+    drawing_link: str | None = None,
 ) -> str:
     lines = [f"# {md_text(summary.model)}", "", md_text(summary.source or ""), "", f"Input {md_text(shape_text(summary.input_shape))}.", ""]
     lines += markdown_table(["", ""], [[label, text] for label, text in totals_rows(summary)])
+    if drawing_link is not None:
+        lines += ["", "## Architecture", "", f"![architecture]({quote(drawing_link)})"]
     if "layers" in images:
         lines += ["", "## Where the parameters and MACs are", "", f"![per-layer chart]({_data_uri(images['layers'])})"]
     if stages:
