@@ -20,6 +20,15 @@ from archscope.errors import ArchscopeError
 from archscope.render.safe import clean
 
 
+def _argument_type_hidden(self: Any, ctx: Any) -> None:
+    """Help shows 'MODEL', not 'MODEL <str>' or 'models... <list[str]>': the metavar says what to type."""
+    return None
+
+
+# Typer (0.29) appends a Python type to every argument's help line and offers no switch for it.
+typer.core.TyperArgument.display_type_rich = _argument_type_hidden  # type: ignore[method-assign]
+
+
 class OneLineErrors(TyperGroup):
     """Usage errors (a bad option value, a missing argument) as one line, like archscope's own.
 
@@ -306,12 +315,13 @@ def main(
 ArgOption = Annotated[
     Optional[list[str]],
     typer.Option(
-        "--arg", help="key=value for the model's factory, read as a Python literal (e.g. num_classes=10); repeatable."
+        "--arg", metavar="KEY=VALUE", help="key=value for the model's factory, read as a Python literal (e.g. num_classes=10); repeatable."
     ),
 ]
 ModelArgument = Annotated[
     str,
     typer.Argument(
+        metavar="MODEL",
         help="A zoo name (see 'archscope list'), path/to/file.py:Factory, package.module:Factory, "
         "torchvision:NAME or timm:NAME."
     ),
@@ -320,15 +330,15 @@ FormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="table for people; json, csv or markdown for files and scripts.")
 ]
 OutputOption = Annotated[
-    Optional[str], typer.Option("--output", "-o", help="Write the report to this file (atomically) instead of stdout.")
+    Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file (atomically) instead of stdout.")
 ]
 
 
-@app.command("list")
+@app.command("list", short_help='The zoo, with the published figures each network is held to.')
 @guarded
 def list_command(
     pattern: Annotated[
-        Optional[str], typer.Argument(help="Shell-style filter on names and aliases, e.g. 'vgg*' or '*bn'.")
+        Optional[str], typer.Argument(metavar="[PATTERN]", help="Shell-style filter on names and aliases, e.g. 'vgg*' or '*bn'.")
     ] = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
@@ -350,20 +360,20 @@ def list_command(
     show(fmt, lambda: list_view(entries), output, json_text=lambda: zoo_json(entries))
 
 
-@app.command()
+@app.command(short_help="Every layer's shape, params, MACs, FLOPs and receptive field.")
 @guarded
 def summary(
     model: ModelArgument,
     input_size: Annotated[
         Optional[str],
         typer.Option(
-            "--input-size", "-i", help="CxHxW, HxW or N (square); HxW and N keep the network's channels. Default: the network's own."
+            "--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N (square); HxW and N keep the network's channels. Default: the network's own."
         ),
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Batch size of the input.")] = 1,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")] = 1,
     depth: Annotated[
         Optional[int],
-        typer.Option(help="How deep the layer table nests (1 = the model's children). Default: 3 for table/markdown, all for json/csv."),
+        typer.Option(metavar="N", help="How deep the layer table nests (1 = the model's children). Default: 3 for table/markdown, all for json/csv."),
     ] = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
@@ -377,16 +387,26 @@ def summary(
     train: Annotated[
         bool,
         typer.Option(
-            "--train", help="Analyse the training-mode graph: auxiliary classifiers run, batch norm computes statistics."
+            "--train",
+            help="Analyse a training step: the training-mode graph (auxiliary classifiers run, batch norm computes "
+            "statistics), the backward pass per layer, the optimizer step and the training memory.",
         ),
     ] = False,
+    optimizer: Annotated[
+        str, typer.Option(metavar="NAME", help="With --train: sgd (with momentum) or adam, whose step and state are counted.")
+    ] = "sgd",
+    fit: Annotated[
+        Optional[str],
+        typer.Option(metavar="SIZE", help="The largest batch whose training memory fits SIZE (24GiB, 512MB); implies --train."),
+    ] = None,
     arg: ArgOption = None,
     plot: Annotated[
-        Optional[str], typer.Option(help="Save a per-layer chart of parameters and MACs to this PNG.")
+        Optional[str], typer.Option(metavar="PNG", help="Save a per-layer chart of parameters and MACs to this PNG.")
     ] = None,
     columns: Annotated[
         Optional[str],
         typer.Option(
+            metavar="LIST",
             help="The table's columns, comma-separated, from: layer, type, input, output, kernel, rf, params, "
             "params%, macs, macs%, flops. Default: layer,type,output,rf,params,params%,macs,macs%,flops."
         ),
@@ -413,8 +433,19 @@ def summary(
     check_outputs([model], output=(output, ()), plot=(plot, PNG))
     check_batch(batch_size)
     kwargs = parse_kwargs(arg or [])
+    budget = None
+    if fit is not None:
+        from archscope.analysis.training import check_optimizer, parse_bytes
+
+        budget, train = parse_bytes(fit), True
+        check_optimizer(optimizer)
     spec = resolve_model(model, kwargs)  # the user's file runs once per command
-    result = summarize(spec, input_size, batch_size, train=train)
+    result = summarize(spec, input_size, batch_size, train=train, optimizer=optimizer)
+    if budget is not None:
+        from archscope.analysis.training import fit_batch
+
+        with stderr().status("finding the largest batch that fits..."):
+            result.fit = fit_batch(spec, budget, input_size, optimizer=optimizer)
     if plot:
         from archscope.render.plots import layers_png
 
@@ -448,17 +479,17 @@ class Layout(str, Enum):
     rows = "rows"
 
 
-@app.command()
+@app.command(short_help='Networks side by side, as ratios to the first.')
 @guarded
 def compare(
     models: Annotated[
-        list[str], typer.Argument(help="Two or more models (zoo names or file.py:Factory ...); the first is the baseline.")
+        list[str], typer.Argument(metavar="MODEL...", help="Two or more models (zoo names or file.py:Factory ...); the first is the baseline.")
     ],
     input_size: Annotated[
         Optional[str],
-        typer.Option("--input-size", "-i", help="CxHxW, HxW or N for every model. Default: each model's own."),
+        typer.Option("--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N for every model. Default: each model's own."),
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Batch size of the input.")] = 1,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")] = 1,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
     layout: Annotated[
@@ -489,7 +520,7 @@ def compare(
     )  # fmt: skip
 
 
-@app.command()
+@app.command(short_help='The classic design comparisons, recomputed.')
 @guarded
 def lessons(
     lesson_id: Annotated[
@@ -547,33 +578,33 @@ def parse_batch_sizes(text: str) -> list[int]:
     return [check_batch(size) for size in sizes]
 
 
-@app.command()
+@app.command(short_help='Latency, throughput, memory and achieved FLOP/s.')
 @guarded
 def bench(
     models: Annotated[
         Optional[list[str]],
-        typer.Argument(help="Zoo names or file.py:Factory ... Default: one network from each family of the zoo."),
+        typer.Argument(metavar="MODEL", help="Zoo names or file.py:Factory ... Default: one network from each family of the zoo."),
     ] = None,
-    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto (CUDA when there is one).")] = "cpu",
+    device: Annotated[str, typer.Option(metavar="DEVICE", help="cpu, cuda, cuda:N or auto (CUDA when there is one).")] = "cpu",
     batch_size: Annotated[
-        str, typer.Option("--batch-size", "-b", help="One batch size or a sweep, e.g. 1,8,32.")
+        str, typer.Option("--batch-size", "-b", metavar="N", help="One batch size or a sweep, e.g. 1,8,32.")
     ] = "1",
     input_size: Annotated[
-        Optional[str], typer.Option("--input-size", "-i", help="CxHxW, HxW or N. Default: each network's own.")
+        Optional[str], typer.Option("--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N. Default: each network's own.")
     ] = None,
     dtype: Annotated[DType, typer.Option(help="float16 and bfloat16 run under autocast.")] = DType.float32,
     channels_last: Annotated[bool, typer.Option("--channels-last", help="NHWC memory layout for model and input.")] = False,
     compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the model first.")] = False,
     mode: Annotated[Mode, typer.Option(help="inference, or train: forward + backward + SGD step.")] = Mode.inference,
-    warmup: Annotated[int, typer.Option(help="Untimed runs before measuring.")] = 3,
-    min_time: Annotated[float, typer.Option(help="Seconds of timed runs per row (at least 5 runs).")] = 1.0,
-    threads: Annotated[Optional[int], typer.Option(help="CPU threads for torch (default: torch's own choice).")] = None,
+    warmup: Annotated[int, typer.Option(metavar="N", help="Untimed runs before measuring.")] = 3,
+    min_time: Annotated[float, typer.Option(metavar="SECONDS", help="Seconds of timed runs per row (at least 5 runs).")] = 1.0,
+    threads: Annotated[Optional[int], typer.Option(metavar="N", help="CPU threads for torch (default: torch's own choice).")] = None,
     auto_batch: Annotated[
         bool, typer.Option("--auto-batch", help="On out-of-memory, halve the batch until it fits.")
     ] = False,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
-    plot: Annotated[Optional[str], typer.Option(help="Save latency and throughput against batch size to this PNG.")] = None,
+    plot: Annotated[Optional[str], typer.Option(metavar="PNG", help="Save latency and throughput against batch size to this PNG.")] = None,
     arg: ArgOption = None,
 ) -> None:
     """Latency (median, p10, p90), throughput, peak vs analytic memory, and achieved vs peak FLOP/s.
@@ -696,16 +727,16 @@ def largest_side(input_shape: Any) -> int | None:
     return None
 
 
-@app.command()
+@app.command(short_help='One page: summary, charts, receptive fields, timings.')
 @guarded
 def report(
     model: ModelArgument,
-    output: Annotated[str, typer.Option("--output", "-o", help="report.html or report.md: one self-contained page.")],
+    output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="report.html or report.md: one self-contained page.")],
     input_size: Annotated[
-        Optional[str], typer.Option("--input-size", "-i", help="CxHxW, HxW or N. Default: the network's own.")
+        Optional[str], typer.Option("--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N. Default: the network's own.")
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Batch size of the input.")] = 1,
-    depth: Annotated[int, typer.Option(help="How deep the layer table nests.")] = 3,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")] = 1,
+    depth: Annotated[int, typer.Option(metavar="N", help="How deep the layer table nests.")] = 3,
     with_bench: Annotated[bool, typer.Option("--bench", help="Also benchmark the model on the CPU (a few seconds).")] = False,
     arg: ArgOption = None,
 ) -> None:
@@ -752,18 +783,18 @@ def report(
     write(output, page, [model])
 
 
-@app.command()
+@app.command(short_help='Receptive fields by stride stage, checked by gradients.')
 @guarded
 def rf(
     model: ModelArgument,
     input_size: Annotated[
         Optional[str],
-        typer.Option("--input-size", "-i", help="CxHxW, HxW or N (square). Default: the network's own."),
+        typer.Option("--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N (square). Default: the network's own."),
     ] = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
     plot: Annotated[
-        Optional[str], typer.Option(help="Save the growth chart (field size against layer, log scale) to this PNG.")
+        Optional[str], typer.Option(metavar="PNG", help="Save the growth chart (field size against layer, log scale) to this PNG.")
     ] = None,
     verify: Annotated[
         bool,
@@ -775,6 +806,7 @@ def rf(
     effective: Annotated[
         Optional[str],
         typer.Option(
+            metavar="PNG",
             help="Save the effective receptive field (Luo et al. 2016: gradient magnitude of the centre output "
             "with random weights) as a heat map to this PNG."
         ),
@@ -789,7 +821,7 @@ def rf(
     715 and 651 pixels at once.
     """
     from archscope.analysis import summarize
-    from archscope.analysis.rf_stages import growth, stages
+    from archscope.analysis.rf_stages import growth, no_stage_reason, stages
     from archscope.models import parse_kwargs, resolve_model
     from archscope.render.rf_text import axes_text, field_sentence, rf_csv, rf_json
 
@@ -799,7 +831,7 @@ def rf(
     result = summarize(spec, input_size)
     stage_list = stages(result)
     if not stage_list:
-        raise ArchscopeError(f"{result.model} has no layer with a spatial output: there is no receptive field to show")
+        raise ArchscopeError(no_stage_reason(result))
 
     verify_rows = None
     verify_data = None
@@ -845,6 +877,75 @@ def rf(
         raise fail(f"the measured receptive field differs from the analytic one: {field_sentence(verify_data['measured'])}", 1)
 
 
+class ProfileMode(str, Enum):
+    eval = "eval"
+    inference = "inference"
+    train = "train"
+
+
+@app.command(short_help="Where the time goes, layer by layer, against the roofline.")
+@guarded
+def profile(
+    model: ModelArgument,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto (CUDA when there is one).")] = "cpu",
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")] = 1,
+    input_size: Annotated[
+        Optional[str], typer.Option("--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N. Default: the network's own.")
+    ] = None,
+    dtype: Annotated[DType, typer.Option(help="float16 and bfloat16 run under autocast.")] = DType.float32,
+    channels_last: Annotated[bool, typer.Option("--channels-last", help="NHWC memory layout for model and input.")] = False,
+    mode: Annotated[
+        ProfileMode, typer.Option(help="eval (or inference): the forward pass; train: forward, backward and an SGD step.")
+    ] = ProfileMode.eval,
+    warmup: Annotated[int, typer.Option(help="Untimed runs of each kind before measuring.")] = 3,
+    min_time: Annotated[
+        float, typer.Option(help="Seconds of uninstrumented runs (at least 5); as many instrumented runs alternate with them.")
+    ] = 1.0,
+    depth: Annotated[int, typer.Option(metavar="N", help="Which layers are rows, as in 'summary --depth'.")] = 2,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads for torch (default: torch's own choice).")] = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+    roofline: Annotated[Optional[str], typer.Option(metavar="PNG", help="Save the roofline plot to this PNG.")] = None,
+    time_vs_macs: Annotated[
+        Optional[str], typer.Option("--time-vs-macs", metavar="PNG", help="Save where the time goes vs where the MACs are to this PNG.")
+    ] = None,
+    arg: ArgOption = None,
+) -> None:
+    """Each layer's measured time beside its MACs, FLOPs, bytes moved and the device's roofline.
+
+    Both ceilings (peak FLOP/s: a large matrix multiply; bandwidth: a large copy) are measured
+    in the same run. Layers are timed at their module boundaries (CUDA events, or the host
+    clock on the CPU), in runs that alternate with uninstrumented ones; the sum of the layers
+    is shown beside the whole-model median, so the instrumentation's cost is visible.
+    """
+    from archscope.bench.device import resolve_device
+    from archscope.bench.profile import profile as run_profile
+    from archscope.models import parse_kwargs, resolve_model
+    from archscope.render.profile_text import profile_csv, profile_json, profile_view
+
+    check_outputs([model], output=(output, ()), roofline=(roofline, PNG), time_vs_macs=(time_vs_macs, PNG))
+    check_batch(batch_size)
+    if depth < 1:
+        raise ArchscopeError(f"--depth must be at least 1, not {depth}")
+    kwargs = parse_kwargs(arg or [])
+    resolve_device(device)  # fail on a missing GPU before building anything
+    spec = resolve_model(model, kwargs)  # the user's file runs once per command
+    with stderr().status("profiling...") as status:
+        report = run_profile(
+            spec, input_size, batch_size=batch_size, device=device, dtype=dtype.value, channels_last=channels_last,
+            mode=mode.value, warmup=warmup, min_time=min_time, depth=depth, threads=threads,
+            on_progress=lambda text: status.update(text),
+        )  # fmt: skip
+    if roofline or time_vs_macs:
+        from archscope.render.profile_plots import roofline_png, time_vs_macs_png
+
+        for path, draw, what in ((roofline, roofline_png, "--roofline"), (time_vs_macs, time_vs_macs_png, "--time-vs-macs")):
+            if path:
+                write(path, draw(report), [model], PNG, f"the {what} picture")
+    show(fmt, lambda: profile_view(report), output, [model],
+         json_text=lambda: profile_json(report), csv_text=lambda: profile_csv(report))  # fmt: skip
+
+
 class ClosedStream(io.TextIOBase):
     """Stands in for a standard output closed before archscope started (``>&-``).
 
@@ -878,11 +979,11 @@ class DrawWeight(str, Enum):
 def draw(
     model: ModelArgument,
     output: Annotated[
-        str, typer.Option("--output", "-o", help="net.svg, net.png or net.pdf: the extension picks the format.")
+        str, typer.Option("--output", "-o", metavar="FILE", help="net.svg, net.png or net.pdf: the extension picks the format.")
     ],
     depth: Annotated[
         Optional[int],
-        typer.Option(help="How deep to draw (1 = the model's children). Default: every layer; shallower while over 100 boxes."),
+        typer.Option(metavar="N", help="How deep to draw (1 = the model's children). Default: every layer; shallower while over 100 boxes."),
     ] = None,
     style: Annotated[
         DrawStyle, typer.Option(help="graph: the dataflow with branches and skips; layers: volumes for a chain (LeNet, VGG).")
@@ -892,7 +993,7 @@ def draw(
     ] = False,
     weight: Annotated[DrawWeight, typer.Option(help="What shades the boxes (log scale).")] = DrawWeight.macs,
     input_size: Annotated[
-        Optional[str], typer.Option("--input-size", "-i", help="CxHxW, HxW or N. Default: the network's own.")
+        Optional[str], typer.Option("--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N. Default: the network's own.")
     ] = None,
     arg: ArgOption = None,
 ) -> None:

@@ -190,3 +190,10 @@ def test_python_dash_m_and_the_console_script_run():
     assert json.loads(result.stdout)["totals"]["params"] == 61_706
     piped = subprocess.run([sys.executable, "-m", "archscope", "summary", "vgg61"], capture_output=True, text=True)
     assert piped.returncode == 2 and piped.stderr.startswith("error: unknown model") and not ANSI.search(piped.stderr)
+
+
+@pytest.mark.parametrize("command", ["", "list", "summary", "compare", "lessons", "bench", "report", "rf"])
+def test_help_teaches_without_type_placeholders(command):
+    out = run(*([command] if command else []), "--help", columns=80).output
+    assert not re.search(r"<(bool|str|int|float|list\[str\])>", out), out
+    assert max(len(line) for line in out.splitlines()) <= 80
