@@ -408,7 +408,7 @@ def summary(
         typer.Option(
             metavar="LIST",
             help="The table's columns, comma-separated, from: layer, type, input, output, kernel, rf, params, "
-            "params%, macs, macs%, flops. Default: layer,type,output,rf,params,params%,macs,macs%,flops."
+            "params%, macs, macs%, flops (e.g. layer,kernel,macs). Default: all but input and kernel."
         ),
     ] = None,
 ) -> None:
