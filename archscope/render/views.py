@@ -88,6 +88,34 @@ def totals_items(summary: Summary) -> list[tuple[str, str, str]]:
             "shapes and counts after it hold for this input only",
             "warn",
         ))  # fmt: skip
+    return items + training_items(summary)
+
+
+def training_items(summary: Summary) -> list[tuple[str, str, str]]:
+    """What a training step costs (summary --train, --fit): the backward pass, the optimizer step, memory."""
+    t, items = summary.totals, []
+    if t.backward_macs is not None:
+        items.append(("Backward MACs", f"{human_count(t.backward_macs)} ({t.backward_macs:,}): the first layer's input gradient is not needed", ""))
+        items.append(("Backward FLOPs", f"{human_count(t.backward_flops)} ({t.backward_flops:,})", ""))
+    m = t.training_memory
+    if m is not None:
+        name = "SGD with momentum" if m.optimizer_name == "sgd" else "Adam"
+        items.append(("Optimizer step", f"{human_count(t.optimizer_flops)} FLOPs ({name})", ""))
+        items.append((
+            "Training memory",
+            f"{human_bytes(m.peak)} at the peak ({m.peak_phase}); parameters {human_bytes(m.params)}, gradients "
+            f"{human_bytes(m.grads)}, optimizer state {human_bytes(m.optimizer)}, saved activations "
+            f"{human_bytes(m.saved_activations)} ({human_bytes(m.backward_start)} held as backward starts)",
+            "",
+        ))  # fmt: skip
+    f = summary.fit
+    if f is not None:
+        text = (
+            f"batch {f.batch_size:,}: {human_bytes(f.peak)} ({human_bytes(f.fixed)} fixed + {human_bytes(f.per_sample)} per sample)"
+            if f.batch_size
+            else f"not even batch 1, which needs {human_bytes(f.peak)}"
+        )
+        items.append((f"Fits in {human_bytes(f.budget)}", text, "" if f.batch_size else "warn"))
     return items
 
 

@@ -1,0 +1,100 @@
+"""Plain records of a per-layer profile; ``ProfileReport.to_dict()`` is the ``archscope.profile/1`` JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PROFILE_SCHEMA = "archscope.profile/1"
+
+
+@dataclass
+class ProfileDevice:
+    """The device's two ceilings of the roofline model, each measured in this run."""
+
+    name: str  # e.g. "Intel(R) Xeon(R) Processor", "NVIDIA H100 80GB HBM3"
+    device: str  # "cpu", "cuda:0"
+    dtype: str
+    threads: int  # CPU threads torch used
+    peak_flops: float | None  # calibrated dense-matmul FLOP/s at this dtype
+    peak_source: str | None
+    bandwidth_bytes_per_s: float | None  # calibrated copy bandwidth
+    bandwidth_source: str | None
+
+    @property
+    def ridge_intensity(self) -> float | None:
+        """FLOPs per byte where the memory roof meets the compute roof (Williams et al. 2009)."""
+        if not self.peak_flops or not self.bandwidth_bytes_per_s:
+            return None
+        return self.peak_flops / self.bandwidth_bytes_per_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ridge_intensity": self.ridge_intensity}
+
+
+@dataclass
+class ProfileLayer:
+    """One layer call at the profile's depth: measured time beside its counts and the roofline."""
+
+    name: str
+    type: str
+    depth: int
+    time_ms: float  # median over the instrumented runs (forward + backward in training)
+    p10_ms: float
+    p90_ms: float
+    share: float  # of the sum of the layers' times
+    macs: int  # from the summary (plus the backward pass's in training)
+    flops: int
+    bytes: int  # least memory traffic: each operator's inputs read and outputs written once
+    intensity: float | None  # FLOPs per byte; None when nothing is moved
+    achieved_flops: float | None  # FLOP/s at the median time
+    achieved_bytes_per_s: float | None
+    roofline_flops: float | None  # min(peak, intensity x bandwidth): what the device allows at this intensity
+    roofline_fraction: float | None  # achieved / roofline (bytes/s / bandwidth for a layer with no FLOPs)
+    bound: str | None  # "compute" or "memory": which roof is lower at this intensity
+    forward_ms: float | None = None  # training: the two passes apart
+    backward_ms: float | None = None
+    mac_share: float = 0.0  # of the layers' MACs
+
+
+@dataclass
+class ProfileReport:
+    model: str
+    input_shape: Any  # [N, C, H, W], or a list of shapes for several inputs
+    batch_size: int
+    mode: str  # "eval" or "train" (forward, backward and an SGD step)
+    depth: int
+    channels_last: bool
+    torch_version: str
+    warmup: int
+    min_time_s: float
+    device: ProfileDevice
+    total_ms: float  # median of whole-model steps without instrumentation, timed as bench times them
+    total_p10_ms: float
+    total_p90_ms: float
+    runs: int
+    instrumented_ms: float  # median of the instrumented steps, start to end
+    layers_sum_ms: float  # the sum of the layers' median times
+    optimizer_ms: float | None = None  # training: the SGD step's median
+    layers: list[ProfileLayer] = field(default_factory=list)
+    timing_source: str = ""  # how the layer boundaries were timed
+
+    @property
+    def timed_ms(self) -> float:
+        """What the rows account for: the layers' times, and the optimizer step in training."""
+        return self.layers_sum_ms + (self.optimizer_ms or 0.0)
+
+    @property
+    def coverage(self) -> float:
+        """The timed parts against the uninstrumented whole: 1 when instrumentation costs nothing and nothing is missed."""
+        return self.timed_ms / self.total_ms if self.total_ms else float("nan")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if k not in ("device", "layers")}
+        return {
+            "schema": PROFILE_SCHEMA,
+            **data,
+            "coverage": self.coverage,
+            "device": self.device.to_dict(),
+            "layers": [asdict(layer) for layer in self.layers],
+        }

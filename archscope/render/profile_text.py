@@ -1,0 +1,120 @@
+"""``archscope profile`` as a view (render.view) for every writer, and as JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from archscope.bench.profile_records import ProfileLayer, ProfileReport
+from archscope.render.numbers import human_count, shape_text
+from archscope.render.safe import csv_row
+from archscope.render.view import Column, Note, Pairs, Table, View
+
+
+def _ms(value: float) -> str:
+    return f"{value:.3g}" if value < 1000 else f"{value:,.0f}"
+
+
+# key -> (column, cell). A narrow terminal drops the highest ranks first: the table keeps the
+# time, the two shares, the traffic and where the layer sits under the roof.
+_COLUMNS: dict[str, tuple[Column, Any]] = {
+    "layer": (Column("Layer", shrink=True), lambda x: x.name),
+    "type": (Column("Type", drop=5, shrink=True), lambda x: x.type),
+    "ms": (Column("ms", numeric=True), lambda x: _ms(x.time_ms)),
+    "split": (Column("fwd+bwd ms", numeric=True, drop=4),
+              lambda x: f"{_ms(x.forward_ms)}+{_ms(x.backward_ms)}" if x.forward_ms is not None else "-"),
+    "spread": (Column("p10-p90", numeric=True, drop=3), lambda x: f"{_ms(x.p10_ms)}-{_ms(x.p90_ms)}"),
+    "share": (Column("% time", numeric=True), lambda x: f"{x.share:.1%}"),
+    "mac_share": (Column("% MACs", numeric=True), lambda x: f"{x.mac_share:.1%}"),
+    "macs": (Column("MACs", numeric=True, drop=6), lambda x: human_count(x.macs)),
+    "flops": (Column("FLOPs", numeric=True, drop=8), lambda x: human_count(x.flops)),
+    "bytes": (Column("Bytes", numeric=True, drop=2), lambda x: human_count(x.bytes) + "B" if x.bytes else "0"),
+    "intensity": (Column("FLOP/B", numeric=True), lambda x: f"{x.intensity:.3g}" if x.intensity is not None else "-"),
+    "achieved": (Column("FLOP/s", numeric=True, drop=1), lambda x: human_count(x.achieved_flops)),
+    "bandwidth": (Column("Bytes/s", numeric=True, drop=7),
+                  lambda x: human_count(x.achieved_bytes_per_s) + "B" if x.achieved_bytes_per_s else "-"),
+    "roof": (Column("% roof", numeric=True), lambda x: f"{x.roofline_fraction:.0%}" if x.roofline_fraction is not None else "-"),
+    "bound": (Column("Bound"), lambda x: x.bound or "-"),
+}  # fmt: skip
+
+CSV_COLUMNS = [
+    "name", "type", "depth", "time_ms", "p10_ms", "p90_ms", "forward_ms", "backward_ms", "share", "mac_share", "macs",
+    "flops", "bytes", "intensity", "achieved_flops", "achieved_bytes_per_s", "roofline_flops", "roofline_fraction", "bound",
+]  # fmt: skip
+
+NOTES = [
+    "Bytes: the least traffic, each operator's inputs read and its outputs written once. A layer whose data a "
+    "cache keeps can pass the memory roof (% roof above 100).",
+    "% roof: achieved FLOP/s against min(peak, FLOP/B x bandwidth), the roofline (Williams et al. 2009); for a "
+    "layer with no FLOPs, bytes/s against the bandwidth. % time and % MACs are shares of the rows' totals.",
+]
+
+
+def _keys(report: ProfileReport) -> list[str]:
+    keys = list(_COLUMNS)
+    if report.mode != "train":
+        keys.remove("split")
+    return keys
+
+
+def title(report: ProfileReport) -> str:
+    return f"{report.model}  input {shape_text(report.input_shape)}, {report.mode}, depth {report.depth}"
+
+
+def device_line(report: ProfileReport) -> str:
+    d = report.device
+    threads = f"{d.threads} CPU thread{'s' if d.threads != 1 else ''}"
+    layout = ", channels_last" if report.channels_last else ""
+    return f"{d.device} ({d.name}), {threads}, {d.dtype}{layout}, torch {report.torch_version}"
+
+
+def timing_items(report: ProfileReport) -> list[tuple[str, str, str]]:
+    """The whole step beside the sum of the rows (the instrumentation's cost shows), then the two roofs."""
+    d = report.device
+    parts = "the layers" if report.optimizer_ms is None else f"the layers and the optimizer step, {_ms(report.optimizer_ms)} ms"
+    items = [
+        ("Whole model", f"{_ms(report.total_ms)} ms median (p10-p90 {_ms(report.total_p10_ms)}-{_ms(report.total_p90_ms)}, "
+                        f"{report.runs} runs), timed without instrumentation as bench times a step", ""),
+        ("Sum of rows", f"{_ms(report.timed_ms)} ms ({parts}), {report.coverage:.1%} of the whole; an instrumented "
+                        f"step took {_ms(report.instrumented_ms)} ms", "warn" if abs(report.coverage - 1) > 0.1 else ""),
+        ("Timed by", report.timing_source, ""),
+        ("Peak compute", f"{human_count(d.peak_flops)}FLOP/s: {d.peak_source}" if d.peak_flops else "not measured", ""),
+        ("Bandwidth", f"{human_count(d.bandwidth_bytes_per_s)}B/s: {d.bandwidth_source}" if d.bandwidth_bytes_per_s
+         else "not measured", ""),
+    ]  # fmt: skip
+    if d.ridge_intensity is not None:
+        items.append(("Ridge point", f"{d.ridge_intensity:.3g} FLOP/B: below it a layer is memory-bound, above it compute-bound", ""))
+    return items
+
+
+def profile_view(report: ProfileReport) -> View:
+    """One row per layer call at the chosen depth, then the timing and the device's two ceilings."""
+    keys = _keys(report)
+    rows = [[_COLUMNS[k][1](x) for k in keys] for x in report.layers]
+    table = Table([_COLUMNS[k][0] for k in keys], rows, _csv_rows(report), CSV_COLUMNS)
+    blocks: list = [table, Pairs(timing_items(report)), *(Note(n, "dim") for n in NOTES)]
+    return View(title(report), [device_line(report)], blocks)
+
+
+def _csv_rows(report: ProfileReport) -> list[list[Any]]:
+    return [["" if getattr(x, c) is None else getattr(x, c) for c in CSV_COLUMNS] for x in report.layers]
+
+
+def profile_json(report: ProfileReport) -> str:
+    return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+def profile_csv(report: ProfileReport) -> str:
+    """One row per layer: exact integers and full-precision floats."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(csv_row(row) for row in _csv_rows(report))
+    return buffer.getvalue()
+
+
+def layer_cells(layer: ProfileLayer, report: ProfileReport) -> list[str]:
+    """A row as the view shows it (for the report's HTML table)."""
+    return [_COLUMNS[k][1](layer) for k in _keys(report)]
