@@ -738,6 +738,9 @@ def report(
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")] = 1,
     depth: Annotated[int, typer.Option(metavar="N", help="How deep the layer table nests.")] = 3,
     with_bench: Annotated[bool, typer.Option("--bench", help="Also benchmark the model on the CPU (a few seconds).")] = False,
+    with_profile: Annotated[
+        bool, typer.Option("--profile", help="Also profile it layer by layer on the CPU: times against the roofline, with pictures.")
+    ] = False,
     arg: ArgOption = None,
 ) -> None:
     """One page with the summary, per-layer charts, the receptive-field growth and (--bench) timings."""
@@ -773,13 +776,21 @@ def report(
         with stderr().status("benchmarking on the CPU..."):
             bench_report = benchmark([spec], [batch_size], input_size)
         images["bench"] = bench_png(bench_report)
+    profile_report = None
+    if with_profile:
+        from archscope.bench.profile import profile as run_profile
+        from archscope.render.profile_plots import roofline_png, time_vs_macs_png
+
+        with stderr().status("profiling on the CPU..."):
+            profile_report = run_profile(spec, input_size, batch_size=batch_size, depth=min(depth, 2))
+        images["roofline"], images["time_vs_macs"] = roofline_png(profile_report), time_vs_macs_png(profile_report)
     if html:
-        page = report_html(result, stage_list, images, bench_report, depth, drawing=drawing)
+        page = report_html(result, stage_list, images, bench_report, depth, drawing=drawing, profile=profile_report)
     else:
         if beside is not None:
             write(beside, drawing, [model], (".svg",), "the drawing")
         link = Path(beside).name if beside is not None else None
-        page = report_markdown(result, stage_list, images, bench_report, depth, drawing_link=link)
+        page = report_markdown(result, stage_list, images, bench_report, depth, drawing_link=link, profile=profile_report)
     write(output, page, [model])
 
 

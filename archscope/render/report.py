@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from archscope.analysis.records import Summary
 from archscope.analysis.rf_stages import Stage
+from archscope.bench.profile_records import ProfileReport
 from archscope.bench.records import BenchReport
 from archscope.render.bench_text import HEADERS as BENCH_HEADERS
 from archscope.render.bench_text import environment_line, result_cells
@@ -70,6 +71,22 @@ LAYER_HEADERS = ["Layer", "Type", "Output shape", "RF", "Params", "MACs", "FLOPs
 STAGE_HEADERS = ["Stage", "Stride", "Layers", "Output shape", "Receptive field"]
 
 
+def _profile_html(profile: ProfileReport) -> str:
+    """The profile's view as an HTML fragment, its title one level down."""
+    from archscope.render import writers
+    from archscope.render.profile_text import profile_view
+
+    return writers.html(profile_view(profile)).replace("<h2>", "<h3>", 1).replace("</h2>", "</h3>", 1)
+
+
+def _profile_markdown(profile: ProfileReport) -> list[str]:
+    from archscope.render import writers
+    from archscope.render.profile_text import profile_view
+
+    lines = writers.markdown(profile_view(profile)).rstrip("\n").split("\n")
+    return ["### " + lines[0].removeprefix("# "), *lines[1:]]
+
+
 def report_html(
     summary: Summary,
     stages: list[Stage],
@@ -77,6 +94,7 @@ def report_html(
     bench: BenchReport | None = None,
     depth: int = 3,
     drawing: bytes | str | None = None,
+    profile: ProfileReport | None = None,
 ) -> str:
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
@@ -103,6 +121,11 @@ def report_html(
         parts.append(_table(BENCH_HEADERS, [result_cells(r) for r in bench.results], set(range(1, 10))))
         if "bench" in images:
             parts.append(f"<img alt='latency and throughput' src='{_data_uri(images['bench'])}'>")
+    if profile is not None:
+        parts += ["<h2>Where the time goes</h2>", _profile_html(profile)]
+        for key, alt in (("roofline", "roofline"), ("time_vs_macs", "where the time goes vs where the MACs are")):
+            if key in images:
+                parts.append(f"<img alt='{alt}' src='{_data_uri(images[key])}'>")
     parts += ["<h2>Layers</h2>", _table(LAYER_HEADERS, _layer_rows(summary, depth), {3, 4, 5, 6})]
     parts.append("<p class=source>MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs plus the other "
                  "operators (docs/counting.md). Made by archscope.</p></body></html>")  # fmt: skip
@@ -116,6 +139,7 @@ def report_markdown(
     bench: BenchReport | None = None,
     depth: int = 3,
     drawing_link: str | None = None,
+    profile: ProfileReport | None = None,
 ) -> str:
     lines = [f"# {md_text(summary.model)}", "", md_text(summary.source or ""), "", f"Input {md_text(shape_text(summary.input_shape))}.", ""]
     lines += markdown_table(["", ""], [[label, text] for label, text in totals_rows(summary)])
@@ -131,5 +155,10 @@ def report_markdown(
     if bench is not None:
         lines += ["", "## Benchmark", "", md_text(environment_line(bench)), ""]
         lines += markdown_table(BENCH_HEADERS, [result_cells(r) for r in bench.results])
+    if profile is not None:
+        lines += ["", "## Where the time goes", "", *_profile_markdown(profile)]
+        for key, alt in (("roofline", "roofline"), ("time_vs_macs", "where the time goes vs where the MACs are")):
+            if key in images:
+                lines += ["", f"![{alt}]({_data_uri(images[key])})"]
     lines += ["", "## Layers", ""] + markdown_table(LAYER_HEADERS, _layer_rows(summary, depth))
     return "\n".join(lines) + "\n"
