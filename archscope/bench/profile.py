@@ -77,7 +77,6 @@ def roofline(intensity: float | None, peak_flops: float | None, bandwidth: float
 
 
 def layer_figures(
-    record: LayerRecord,
     time_ms: float,
     macs: int,
     flops: int,
@@ -455,7 +454,7 @@ def _report(
                 name=record.name, type=record.type, depth=record.depth, time_ms=time_ms, p10_ms=p10, p90_ms=p90,
                 share=0.0, forward_ms=statistics.median(forward) if train else None,
                 backward_ms=statistics.median(backward) if train else None,
-                **layer_figures(record, time_ms, macs, flops, moved, device),
+                **layer_figures(time_ms, macs, flops, moved, device),
             )
         )  # fmt: skip
     layers_sum = sum(layer.time_ms for layer in layers)

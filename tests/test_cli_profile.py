@@ -1,0 +1,72 @@
+"""`archscope profile`, `summary --train/--fit` and `report --profile` as a person runs them."""
+
+import json
+
+from typer.testing import CliRunner
+
+from archscope.cli import app
+
+FAST = ["--min-time", "0.05", "--warmup", "1"]
+
+
+def run(*args, columns=80):
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": str(columns)})
+
+
+def test_profile_table_with_both_pictures(tmp_path):
+    roof, split = tmp_path / "roof.png", tmp_path / "split.png"
+    result = run("profile", "lenet5", *FAST, "--roofline", str(roof), "--time-vs-macs", str(split))
+    assert result.exit_code == 0, result.output
+    for text in ("features.0", "FLOP/B", "Whole model", "Sum of rows", "Peak compute", "Bandwidth", "Ridge point"):
+        assert text in result.output
+    assert roof.read_bytes().startswith(b"\x89PNG") and split.read_bytes().startswith(b"\x89PNG")
+
+
+def test_profile_json_carries_the_device_and_every_row(tmp_path):
+    target = tmp_path / "profile.json"
+    result = run("profile", "lenet5", *FAST, "--depth", "1", "--mode", "train", "-f", "json", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    data = json.loads(target.read_text())
+    assert data["schema"] == "archscope.profile/1" and data["mode"] == "train"
+    assert [x["name"] for x in data["layers"]] == ["features", "classifier"]
+    device = data["device"]
+    assert device["peak_flops"] > 0 and device["bandwidth_bytes_per_s"] > 0
+    assert "matrix multipl" in device["peak_source"] and "copies" in device["bandwidth_source"]
+    assert data["total_ms"] > 0 and data["layers"][0]["backward_ms"] is not None
+
+
+def test_profile_mistakes_are_one_line():
+    for args, message in ((["--depth", "0"], "--depth"), (["--roofline", "x.txt"], ".png")):
+        result = run("profile", "lenet5", *FAST, *args)
+        assert result.exit_code == 2 and message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_summary_train_shows_the_backward_pass_and_training_memory():
+    result = run("summary", "lenet5", "--train", "--optimizer", "adam", columns=120)
+    assert result.exit_code == 0, result.output
+    for text in ("Backward MACs", "Backward FLOPs", "Optimizer step", "(Adam)", "Training memory", "saved activations"):
+        assert text in result.output
+
+
+def test_summary_fit_finds_the_largest_batch_and_json_carries_it():
+    result = run("summary", "lenet5", "--fit", "64MiB", "-f", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["fit"]["budget"] == 64 * 2**20 and data["fit"]["batch_size"] > 1
+    assert data["fit"]["peak"] <= data["fit"]["budget"]
+    assert data["totals"]["training_memory"]["optimizer_name"] == "sgd"
+    assert "Fits in 64.0 MiB" in run("summary", "lenet5", "--fit", "64MiB").output
+
+
+def test_summary_fit_and_optimizer_mistakes_are_one_line():
+    for args, message in ((["--fit", "lots"], "memory size"), (["--train", "--optimizer", "lion"], "unknown optimizer")):
+        result = run("summary", "lenet5", *args)
+        assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_report_with_a_profile_has_its_section_and_pictures(tmp_path):
+    page = tmp_path / "report.html"
+    result = run("report", "lenet5", "--profile", "-o", str(page))
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    assert "Where the time goes" in html and "alt='roofline'" in html and "where the MACs are" in html
