@@ -1,4 +1,6 @@
-"""Lesson 5: ResNet's bottleneck block vs two 3x3 convolutions at 256 channels (He et al. 2015, Fig. 5).
+"""Lesson 5: ResNet's bottleneck beside the basic block, as the paper pairs them (He et al. 2015, Fig. 5).
+
+A basic block on a 64-d map and a bottleneck on a 256-d map cost about the same.
 
     python examples/lesson5_bottleneck.py
 """
@@ -7,7 +9,5 @@ import archscope
 
 for name in ("basic-block", "bottleneck-block"):
     s = archscope.summarize(name)
-    print(
-        f"{name:<17} {s.totals.params:>10,} params {s.totals.macs:>15,} MACs  "
-        f"{s.weighted_depth} weighted layers, receptive field {s.receptive_field['size'][0]}"
-    )
+    channels = s.input_shape[1]
+    print(f"{name:<17} on {channels}-d: {s.totals.params:>8,} params {s.totals.macs:>13,} MACs  {s.weighted_depth} weighted layers")

@@ -192,29 +192,37 @@ def fc_vs_gap() -> Lesson:
 
 
 def bottleneck() -> Lesson:
+    """He et al. 2015, Fig. 5: a 64-d basic block beside a 256-d bottleneck, "similar time complexity"."""
+    from archscope.zoo.resnet import BasicBlock
+
     basic, neck = summarize("basic-block"), summarize("bottleneck-block")
+    # What the bottleneck saves: two 3x3 convolutions on the bottleneck's own 256-d map.
+    wide = summarize(BasicBlock(256, 256), (256, 56, 56))
     f = {
-        "basic_params": basic.totals.params,
-        "bottleneck_params": neck.totals.params,
-        "basic_macs": basic.totals.macs,
-        "bottleneck_macs": neck.totals.macs,
+        "basic_64d_params": basic.totals.params,
+        "basic_64d_macs": basic.totals.macs,
+        "bottleneck_256d_params": neck.totals.params,
+        "bottleneck_256d_macs": neck.totals.macs,
+        "basic_256d_params": wide.totals.params,
+        "basic_256d_macs": wide.totals.macs,
         "basic_weighted_depth": basic.weighted_depth,
         "bottleneck_weighted_depth": neck.weighted_depth,
-        "basic_receptive_field": _rf(basic),
-        "bottleneck_receptive_field": _rf(neck),
     }
     return Lesson(
         5,
         "bottleneck",
-        "The bottleneck block vs two 3x3 convolutions at 256 channels",
-        "The bottleneck (1x1 reduce, 3x3, 1x1 expand) makes deep ResNets affordable (He et al. 2015, Fig. 5).",
+        "The bottleneck: four times the channels for about the same cost",
+        "He et al. (2015, Fig. 5) pair a basic block on a 64-d map (ResNet-34) with a bottleneck on a 256-d map "
+        "(ResNet-50/101/152) and say the two have similar time complexity.",
         ["basic-block", "bottleneck-block"],
         f,
-        f"On 256 channels at 56x56, two 3x3 convolutions need {f['basic_params']:,} parameters and "
-        f"{f['basic_macs']:,} MACs; the bottleneck (reducing to 64) needs {f['bottleneck_params']:,} and "
-        f"{f['bottleneck_macs']:,}: {_x(f['basic_macs'], f['bottleneck_macs'])} fewer MACs for one more weighted "
-        f"layer ({f['bottleneck_weighted_depth']} vs {f['basic_weighted_depth']}), at the price of a smaller "
-        f"receptive field per block ({f['bottleneck_receptive_field']} vs {f['basic_receptive_field']}).",
+        f"At 56x56 the 64-d basic block (two 3x3 convolutions) costs {f['basic_64d_macs']:,} MACs with "
+        f"{f['basic_64d_params']:,} parameters; the 256-d bottleneck (1x1 down to 64, 3x3, 1x1 back up to 256) costs "
+        f"{f['bottleneck_256d_macs']:,} MACs with {f['bottleneck_256d_params']:,}: about the same, while its input and "
+        f"output carry four times the channels, with {f['bottleneck_weighted_depth']} weighted layers instead of "
+        f"{f['basic_weighted_depth']}. Two 3x3 convolutions on that 256-d map would cost {f['basic_256d_macs']:,} MACs, "
+        f"{_x(f['basic_256d_macs'], f['bottleneck_256d_macs'])} the bottleneck: that is what makes 50 and more "
+        "layers affordable.",
     )
 
 

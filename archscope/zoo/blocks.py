@@ -222,12 +222,13 @@ def head_gap_1024() -> GlobalAveragePoolHead:
 @register(
     "basic-block",
     family="block",
-    input_size=(256, 56, 56),
-    source="He et al. 2015, Fig. 5 (left): two 3x3 convs with batch norm and an identity shortcut, at 256 channels",
-    reference=_hand(2 * 9 * 256 * 256 + 4 * 256, 2 * 9 * 256 * 256 * _POSITIONS, "2 x 3x3x256x256, plus batch norm"),
+    input_size=(64, 56, 56),
+    source="He et al. 2015, Fig. 5 (left): two 3x3 convs with batch norm and an identity shortcut, on a 64-d map "
+    "(ResNet-34's conv2_x)",
+    reference=_hand(2 * 9 * 64 * 64 + 4 * 64, 2 * 9 * 64 * 64 * _POSITIONS, "2 x 3x3x64x64, plus batch norm"),
 )
 def basic_block() -> BasicBlock:
-    return BasicBlock(256, 256)
+    return BasicBlock(64, 64)
 
 
 @register(

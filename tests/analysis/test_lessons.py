@@ -52,12 +52,16 @@ def test_lesson_4_fc_head_vs_gap():
     assert "85% of the computation" in lesson.finding
 
 
-def test_lesson_5_bottleneck():
+def test_lesson_5_bottleneck_is_the_papers_own_pairing():
+    """Fig. 5: a 64-d basic block beside a 256-d bottleneck, at conv2_x's 56x56."""
     f = L.bottleneck().figures
-    assert f["basic_macs"] == 2 * 9 * C * C * POSITIONS
-    assert f["bottleneck_macs"] == (C * 64 + 9 * 64 * 64 + 64 * C) * POSITIONS
-    assert f["basic_params"] == 2 * 9 * C * C + 2 * 2 * C
-    assert f["bottleneck_params"] == C * 64 + 9 * 64 * 64 + 64 * C + 2 * (64 + 64 + C)
+    assert f["basic_64d_macs"] == 2 * 9 * 64 * 64 * POSITIONS
+    assert f["basic_64d_params"] == 2 * 9 * 64 * 64 + 2 * 2 * 64
+    assert f["bottleneck_256d_macs"] == (C * 64 + 9 * 64 * 64 + 64 * C) * POSITIONS
+    assert f["bottleneck_256d_params"] == C * 64 + 9 * 64 * 64 + 64 * C + 2 * (64 + 64 + C)
+    assert f["basic_256d_macs"] == 2 * 9 * C * C * POSITIONS
+    # "Similar time complexity": within 10% of each other.
+    assert abs(f["basic_64d_macs"] - f["bottleneck_256d_macs"]) / f["basic_64d_macs"] < 0.1
 
 
 def test_lesson_6_alexnet_split():
