@@ -526,7 +526,7 @@ def lessons(
     lesson_id: Annotated[
         Optional[str],
         typer.Argument(
-            metavar="[ID]", help="A lesson number (1-8) or id, e.g. 3 or stacked-3x3. Default: all of them."
+            metavar="[ID]", help="A lesson number (1-9) or id, e.g. 3 or stacked-3x3. Default: all of them."
         ),
     ] = None,
     fmt: FormatOption = Format.table,
@@ -535,7 +535,7 @@ def lessons(
     """The classic design comparisons, recomputed: 1x1 reductions, stacked 3x3s, GAP heads, bottlenecks, ...
 
     Each lesson states the claim, compares zoo entries with the same engine as 'summary',
-    and says what the figures show. Lesson 8 measures gradients on real weights (a few seconds).
+    and says what the figures show. Lesson 8 measures gradients on real weights, lesson 9 times two inception modules on the CPU (seconds each).
     """
     from archscope.analysis.lessons import LESSONS, lesson
     from archscope.render.lessons_text import lessons_csv, lessons_json

@@ -327,6 +327,109 @@ def plain_vs_residual(seeds: tuple[int, ...] = (0, 1, 2)) -> Lesson:
     )
 
 
+def _rows_total(rows: list[Any], key: str) -> int:
+    return sum(getattr(x, key) for x in rows)
+
+
+def macs_are_not_time(min_time: float = 1.0, device: str = "cpu") -> Lesson:
+    """Lesson 9, measured on the device at hand: GoogLeNet's module 3a, naive and reduced, timed layer by layer.
+
+    Shares are of the time of the module's layers (depth 3: each convolution, ReLU and pool),
+    so they add up to 1; the concatenation, outside every layer, is left out.
+    """
+    from archscope.bench.profile import profile, roofline
+
+    naive = profile("inception-naive", depth=3, min_time=min_time, device=device)
+    reduced = profile("inception-reduced", depth=3, min_time=min_time, device=device, ceilings=naive.device)
+    ceilings = naive.device
+
+    def groups(report: Any) -> dict[str, list[Any]]:
+        convs = [x for x in report.layers if x.macs]
+        pointwise = [x for x in convs if x.kernel and all(k == 1 for k in x.kernel)]
+        return {"1x1": pointwise, "larger": [x for x in convs if x not in pointwise],
+                "no_macs": [x for x in report.layers if not x.macs]}  # fmt: skip
+
+    def share(rows: list[Any]) -> float:
+        return sum(x.share for x in rows)  # of the rows' time, so the groups add up to 1
+
+    def intensity(rows: list[Any]) -> float:
+        moved = _rows_total(rows, "bytes")
+        return _rows_total(rows, "flops") / moved if moved else 0.0
+
+    def roof_fraction(rows: list[Any]) -> float:
+        seconds = sum(x.time_ms for x in rows) / 1e3
+        roof = roofline(intensity(rows), ceilings.peak_flops, ceilings.bandwidth_bytes_per_s)
+        return _rows_total(rows, "flops") / seconds / roof if roof and seconds else 0.0
+
+    g_naive, g = groups(naive), groups(reduced)
+    slowest = max(g["no_macs"], key=lambda x: x.time_ms)
+    f = {
+        "naive_macs": _rows_total(naive.layers, "macs"),
+        "reduced_macs": _rows_total(reduced.layers, "macs"),
+        "naive_bytes": _rows_total(naive.layers, "bytes"),
+        "reduced_bytes": _rows_total(reduced.layers, "bytes"),
+        "reduced_1x1_macs": _rows_total(g["1x1"], "macs"),
+        "reduced_3x3_5x5_macs": _rows_total(g["larger"], "macs"),
+        "reduced_no_mac_bytes": _rows_total(g["no_macs"], "bytes"),
+    }
+    m = {
+        "naive_ms": naive.total_ms,
+        "reduced_ms": reduced.total_ms,
+        "mac_ratio": f["naive_macs"] / f["reduced_macs"],
+        "byte_ratio": f["naive_bytes"] / f["reduced_bytes"],
+        "time_ratio": naive.total_ms / reduced.total_ms,
+        "naive_no_mac_time_share": share(g_naive["no_macs"]),
+        "reduced_no_mac_time_share": share(g["no_macs"]),
+        "reduced_no_mac_intensity": intensity(g["no_macs"]),
+        "reduced_slowest_no_mac_time_share": slowest.share,
+        "reduced_slowest_no_mac_intensity": slowest.intensity or 0.0,
+        "reduced_slowest_no_mac_roof_fraction": slowest.roofline_fraction or 0.0,
+        "reduced_1x1_mac_share": f["reduced_1x1_macs"] / f["reduced_macs"],
+        "reduced_1x1_time_share": share(g["1x1"]),
+        "reduced_1x1_intensity": intensity(g["1x1"]),
+        "reduced_3x3_5x5_intensity": intensity(g["larger"]),
+        "reduced_1x1_roof_fraction": roof_fraction(g["1x1"]),
+        "reduced_3x3_5x5_roof_fraction": roof_fraction(g["larger"]),
+        "ridge_intensity": ceilings.ridge_intensity or 0.0,
+        "peak_flops": ceilings.peak_flops or 0.0,
+        "bandwidth_bytes_per_s": ceilings.bandwidth_bytes_per_s or 0.0,
+    }
+    ridge = m["ridge_intensity"]
+    faster = "only" if m["time_ratio"] < m["mac_ratio"] else "even"
+    traffic = "more" if f["reduced_bytes"] > f["naive_bytes"] else "less"
+    side = "below" if m["reduced_1x1_intensity"] < ridge else "above"
+    # Far under its own roof, a layer is held back by its kernel, not by the memory.
+    kernel_note = ": the kernel, not the memory, is what is slow here" if m["reduced_slowest_no_mac_roof_fraction"] < 0.25 else ""
+    return Lesson(
+        9,
+        "macs-are-not-time",
+        "MACs are not time: the reduced inception module against the naive one, measured",
+        "Counting says where the multiply-accumulates are, not where the time goes: a layer that does few "
+        "operations per byte it moves waits for memory (the roofline model, Williams et al. 2009). GoogLeNet's "
+        "1x1 reductions cut the MACs (lesson 2); how much of that does the clock see?",
+        ["inception-naive", "inception-reduced"],
+        f,
+        f"Module 3a needs {f['naive_macs']:,} MACs naive and {f['reduced_macs']:,} reduced, {m['mac_ratio']:.1f}x fewer. "
+        f"On {ceilings.device} ({ceilings.name}, {ceilings.threads} thread{'s' if ceilings.threads != 1 else ''}, "
+        f"batch 1) they take {m['naive_ms']:.3g} and {m['reduced_ms']:.3g} ms: {faster} {m['time_ratio']:.1f}x faster. "
+        f"The reductions cut the MACs but not the traffic: the reduced module moves {traffic} bytes, "
+        f"{f['reduced_bytes']:,} against {f['naive_bytes']:,}, because every reduction writes its output and the next "
+        f"layer reads it again. Its ReLUs and max pool do no MACs and take "
+        f"{m['reduced_no_mac_time_share']:.0%} of its time ({m['naive_no_mac_time_share']:.0%} of the naive module's); "
+        f"the slowest of them, {slowest.name} ({slowest.type}), alone takes "
+        f"{m['reduced_slowest_no_mac_time_share']:.0%}. At {m['reduced_slowest_no_mac_intensity']:.2g} FLOPs per byte, "
+        f"far below this device's ridge point ({ridge:.3g} FLOP/B, from a measured {m['peak_flops'] / 1e9:.3g} GFLOP/s "
+        f"and {m['bandwidth_bytes_per_s'] / 1e9:.3g} GB/s), its roof is the memory's, and it reaches "
+        f"{m['reduced_slowest_no_mac_roof_fraction']:.0%} of it{kernel_note}. The 1x1 convolutions ({m['reduced_1x1_intensity']:.3g} "
+        f"FLOP/B, {side} the ridge) do {m['reduced_1x1_mac_share']:.0%} of the MACs in {m['reduced_1x1_time_share']:.0%} "
+        f"of the time; the 3x3 and 5x5 ({m['reduced_3x3_5x5_intensity']:.3g} FLOP/B) reach "
+        f"{m['reduced_3x3_5x5_roof_fraction']:.0%} of the roof at theirs. Cutting MACs shortens only the time the MACs "
+        f"took. Times are measured and vary from run to run (above 100% of a roof, a cache held the data); the MACs "
+        f"and bytes do not.",
+        measurements=m,
+    )
+
+
 LESSONS: list[Callable[[], Lesson]] = [
     one_by_one_reduction,
     naive_vs_reduced,
@@ -336,6 +439,7 @@ LESSONS: list[Callable[[], Lesson]] = [
     alexnet_split,
     factorised_7x7,
     plain_vs_residual,
+    macs_are_not_time,
 ]
 IDS = [
     "1x1-reduction",
@@ -346,11 +450,12 @@ IDS = [
     "alexnet-split",
     "factorized-7x7",
     "plain-vs-residual",
+    "macs-are-not-time",
 ]
 
 
 def lesson(key: str | int) -> Lesson:
-    """One lesson by number (1-8) or id ('stacked-3x3')."""
+    """One lesson by number (1 to the number of lessons) or id ("stacked-3x3")."""
     text = str(key).strip().lower()
     if text.isdigit() and 1 <= int(text) <= len(LESSONS):
         return LESSONS[int(text) - 1]()

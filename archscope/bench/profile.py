@@ -320,6 +320,7 @@ def profile(
     depth: int = 2,
     threads: int | None = None,
     calibrate: bool = True,
+    ceilings: ProfileDevice | None = None,
     model_kwargs: dict | None = None,
     on_progress: Progress | None = None,
 ) -> ProfileReport:
@@ -328,7 +329,8 @@ def profile(
     ``mode`` is "eval" (inference, no autograd) or "train" (forward, backward and an SGD step
     with momentum, as ``bench --mode train``). ``depth`` chooses the rows as ``summary --depth``
     does. ``min_time`` is the time spent on uninstrumented steps; as long again goes to
-    instrumented ones, alternating with them.
+    instrumented ones, alternating with them. ``ceilings`` reuses the peak and bandwidth of an
+    earlier profile on the same device and dtype instead of measuring them again.
     """
     check_options([model], [batch_size], warmup, min_time, threads)
     if mode not in MODES:
@@ -358,7 +360,10 @@ def profile(
         modules = [built.get_submodule(summary.layers[i].name) for i in rows]
 
         peak = peak_source = bandwidth = bandwidth_source = None
-        if calibrate:
+        if ceilings is not None:
+            peak, peak_source = ceilings.peak_flops, ceilings.peak_source
+            bandwidth, bandwidth_source = ceilings.bandwidth_bytes_per_s, ceilings.bandwidth_source
+        elif calibrate:
             say(f"calibrating peak {dtype} FLOP/s...")
             peak, n = calibrate_peak(torch_device, torch_dtype)
             peak_source = f"best of 3 dense {dtype} {n}x{n} matrix multiplies on {torch_device}"
@@ -451,7 +456,8 @@ def _report(
         moved = forward_bytes[index] + backward_bytes[index]
         layers.append(
             ProfileLayer(
-                name=record.name, type=record.type, depth=record.depth, time_ms=time_ms, p10_ms=p10, p90_ms=p90,
+                name=record.name, type=record.type, depth=record.depth, kernel=record.kernel, time_ms=time_ms,
+                p10_ms=p10, p90_ms=p90,
                 share=0.0, forward_ms=statistics.median(forward) if train else None,
                 backward_ms=statistics.median(backward) if train else None,
                 **layer_figures(time_ms, macs, flops, moved, device),

@@ -55,6 +55,7 @@ class ProfileLayer:
     forward_ms: float | None = None  # training: the two passes apart
     backward_ms: float | None = None
     mac_share: float = 0.0  # of the layers' MACs
+    kernel: list[int] | None = None  # a convolution's or pooling's window, per axis
 
 
 @dataclass

@@ -97,6 +97,24 @@ def test_lessons_are_found_by_number_or_id(key):
     assert L.lesson(key).id == "stacked-3x3"
 
 
+def test_lesson_9_macs_are_not_time():
+    lesson = L.macs_are_not_time(min_time=0.05)
+    f, m = lesson.figures, lesson.measurements
+    positions = 28 * 28  # module 3a, Table 1
+    assert f["naive_macs"] == positions * (192 * 64 + 9 * 192 * 128 + 25 * 192 * 32)
+    assert f["reduced_1x1_macs"] == positions * 192 * (64 + 96 + 16 + 32)
+    assert f["reduced_3x3_5x5_macs"] == positions * (9 * 96 * 128 + 25 * 16 * 32)
+    assert f["reduced_macs"] == f["reduced_1x1_macs"] + f["reduced_3x3_5x5_macs"]
+    # The reductions cut the MACs but add traffic: each writes its output and the next layer reads it.
+    assert f["reduced_bytes"] > f["naive_bytes"]
+    assert m["mac_ratio"] == pytest.approx(f["naive_macs"] / f["reduced_macs"])
+    # Measured: only the structure is held, never a time.
+    assert m["naive_ms"] > 0 and m["reduced_ms"] > 0 and m["peak_flops"] > 0 and m["bandwidth_bytes_per_s"] > 0
+    assert 0 <= m["reduced_no_mac_time_share"] <= 1 and 0 <= m["reduced_1x1_time_share"] <= 1
+    assert m["reduced_no_mac_intensity"] < 1 < m["reduced_3x3_5x5_intensity"]
+    assert "MaxPool2d" in lesson.finding or "ReLU" in lesson.finding
+
+
 def test_an_unknown_lesson_lists_the_choices():
-    with pytest.raises(ArchscopeError, match="choose 1-8"):
-        L.lesson("9")
+    with pytest.raises(ArchscopeError, match="choose 1-9"):
+        L.lesson("10")
