@@ -421,17 +421,23 @@ def is_chain(graph: Graph) -> bool:
     return all(len(succ[n.id]) <= 1 and len(pred[n.id]) <= 1 for n in graph.nodes)
 
 
-def chain_graph(summary: Summary, flow: Dataflow, depth: int | None = None) -> Graph | None:
-    """The graph at ``depth`` (default: every layer), or shallower, where it is a chain; None if even depth 1 branches.
+def chain_graph(summary: Summary, flow: Dataflow, depth: int | None = None, limit: int = MAX_NODES) -> Graph | None:
+    """The graph at ``depth`` (default: every layer), or shallower, where it is a chain of at most ``limit``
+    boxes; None if even depth 1 branches.
 
     Chains of conv-BN-ReLU are one volume; repeats are not folded: the papers draw every layer.
     """
     deepest = max_depth(summary)
     asked = min(depth, deepest) if depth is not None else deepest
+    why = ""
     for at in range(asked, 0, -1):
         graph = fold_chains(graph_at(summary, flow, at), summary, flow)
-        if is_chain(graph):
-            notes = [f"drawn at depth {at}: at depth {asked} the network branches"] if at < asked else []
+        if not is_chain(graph):
+            why = why or "the network branches"
+        elif len(graph.nodes) > limit and at > 1:
+            why = why or f"{len(graph.nodes)} volumes (more than {limit})"
+        else:
+            notes = [f"drawn at depth {at}: at depth {asked}, {why}"] if at < asked else []
             return replace(graph, notes=notes)
     return None
 

@@ -27,7 +27,7 @@ BOX_GAP = 0.28  # inches between two boxes side by side
 LANE_GAP = 0.16  # inches between a box and a lane an edge passes in
 FRAME_SIDE = 0.10  # inches from a frame to the boxes in it, per nesting level
 FRAME_LABEL = 0.34  # inches above a frame's first boxes, per nesting level, for its label
-_DUMMY_WEIGHT = 0.05  # how little a lane resists being moved aside
+_DUMMY_WEIGHT = 0.01  # how little a lane resists being moved aside
 
 
 @dataclass(frozen=True)

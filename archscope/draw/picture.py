@@ -28,6 +28,7 @@ NAME_FONT = 7.5
 CHAR_WIDTH = 0.60  # average DejaVu Sans advance, in ems, rounded up so text never leaves its box
 LINE_HEIGHT = 1.35  # line height, in ems
 _PAD = 0.07  # inches of box around its text
+_CARDS = 0.1  # inches the cards behind a repeated block peek out, right and down
 DPI = 110
 
 _SHORT_TYPES = {
@@ -116,8 +117,9 @@ def _size(node: Node, frames: list[Frame]) -> _Sized:
     lines = node_lines(node, _relative(node.name, frames))
     widest = max(_width(t, NAME_FONT if style == "name" else FONT) for t, style in lines)
     badge = 0.3 if node.kind == "repeat" else 0.0
+    cards = _CARDS if node.kind == "repeat" else 0.0  # room for the stack of cards behind a repeat
     height = len(lines) * FONT * LINE_HEIGHT / 72 + 2 * _PAD
-    return _Sized(node, lines, max(widest + 2 * _PAD + badge, 0.6), height)
+    return _Sized(node, lines, max(widest + 2 * _PAD + badge, 0.6) + cards, height + cards)
 
 
 def frame_label(frame: Frame) -> list[str]:
@@ -246,16 +248,17 @@ def render_graph(graph: Graph, summary: Summary, fmt: str = "svg", weight: Weigh
     for node in graph.nodes:
         box, item = layout.boxes[node.id], sized[node.id]
         x, y = at(box.x - box.width / 2, box.y - box.height / 2)
+        width, height = (box.width - _CARDS, box.height - _CARDS) if node.kind == "repeat" else (box.width, box.height)
         merge = node.kind == "op" or (node.kind == "chain" and node.members[0].kind == "op")
         fill = "#e8e8e8" if node.kind == "input" else "white" if merge or shade[node.id] == 0 else cmap(0.05 + 0.5 * shade[node.id])
         if node.kind == "repeat":  # a stack of cards: the block is there N times
             for k in (2, 1):
                 ax.add_patch(FancyBboxPatch(
-                    (x + 0.05 * k, y - 0.05 * k), box.width, box.height, boxstyle="round,pad=0,rounding_size=0.05",
+                    (x + _CARDS / 2 * k, y + _CARDS / 2 * k), width, height, boxstyle="round,pad=0,rounding_size=0.05",
                     facecolor=fill, edgecolor="#333", linewidth=0.6, zorder=3.5,
                 ))  # fmt: skip
         ax.add_patch(FancyBboxPatch(
-            (x, y), box.width, box.height, boxstyle="round,pad=0,rounding_size=0.05", facecolor=fill,
+            (x, y), width, height, boxstyle="round,pad=0,rounding_size=0.05", facecolor=fill,
             edgecolor="#222", linewidth=1.2 if merge else 0.8, gid=f"node:{node.id}", zorder=4,
         ))  # fmt: skip
         for i, (line, style) in enumerate(item.lines):
@@ -265,7 +268,7 @@ def render_graph(graph: Graph, summary: Summary, fmt: str = "svg", weight: Weigh
                 gid=f"label:{node.id}:{i}", zorder=5, **text_options,
             )  # fmt: skip
         if node.kind == "repeat":
-            ax.text(x + box.width - _PAD, y + box.height / 2, f"×{node.count}", fontsize=10, fontweight="bold",
+            ax.text(x + width - _PAD, y + height / 2, f"×{node.count}", fontsize=10, fontweight="bold",
                     va="center", ha="right", color="#b03000", gid=f"count:{node.id}", zorder=5, **text_options)  # fmt: skip
 
     return save_figure(figure, fmt)

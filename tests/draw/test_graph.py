@@ -1,0 +1,78 @@
+"""The dataflow recorded during the summary's one pass: who feeds whom, through functional code too."""
+
+import torch
+import torch.nn as nn
+
+import archscope
+from archscope.draw import trace
+from archscope.draw.graph import DataflowObserver, graph_at, max_depth
+
+
+def names(graph, node_ids):
+    return [graph.node(n).name for n in node_ids]
+
+
+def test_the_summary_is_the_one_the_observer_rode_on():
+    observer = DataflowObserver()
+    summary = archscope.summarize("lenet5", observers=[observer])
+    assert summary.totals.macs == archscope.summarize("lenet5").totals.macs
+    assert [a.kind for a in observer.flow.atoms][:2] == ["input", "layer"]
+    assert len([a for a in observer.flow.atoms if a.kind == "layer"]) == sum(1 for layer in summary.layers if layer.leaf)
+
+
+def test_a_concatenation_in_a_forward_is_a_merge_of_the_four_branches():
+    summary, flow = trace("googlenet")
+    graph = graph_at(summary, flow, 2)
+    concat = next(n for n in graph.nodes if n.kind == "op" and n.type == "cat")
+    assert names(graph, graph.predecessors(concat.id)) == [f"inception3a.branch{i}" for i in (1, 2, 3, 4)]
+    assert concat.shape == [1, 256, 28, 28]
+    pool2 = next(n for n in graph.nodes if n.name == "pool2")
+    assert names(graph, graph.successors(pool2.id)) == [f"inception3a.branch{i}" for i in (1, 2, 3, 4)]
+
+
+def test_a_residual_add_joins_the_block_and_its_shortcut():
+    summary, flow = trace("resnet18")
+    graph = graph_at(summary, flow, 3)
+    first_add = next(n for n in graph.nodes if n.kind == "op" and n.type == "add")
+    assert sorted(names(graph, graph.predecessors(first_add.id))) == ["layer1.0.bn2", "maxpool"]  # the identity skip
+
+
+def test_functional_relu_and_mean_between_layers_are_boxes_and_views_pass_through():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3)
+            self.fc = nn.Linear(8, 2)
+
+        def forward(self, x):
+            y = torch.relu(self.conv(x))
+            return self.fc(y.mean(dim=(2, 3)).view(1, -1))
+
+    summary, flow = trace(Net(), (3, 16, 16))
+    graph = graph_at(summary, flow, 1)
+    assert [n.name for n in graph.nodes] == ["input", "conv", "relu", "mean", "fc"]
+    assert [(graph.node(a).name, graph.node(b).name) for a, b in graph.edges] == [
+        ("input", "conv"), ("conv", "relu"), ("relu", "mean"), ("mean", "fc"),
+    ]  # fmt: skip
+
+
+def test_a_shallower_depth_draws_each_module_as_one_box():
+    summary, flow = trace("resnet50")
+    assert max_depth(summary) == 4  # layer1.0.downsample.0
+    top = graph_at(summary, flow, 1)
+    assert [n.name for n in top.nodes] == [
+        "input", "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc",
+    ]  # fmt: skip
+    assert len(top.edges) == len(top.nodes) - 1  # a chain at depth 1
+    layer3 = top.nodes[7]
+    assert layer3.macs == next(x.macs for x in summary.layers if x.name == "layer3")
+
+
+def test_kernel_and_stride_come_from_the_operators():
+    summary, flow = trace("alexnet")
+    graph = graph_at(summary, flow, 2)
+    details = {n.name: n.detail for n in graph.nodes}
+    assert details["features.0"] == "11x11/4"
+    assert details["features.3"] == "3x3/2"  # overlapping pooling, section 3.4
+    assert details["features.4"] == "5x5 g2"  # the two GPUs as two groups
+    assert details["classifier.1"] == "9216->4096"
