@@ -70,8 +70,10 @@ def test_json_contract():
     assert data["totals"]["param_bytes"] == 4 * data["totals"]["params"]
     assert data["uncounted"] == []
     assert set(data["layers"][0]) == {
-        "name", "type", "depth", "leaf", "input_shape", "output_shape", "params", "macs", "flops", "receptive_field"
+        "name", "type", "depth", "leaf", "input_shape", "output_shape", "params", "macs", "flops", "receptive_field",
+        "kernel", "stride",
     }
+    assert (data["layers"][1]["kernel"], data["layers"][1]["stride"]) == ([3, 3], [1, 1])  # features.0
     assert data["receptive_field"] == {"size": [212, 212], "stride": [32, 32], "padding": [90, 90]}
     assert data["receptive_field_issues"] == [] and data["unused_modules"] == []
 
