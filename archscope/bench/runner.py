@@ -184,13 +184,23 @@ def _run_one(
 ) -> BenchResult:
     shapes = [[batch, *s] for s in sizes]
     result = BenchResult(name, batch, shapes[0] if len(shapes) == 1 else shapes, dtype_name, mode)
-    summary = analyze(model, shapes[0] if len(shapes) == 1 else shapes, name=name, train=mode == "train")
+    shape = shapes[0] if len(shapes) == 1 else shapes
+    if mode == "train":
+        from archscope.analysis.training import analyze_training
+
+        summary = analyze_training(model, shape, name=name, optimizer="sgd")
+    else:
+        summary = analyze(model, shape, name=name)
     factor = TRAIN_FLOPS_FACTOR if mode == "train" else 1
     result.flops = summary.totals.flops * factor
-    # Inference holds the weights and the activations; training also the gradients and SGD's
-    # momentum (2 more copies of the weights) and keeps every activation for the backward pass.
+    # Inference holds the weights and the activations. A training step's estimate is the
+    # training analysis's peak (analysis.training): weights, SGD's momentum, the activations
+    # autograd saves and the gradients as backward produces them, beside the measured peak.
     t = summary.totals
-    result.analytic_memory_bytes = t.param_bytes * (3 if mode == "train" else 1) + t.activation_bytes
+    if t.training_memory is not None:
+        result.analytic_memory_bytes = t.training_memory.peak
+    else:
+        result.analytic_memory_bytes = t.param_bytes + t.activation_bytes
 
     xs = [torch.randn(shape, device=device) for shape in shapes]
     if channels_last:

@@ -242,7 +242,8 @@ def bench_view(report: Any) -> View:
     sources = sorted({r.memory_source for r in report.results if r.memory_source})
     if sources:
         blocks.append(Note("Memory peak: " + "; ".join(sources), "dim"))
-    blocks.append(Note("Memory est.: parameters + every activation the forward creates (x3 parameters when training). "
+    blocks.append(Note("Memory est.: parameters + every activation the forward creates; for a training step, the peak "
+                       "of 'summary --train' (weights, SGD momentum, saved activations, gradients as backward makes them). "
                        "FLOP/s: the summary's FLOPs (x3 for a training step) / median; % of peak FLOP/s: of the "
                        "calibrated matrix-multiply peak.", "dim"))  # fmt: skip
     blocks += [Note(f"{r.model} batch {r.batch_size}: {r.note}", "warn") for r in report.results if r.note]
