@@ -50,7 +50,8 @@ FieldRule = Literal[
     "window",  # max/avg pooling windows
     "adaptive_pool",  # adaptive pooling: a window when the sizes divide, global when the output is 1
     "reduction",  # over the dims given in args[1] (mean, sum, softmax, var, norm)
-    "matmul",  # mixes the contracted axis (linear layers, attention)
+    "matmul",  # mm/bmm: mixes what the contracted axis holds (channels: a linear layer; positions: attention)
+    "attention",  # fused scaled dot-product attention: every query position sees every key position
     "concat",  # cat/stack: parts along channels, tokens along a sequence
     "view",  # view/reshape/flatten/permute/transpose/expand: the axes move with the data
     "slice",  # slice/narrow/select: a sub-range of one axis
@@ -359,7 +360,7 @@ _row("baddbmm", _baddbmm, "matmul", weighted=True)
 _optional_rows(
     ["_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_flash_attention",
      "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention"],
-    _attention, "matmul", weighted=True,
+    _attention, "attention", weighted=True,
 )  # fmt: skip
 
 # Normalisations: identities in the linearised network.
@@ -387,7 +388,7 @@ _row("linalg_vector_norm", per_input(2), "reduction")
 _row("cumsum", per_input(1), "reduction")
 # Softmax: subtract the max, exponentiate, sum, divide.
 _row(["_softmax", "_log_softmax", "_safe_softmax"], per_output(4), "reduction")
-_row(["topk", "sort"], per_input(1), "global")
+_row(["topk", "sort", "_unique2", "unique_dim", "unique_consecutive", "unique_dim_consecutive"], per_input(1), "global")
 
 # Interpolation (docs/counting.md: a weighted sum of 2^axes or 4^axes neighbours per output).
 _row(["upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d",

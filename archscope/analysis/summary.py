@@ -533,6 +533,10 @@ def _last_recorder(error: BaseException) -> _Recorder | None:
     return getattr(error, "_archscope_recorder", None)
 
 
+# The seed of the random input (and weights) a data-dependent model is analysed with.
+REAL_DATA_SEED = 0
+
+
 def _run_on_real_data(
     model: nn.Module,
     inputs: ExampleInputs,
@@ -544,20 +548,30 @@ def _run_on_real_data(
     dependence: DataDependence,
     observers: Sequence[AnalysisObserver] = (),
 ) -> tuple[_Recorder, Any]:
-    """The same analysis on the CPU with real values: the model's weights copied, or a fresh build."""
+    """The same analysis on the CPU with real values: the model's weights copied, or a fresh build.
+
+    The random input (and a fresh build's random weights) come from a fixed seed, in a forked
+    random state: the same command gives the same figures every time, and the caller's own
+    random state is left as it was.
+    """
     where = f" in {dependence.layer}" if dependence.layer else ""
-    if any(t.is_meta for t in [*model.parameters(), *model.buffers()]):
-        if real_model is None:
-            raise InputSizeError(
-                f"{name} runs {dependence.op}{where}, which needs real values, and the model was built on the "
-                "meta device; build it on the CPU to analyse it"
-            )
-        model, state = real_model(), None
-    else:
-        state = _stand_ins(model, "cpu", True)
-    real_inputs = inputs.on("cpu", model)
+    on_meta = any(t.is_meta for t in [*model.parameters(), *model.buffers()])
+    if on_meta and real_model is None:
+        raise InputSizeError(
+            f"{name} runs {dependence.op}{where}, which needs real values, and the model was built on the "
+            "meta device; build it on the CPU to analyse it"
+        )
     try:
-        return _run(model, real_inputs, state, train, stop_after, observers)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(REAL_DATA_SEED)
+            if on_meta:
+                model, state = real_model(), None
+            else:
+                state = _stand_ins(model, "cpu", True)
+            real_inputs = inputs.on("cpu", model)
+            return _run(model, real_inputs, state, train, stop_after, observers)
+    except ArchscopeError:
+        raise
     except Exception as error:  # noqa: BLE001 - the user's forward
         raise InputSizeError(
             f"{name} cannot be analysed: {dependence.op}{where} needs real values, and the forward on real "

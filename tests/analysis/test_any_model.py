@@ -263,3 +263,23 @@ def test_an_observer_sees_every_layer_call_and_operator_of_the_one_pass():
 def test_the_python_api_refuses_wrong_types_instead_of_coercing(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_the_real_pass_is_the_same_every_time_and_leaves_the_callers_random_state_alone():
+    class KeepsPositives(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x):
+            y = self.conv(x)
+            return y.flatten()[torch.nonzero(y.flatten() > 0).flatten()]  # how many: depends on the values
+
+    model = KeepsPositives()
+    torch.manual_seed(123)
+    expected_next = torch.rand(1)
+    torch.manual_seed(123)
+    first = archscope.summarize(model, (3, 8, 8))
+    assert torch.equal(torch.rand(1), expected_next)
+    second = archscope.summarize(model, (3, 8, 8))
+    assert first.output_shape == second.output_shape and first.totals == second.totals
