@@ -15,7 +15,9 @@ Two choices keep this fast and exact for any depth:
 * the gradient is reduced to its support (non-zero -> 1) after every operator, so a 2,400-layer
   network neither overflows at the centre of the field nor underflows at its edge.
 
-Each spatial axis is measured on its own, with only that axis enlarged.
+Each spatial axis is measured on its own, with only that axis enlarged. A layer whose
+positions are not laid out as batch, channels, spatial axes (ViT's tokens, ConvNeXt's
+channels-last blocks) says where they are in its field's ``layout`` (``analysis.rf_axes``).
 
 Effective receptive field (``effective_receptive_field``, Luo et al. 2016, "Understanding the
 Effective Receptive Field in Deep Convolutional Neural Networks"): the gradient magnitude of
@@ -36,6 +38,7 @@ from torch.overrides import TorchFunctionMode
 
 from archscope.analysis.ops import linearisation_of
 from archscope.analysis.records import LayerRecord, Summary
+from archscope.analysis.rf_axes import axis_lengths, position_index
 from archscope.analysis.summary import analyze
 from archscope.errors import ArchscopeError
 
@@ -46,6 +49,8 @@ _CONVS = {"conv1d": F.conv1d, "conv2d": F.conv2d, "conv3d": F.conv3d}
 _IDENTITY_FUNCTIONS = {"local_response_norm", "dropout1d", "dropout2d", "dropout3d"}
 _POOL_ARGS = ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
 _CONV_ARGS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+# Torch functions named differently from their ATen operator (F.threshold is ``_threshold``).
+_ALIASES = {"_threshold": "threshold", "logsigmoid": "log_sigmoid_forward"}
 
 
 def _bind(names: Sequence[str], args: Sequence[Any], kwargs: dict) -> dict[str, Any]:
@@ -64,16 +69,23 @@ class _Linearised(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
+        name = _ALIASES.get(name, name)
         how = "identity" if name in _IDENTITY_FUNCTIONS else linearisation_of(name)
         if how == "identity":
             result = args[0] if args else next(iter(kwargs.values()))
         elif how == "ones_conv" and name in _CONVS:
             a = _bind(_CONV_ARGS, args, kwargs)
             x, weight = a["input"], a["weight"]
+            batched = x.dim() == weight.dim()
+            x = x if batched else x.unsqueeze(0)
             ones = torch.ones((1, 1, *weight.shape[2:]), dtype=x.dtype, device=x.device)
             result = _CONVS[name](
                 x.sum(1, keepdim=True), ones, None, a.get("stride", 1), a.get("padding", 0), a.get("dilation", 1), 1
             )
+            # Every output channel is that one channel: reshapes and linear layers after it
+            # (a ViT's patch embedding, ConvNeXt's MLP) see the real channel count.
+            result = result.expand(-1, weight.shape[0], *result.shape[2:])
+            result = result if batched else result[0]
         elif how == "avg_pool" and name in _MAX_POOLS:
             a = _bind(_POOL_ARGS, args, kwargs)
             if a.get("dilation", 1) not in (1, (1,), (1, 1), (1, 1, 1), [1], [1, 1]):
@@ -116,6 +128,9 @@ def target_layer(summary: Summary) -> tuple[int, LayerRecord]:
     """
     spatial = [(i, r) for i, r in enumerate(summary.layers) if r.receptive_field and "size" in r.receptive_field]
     if not spatial:
+        rf = summary.receptive_field or {}
+        if "unknown" in rf:
+            raise ArchscopeError(f"the receptive field of {summary.model} is unknown ({rf['unknown']}): there is no size to measure")
         raise ArchscopeError(f"{summary.model} has no layer with a spatial output to measure")
     matching = [(i, r) for i, r in spatial if r.receptive_field == summary.receptive_field]
     if matching:
@@ -141,10 +156,26 @@ def _linearised_copy(model: nn.Module) -> nn.Module:
     return clone.eval().double()
 
 
+def _lengths(record: LayerRecord, axes: int) -> list[int]:
+    """How many positions the layer's output has along each spatial axis, in whatever layout."""
+    layout = record.receptive_field.get("layout")
+    return axis_lengths(layout, axes) if layout else list(record.output_shape[2:])
+
+
+def _position(out: torch.Tensor, record: LayerRecord, coords: Sequence[int]) -> torch.Tensor:
+    """The elements of ``out`` (batch 0, every channel) at the position with these coordinates."""
+    layout = record.receptive_field.get("layout")
+    if not layout:
+        return out[(0, slice(None), *coords)]
+    for d, indices in enumerate(position_index(layout, out.shape, coords)):
+        out = out.index_select(d, torch.tensor(indices, device=out.device))
+    return out
+
+
 def _fits(record: LayerRecord, axis: int, input_length: int) -> bool:
     """Whether the field of the centre position and its neighbour lie inside the input."""
     field = record.receptive_field
-    spatial = record.output_shape[2:]
+    spatial = _lengths(record, len(field["size"]))
     outputs = spatial[axis]
     if outputs < 2:
         return False
@@ -216,7 +247,8 @@ def _measure_axis(model: nn.Module, shape: list[int], index: int, summary: Summa
     x = torch.ones((1, *shape), dtype=torch.float64, requires_grad=True)
     with _Linearised():
         out = _capture(linear, summary, index, x)
-    spatial = out.shape[2:]
+    record = summary.layers[index]
+    spatial = _lengths(record, len(shape) - 1)
     centre = [n // 2 for n in spatial]
     if centre[axis] + 1 >= spatial[axis]:
         centre[axis] = spatial[axis] - 2
@@ -225,7 +257,12 @@ def _measure_axis(model: nn.Module, shape: list[int], index: int, summary: Summa
         position = list(centre)
         position[axis] += step
         x.grad = None
-        out[(0, slice(None), *position)].sum().backward(retain_graph=True)
+        _position(out, record, position).sum().backward(retain_graph=True)
+        if x.grad is None or not x.grad.any():
+            raise ArchscopeError(
+                f"no input position reaches {record.name} through gradients in the linearised network "
+                "(a non-linearity with a zero gradient, or a forward run under torch.no_grad)"
+            )
         profile = x.grad[0].abs().sum(dim=[d for d in range(x.dim() - 1) if d != axis + 1])
         hit = torch.nonzero(profile).flatten()
         starts.append(int(hit.min()))
@@ -236,27 +273,61 @@ def _measure_axis(model: nn.Module, shape: list[int], index: int, summary: Summa
     return extent, stride, padding
 
 
-def centre_field_box(record: LayerRecord) -> tuple[int, int, int, int]:
-    """(top, left, bottom, right) input pixels the centre output position of ``record`` sees (2-D)."""
+def _centre_span(record: LayerRecord, axis: int) -> tuple[int, int]:
+    """First and last input positions the centre output position of ``record`` sees along ``axis``."""
     field = record.receptive_field
-    centre = [n // 2 for n in record.output_shape[2:]]
-    top, left = (centre[a] * field["stride"][a] - field["padding"][a] for a in (0, 1))
-    return top, left, top + field["size"][0] - 1, left + field["size"][1] - 1
+    centre = _lengths(record, len(field["size"]))[axis] // 2
+    first = centre * field["stride"][axis] - field["padding"][axis]
+    return first, first + field["size"][axis] - 1
+
+
+def centre_field_box(record: LayerRecord) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) input pixels the centre output position of ``record`` sees.
+
+    For a 3-D input, on the last two axes (the picture is the slice through the field's centre);
+    for a 1-D input, one row.
+    """
+    axes = len(record.receptive_field["size"])
+    if axes == 1:
+        left, right = _centre_span(record, 0)
+        return 0, left, 0, right
+    (top, bottom), (left, right) = _centre_span(record, axes - 2), _centre_span(record, axes - 1)
+    return top, left, bottom, right
+
+
+class _ThroughDetach(TorchFunctionMode):
+    """``detach`` as the identity: the picture shows what reaches the output, gradient cuts or not."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+        if getattr(func, "__name__", "") == "detach":
+            return args[0]
+        return func(*args, **(kwargs or {}))
 
 
 def effective_receptive_field(model: nn.Module, summary: Summary, seed: int = 0) -> torch.Tensor:
     """|d output / d input| summed over channels, for the centre position of the last spatial layer.
 
     Uses the model's own (randomly initialised) weights and non-linearities in eval mode, on
-    a standard normal input of the summary's shape; the model itself is not modified.
+    a standard normal input of the summary's shape; the model itself is not modified. The
+    result is 2-D: one row for a 1-D input, the slice through the field's centre for 3-D.
     """
-    index, _ = target_layer(summary)
+    index, record = target_layer(summary)
     clone = copy.deepcopy(model).eval()
     if any(p.is_meta for p in clone.parameters()):
         raise ArchscopeError("the effective receptive field needs real weights, not a meta-device model")
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(summary.input_shape, generator=generator, requires_grad=True)
-    out = _capture(clone, summary, index, x)
-    centre = [n // 2 for n in out.shape[2:]]
-    out[(slice(None), slice(None), *centre)].sum().backward()
-    return x.grad[0].abs().sum(dim=0).detach()
+    with _ThroughDetach():
+        out = _capture(clone, summary, index, x)
+    axes = len(record.receptive_field["size"])
+    centre = [n // 2 for n in _lengths(record, axes)]
+    _position(out, record, centre).sum().backward()
+    if x.grad is None:
+        raise ArchscopeError(f"{record.name} does not depend on the input through gradients (a forward run under torch.no_grad?)")
+    gradient = x.grad[0].abs().sum(dim=0).detach()
+    if axes == 1:
+        return gradient[None, :]
+    for axis in range(axes - 2):  # the slice through the middle of the field on the leading axes
+        first, last = _centre_span(record, axis)
+        gradient = gradient[min(max((first + last) // 2, 0), gradient.shape[0] - 1)]
+    return gradient

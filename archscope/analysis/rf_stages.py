@@ -41,6 +41,17 @@ def _spatial(layer: LayerRecord) -> dict[str, Any] | None:
     return rf if rf and "size" in rf else None
 
 
+def no_stage_reason(summary: Summary) -> str:
+    """Why a summary has no stride stage to show: no spatial output at all, or a last map whose
+    field is not one window (unknown, with the reason) or is the whole input from the start."""
+    rf = summary.receptive_field or {}
+    if "unknown" in rf:
+        return f"the receptive field of {summary.model} is unknown: {rf['unknown']}"
+    if rf.get("whole_input"):
+        return f"every spatial output of {summary.model} sees the whole input: there is no window size to show"
+    return f"{summary.model} has no layer with a spatial output: there is no receptive field to show"
+
+
 def growth(summary: Summary) -> list[GrowthPoint]:
     points = []
     for layer in summary.layers:
