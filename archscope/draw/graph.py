@@ -88,6 +88,7 @@ class Node:
     role: Role = "other"
     count: int = 1  # a repeat of identical blocks: how many
     members: tuple[Node, ...] = ()  # what a chain, repeat or span folded together
+    parts: tuple[tuple[str, str], ...] = ()  # a small container's leaf layers (type, geometry), in call order
 
 
 @dataclass
@@ -311,9 +312,25 @@ def content(flow: Dataflow, summary: Summary, index: int) -> str:
     return " · ".join(found)
 
 
+def _leaves(flow: Dataflow, summary: Summary, index: int, most: int) -> tuple[tuple[str, str], ...]:
+    """(type, geometry) of the leaf layers inside a container, in call order; () when there are more than ``most``."""
+    children = flow.children()
+    found: list[tuple[str, str]] = []
+    stack = list(reversed(children.get(index, [])))
+    while stack:
+        call = stack.pop()
+        if summary.layers[call].leaf:
+            found.append((summary.layers[call].type, flow.calls[call].geometry or ""))
+            if len(found) > most:
+                return ()
+        stack.extend(reversed(children.get(call, [])))
+    return tuple(found)
+
+
 def _layer_node(node_id: str, summary: Summary, flow: Dataflow, index: int, enclosing: tuple[int, ...]) -> Node:
     record = summary.layers[index]
     detail = flow.calls[index].geometry or "" if record.leaf else content(flow, summary, index)
+    parts = () if record.leaf else _leaves(flow, summary, index, 3)  # GoogLeNet's conv_relu: conv + ReLU
     return Node(
         id=node_id,
         kind="layer",
@@ -327,6 +344,7 @@ def _layer_node(node_id: str, summary: Summary, flow: Dataflow, index: int, encl
         receptive_field=record.receptive_field,
         layers=(index,),
         enclosing=enclosing,
+        parts=parts,
     )
 
 

@@ -123,10 +123,19 @@ def layered_layout(
     holders: dict[Hashable, frozenset[str]] = {n: frozenset(f for f, members in frames if n in members) for n in ids}
     level = {f: 1 for f, _ in frames}
     members_of = {f: m for f, m in frames}
+    # Frames that start (end) on the same rank as a frame inside them stack their labels (borders) above (below) it.
+    first_rank = {f: min((rank[n] for n in m if n in rank), default=0) for f, m in frames}
+    last_rank = {f: max((rank[n] for n in m if n in rank), default=0) for f, m in frames}
+    top = {f: 1 for f, _ in frames}
+    bottom = {f: 1 for f, _ in frames}
     for f, m in sorted(frames, key=lambda fm: len(fm[1])):
         for g, other in frames:
             if g != f and m < other:
                 level[g] = max(level[g], level[f] + 1)
+                if first_rank[g] == first_rank[f]:
+                    top[g] = max(top[g], top[f] + 1)
+                if last_rank[g] == last_rank[f]:
+                    bottom[g] = max(bottom[g], bottom[f] + 1)
 
     # Lanes: one dummy point per rank an edge skips.
     layers: list[list[Hashable]] = [[] for _ in range(top_rank + 1)]
@@ -231,8 +240,8 @@ def layered_layout(
     for f, m in frames:
         ranks_in = [rank[n] for n in m if n in rank]
         if ranks_in:
-            starts[min(ranks_in)] = max(starts[min(ranks_in)], FRAME_LABEL * level[f] + 0.05)
-            ends[max(ranks_in)] = max(ends[max(ranks_in)], FRAME_SIDE * level[f])
+            starts[min(ranks_in)] = max(starts[min(ranks_in)], FRAME_LABEL * top[f] + 0.05)
+            ends[max(ranks_in)] = max(ends[max(ranks_in)], FRAME_SIDE * bottom[f])
     y_top: list[float] = []
     y = starts[0]
     for r in range(top_rank + 1):
@@ -264,9 +273,9 @@ def layered_layout(
         frame_boxes[f] = FrameBox(
             f,
             min(xs) - pad,
-            min(b.y - b.height / 2 for b in inside) - FRAME_LABEL * level[f],
+            min(b.y - b.height / 2 for b in inside) - FRAME_LABEL * top[f],
             max(xs) + pad,
-            max(b.y + b.height / 2 for b in inside) + pad,
+            max(b.y + b.height / 2 for b in inside) + FRAME_SIDE * bottom[f],
             level[f],
         )
 

@@ -53,15 +53,21 @@ def _width(text: str, size: float) -> float:
     return len(text) * size * CHAR_WIDTH / 72
 
 
+def _work(type_name: str, geometry: str) -> str:
+    """A layer's work in a few words: 'conv 7x7/2', 'fc 9216→4096', 'max pool 3x3/2', 'BN'."""
+    detail = "" if type_name in _NO_GEOMETRY else geometry.replace("->", "→")
+    return f"{_SHORT_TYPES.get(type_name, type_name)} {detail}".strip()
+
+
 def short(node: Node) -> str:
-    """One node's work in a few words: 'conv 7x7/2', 'fc 9216->4096', 'max pool 3x3/2', '+'."""
+    """One node's work in a few words: a layer's ('conv 7x7/2'), an operator's ('add'), a container's."""
     if node.kind == "op":
         return _OPS.get(node.type, node.type)
-    kind = _SHORT_TYPES.get(node.type, node.type)
-    detail = "" if node.type in _NO_GEOMETRY else node.detail.replace("->", "→")
-    if node.kind == "layer" and node.detail and node.type not in _SHORT_TYPES and " " not in kind:
-        return f"{kind}: {detail}" if detail else kind  # a container: 'Bottleneck: 1x1 · 3x3 · 1x1'
-    return f"{kind} {detail}".strip()
+    if node.parts:  # a small container: its layers ('conv 7x7/2 + ReLU')
+        return " + ".join(_work(t, g) for t, g in node.parts)
+    if node.kind == "layer" and node.detail and node.type not in _SHORT_TYPES:
+        return f"{node.type}: {node.detail}"  # a larger one: 'Bottleneck: 1x1 · 3x3 · 1x1 · 1x1'
+    return _work(node.type, node.detail)
 
 
 def describe(node: Node) -> str:

@@ -40,7 +40,9 @@ def _extent(shape: Any) -> tuple[float, float, float]:
 def _lines(node: Node) -> list[tuple[str, str]]:
     if node.kind == "input":
         return [("input", "name"), (shape_label(node.shape), "body")]
-    lines = [(label_text(node.name), "name"), (label_text(describe(node)), "body")]
+    lines = [(label_text(node.name), "name")]
+    if describe(node) != node.name:  # an operator's name says what it does ('mean')
+        lines.append((label_text(describe(node)), "body"))
     rf = rf_cell(node.receptive_field)
     lines.append((shape_label(node.shape) + (f" · RF {rf}" if rf not in ("-", "") else ""), "body"))
     if node.macs:
