@@ -456,7 +456,7 @@ def _report(
         moved = forward_bytes[index] + backward_bytes[index]
         layers.append(
             ProfileLayer(
-                name=record.name, type=record.type, depth=record.depth, kernel=record.kernel, time_ms=time_ms,
+                name=record.name, type=record.type, depth=record.depth, kernel=record.kernel, leaf=record.leaf, time_ms=time_ms,
                 p10_ms=p10, p90_ms=p90,
                 share=0.0, forward_ms=statistics.median(forward) if train else None,
                 backward_ms=statistics.median(backward) if train else None,

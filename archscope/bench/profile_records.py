@@ -56,6 +56,7 @@ class ProfileLayer:
     backward_ms: float | None = None
     mac_share: float = 0.0  # of the layers' MACs
     kernel: list[int] | None = None  # a convolution's or pooling's window, per axis
+    leaf: bool = True  # a single layer, not a block of them
 
 
 @dataclass

@@ -32,17 +32,18 @@ def roofline_png(report: ProfileReport) -> bytes:
     ridge = d.ridge_intensity
     low_x = min(min(intensities), ridge or min(intensities)) / 4
     high_x = max(max(intensities), ridge or max(intensities)) * 4
-    low_y, high_y = min(rates) / 6, max(max(rates), d.peak_flops or 0) * 3
+    low_y, high_y = min(rates) / 30, max(max(rates), d.peak_flops or 0) * 3  # room below for the key
     if d.peak_flops and d.bandwidth_bytes_per_s and ridge:
         ax.plot([low_x, ridge], [low_x * d.bandwidth_bytes_per_s, d.peak_flops], color="black", linewidth=1.6)
         ax.plot([ridge, high_x], [d.peak_flops, d.peak_flops], color="black", linewidth=1.6)
         ax.plot([ridge, high_x], [d.peak_flops, high_x * d.bandwidth_bytes_per_s], color="grey", linewidth=0.8, linestyle=":")
         ax.axvline(ridge, color="grey", linewidth=0.6, linestyle="--", alpha=0.6)
-        ax.annotate(f"peak {human_count(d.peak_flops)}FLOP/s (matmul)", (high_x, d.peak_flops), xytext=(-4, 5),
+        ax.annotate(f"peak {human_count(d.peak_flops)}FLOP/s (matmul)", (ridge, d.peak_flops), xytext=(-4, 5),
                     textcoords="offset points", ha="right", fontsize=8)  # fmt: skip
-        ax.annotate(f"{human_count(d.bandwidth_bytes_per_s)}B/s (copy)", (low_x * 1.3, low_x * 1.3 * d.bandwidth_bytes_per_s),
-                    xytext=(2, 8), textcoords="offset points", fontsize=8, rotation=0)  # fmt: skip
-        ax.annotate(f"ridge {ridge:.3g} FLOP/B", (ridge, low_y), xytext=(3, 4), textcoords="offset points",
+        along = ridge / 8  # on the memory roof, short of the ridge, where few layers sit
+        ax.annotate(f"{human_count(d.bandwidth_bytes_per_s)}B/s (copy)", (along, along * d.bandwidth_bytes_per_s),
+                    xytext=(-6, 6), textcoords="offset points", ha="right", fontsize=8)  # fmt: skip
+        ax.annotate(f"ridge {ridge:.3g} FLOP/B", (ridge, high_y), xytext=(3, -10), textcoords="offset points",
                     fontsize=7, color="grey")  # fmt: skip
     total = sum(x.time_ms for x in report.layers) or 1.0
     colours = {"compute": "tab:orange", "memory": "tab:blue", None: "tab:grey"}
@@ -54,7 +55,7 @@ def roofline_png(report: ProfileReport) -> bytes:
                 s=[20 + 1500 * x.time_ms / total for x in chosen], alpha=0.6, color=colours[bound],
                 edgecolors="black", linewidths=0.4, label=f"{bound}-bound" if bound else "no ceiling known",
             )  # fmt: skip
-    _spread_labels(ax, sorted(points, key=lambda x: -x.time_ms)[:LABELLED], low_y, high_y)
+    _key(ax, sorted(points, key=lambda x: -x.time_ms)[:LABELLED])
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(low_x, high_x)
@@ -64,7 +65,7 @@ def roofline_png(report: ProfileReport) -> bytes:
     ax.grid(True, which="both", alpha=0.2)
     ax.legend(loc="upper left", fontsize=8, title="point area: share of time", title_fontsize=7)
     left_out = len(report.layers) - len(points)
-    note = f"; {left_out} layers with no FLOPs (or no traffic) not shown" if left_out else ""
+    note = f"; {left_out} layer{'s' if left_out != 1 else ''} with no FLOPs not shown" if left_out else ""
     ax.set_title(
         f"{_label(report.model)}: roofline, batch {report.batch_size}, {report.mode}, {_label(d.device)} {d.dtype}{note}",
         fontsize=9,
@@ -72,46 +73,44 @@ def roofline_png(report: ProfileReport) -> bytes:
     return _png(plt, fig)
 
 
-def _spread_labels(ax, points: list[ProfileLayer], low_y: float, high_y: float) -> None:
-    """Name the points to their right, moved apart vertically (in decades) so no two labels overlap."""
+def _key(ax, labelled: list[ProfileLayer]) -> None:
+    """Number the largest points and name them in a key in the lower right, where a roofline has no points.
+
+    Numbers stay readable inside a cluster of points, where names would cover each other.
+    """
     import math
 
-    if not points:
-        return
-    gap = (math.log10(high_y) - math.log10(low_y)) / 28  # about one 7-point line on a 5.6-inch axis
-    ordered = sorted(points, key=lambda x: x.achieved_flops)
-    wanted = [math.log10(x.achieved_flops) for x in ordered]
-    placed: list[float] = []
-    for y in wanted:
-        placed.append(max(y, placed[-1] + gap) if placed else y)
-    # Centre the column of labels on the points again, so it does not drift upwards.
-    shift = (sum(placed) - sum(wanted)) / len(placed)
-    right = max(x.intensity for x in ordered) * 2.2
-    for x, y in zip(ordered, placed):
-        ax.annotate(
-            f"{_label(x.name)} {x.share:.0%}", (x.intensity, x.achieved_flops), xytext=(right, 10 ** (y - shift)),
-            textcoords="data", fontsize=7, va="center",
-            arrowprops=dict(arrowstyle="-", color="grey", linewidth=0.5, shrinkA=0, shrinkB=3),
-        )  # fmt: skip
+    lines, spots = [], []  # spots: [log x, log y, numbers] of the numbers already placed
+    for number, x in enumerate(labelled, 1):
+        lines.append(f"{number:>2}  {_label(x.name)}  {x.share:.0%} of the time")
+        here = (math.log10(x.intensity), math.log10(x.achieved_flops))
+        near = next((s for s in spots if abs(s[0] - here[0]) < 0.06 and abs(s[1] - here[1]) < 0.06), None)
+        if near is not None:
+            near[2].append(number)  # points on top of each other share one label: "2,3"
+        else:
+            spots.append([*here, [number]])
+    for x, y, numbers in spots:
+        ax.annotate(",".join(map(str, numbers)), (10**x, 10**y), xytext=(4, 3), textcoords="offset points",
+                    fontsize=7, fontweight="bold")  # fmt: skip
+    ax.text(0.99, 0.02, "\n".join(lines), transform=ax.transAxes, ha="right", va="bottom", multialignment="left", fontsize=7,
+            family="monospace", bbox=dict(boxstyle="round", facecolor="white", edgecolor="lightgrey", alpha=0.9))  # fmt: skip
 
 
 def _other(rows: list[ProfileLayer]) -> tuple[str, float, float]:
     return f"{len(rows)} other layers", sum(x.share for x in rows), sum(x.mac_share for x in rows)
 
 
-def _groups(layers: list[ProfileLayer]) -> tuple[dict[str, list[float]], str]:
-    """(time share, MAC share) per layer type; per top-level module instead where one type holds most of the time.
-
-    VGG's rows group well by type (convolutions, ReLUs, pools, linear layers); ResNet's at
-    depth 2 are nearly all Bottlenecks, and read better by stage (layer1 ... layer4).
-    """
+def _groups(layers: list[ProfileLayer], depth: int) -> tuple[dict[str, list[float]], str]:
+    """(time share, MAC share) per layer type, or per stage (the model's child a row is in)."""
     by: dict[str, dict[str, list[float]]] = {"layer type": defaultdict(lambda: [0.0, 0.0]), "stage": defaultdict(lambda: [0.0, 0.0])}
     for x in layers:
         for grouping, key in (("layer type", x.type), ("stage", x.name.split(".")[0])):
             by[grouping][key][0] += x.share
             by[grouping][key][1] += x.mac_share
-    types = by["layer type"]
-    grouping = "stage" if max(v[0] for v in types.values()) > 0.75 and len(by["stage"]) > 1 else "layer type"
+    # By type where the rows are mostly single layers (VGG's convolutions, ReLUs, pools) or the
+    # model's children; by stage where they are blocks (ResNet's Bottlenecks at depth 2).
+    in_leaves = sum(x.share for x in layers if x.leaf)
+    grouping = "layer type" if in_leaves >= 0.5 or depth <= 1 or len(by["stage"]) < 2 else "stage"
     return by[grouping], grouping
 
 
@@ -140,7 +139,7 @@ def time_vs_macs_png(report: ProfileReport) -> bytes:
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title("per layer" + (f" (the {len(shown)} slowest, in call order)" if rest else ""), fontsize=9)
 
-    groups, grouping = _groups(layers)
+    groups, grouping = _groups(layers, report.depth)
     kinds = list(groups)  # in call order: the network's first layers at the bottom
     palette = plt.get_cmap("tab20")
     bottoms = [0.0, 0.0]
