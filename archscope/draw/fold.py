@@ -34,13 +34,13 @@ def _adjacency(edges: Iterable[tuple[str, str]]) -> tuple[dict[str, list[str]], 
     return succ, pred
 
 
-def _rewire(edges: Iterable[tuple[str, str]], mapping: dict[str, str], dropped: set[str] = frozenset()) -> list[tuple[str, str]]:
-    """Edges with endpoints renamed by ``mapping``, edges touching ``dropped`` removed, loops and repeats removed."""
+def _rewire(edges: Iterable[tuple[str, str]], mapping: dict[str, str]) -> list[tuple[str, str]]:
+    """Edges with endpoints renamed by ``mapping``, without loops or repeats."""
     out: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
     for a, b in edges:
         a, b = mapping.get(a, a), mapping.get(b, b)
-        if a == b or a in dropped or b in dropped or (a, b) in seen:
+        if a == b or (a, b) in seen:
             continue
         seen.add((a, b))
         out.append((a, b))
@@ -260,7 +260,7 @@ def fold_repeats(graph: Graph, summary: Summary, flow: Dataflow) -> tuple[Graph,
         while i < len(units):
             j = i
             while j + 1 < len(units) and fits(i, j + 1) and _follows(members[units[j]], members[units[j + 1]], succ, pred):
-                j += 1
+                j += 1  # fmt: skip
             if j > i:
                 runs.append((i, j))
             i = j + 1
@@ -290,10 +290,12 @@ def fold_repeats(graph: Graph, summary: Summary, flow: Dataflow) -> tuple[Graph,
 
 def _fold_node_run(graph: Graph, run: list[Node]) -> Graph:
     first, last = run[0], run[-1]
+    # A chain named after its first layer ends at its last one: features.0-3, not features.0-2.
+    end = last.members[-1] if last.kind == "chain" and last.name == last.members[0].name else last
     folded = replace(
         first,
         kind="repeat",
-        name=name_range(first.name, (last.members[-1] if last.kind == "chain" and last.name == last.members[0].name else last).name),
+        name=name_range(first.name, end.name),
         shape=last.shape,
         params=sum(n.params for n in run),
         macs=sum(n.macs for n in run),
@@ -356,9 +358,8 @@ def frames(graph: Graph, summary: Summary, repeats: dict[int, _Repeat]) -> list[
         else:
             # A stage that is nothing but its repeated block is named as the stage ("layer1").
             name = outer.name if calls[0] not in repeats else repeat.name
-            out.append(
-                Frame(f"f{len(out)}", name, repeat.type, nodes, repeat.count, repeat.params, repeat.macs, repeat.note, inner)
-            )
+            figures = (repeat.count, repeat.params, repeat.macs, repeat.note)
+            out.append(Frame(f"f{len(out)}", name, repeat.type, nodes, *figures, inner=inner))
     return out
 
 
@@ -368,7 +369,6 @@ def frames(graph: Graph, summary: Summary, repeats: dict[int, _Repeat]) -> list[
 def fold_spans(graph: Graph, limit: int) -> Graph:
     """At depth 1 and still too many boxes: runs of single-input, single-output boxes become one box each."""
     succ, pred = _adjacency(graph.edges)
-    by_id = {n.id: n for n in graph.nodes}
     runs: list[list[Node]] = []
     for node in graph.nodes:
         if node.kind == "input":
@@ -398,7 +398,6 @@ def fold_spans(graph: Graph, limit: int) -> Graph:
         )  # fmt: skip
         mapping.update({n.id: first.id for n in piece})
     nodes = [spans.get(n.id, n) for n in graph.nodes if n.id not in mapping or n.id in spans]
-    del by_id
     return replace(graph, nodes=nodes, edges=_rewire(graph.edges, mapping), frames=[])
 
 

@@ -103,7 +103,7 @@ class Frame:
     params: int = 0  # of all the blocks it stands for
     macs: int = 0
     note: str = ""  # "the first also runs downsample"
-    inner: str = ""  # the innermost module it frames ("layer1.0" in a frame named "layer1"): box names are relative to it
+    inner: str = ""  # the innermost module framed ("layer1.0" in "layer1"): its boxes' names are relative to it
 
 
 @dataclass
@@ -170,6 +170,7 @@ def _geometry(func: Any, rule: Any, args: Sequence[Any], out: Any) -> str | None
 # Single-input operators called functionally between layers that a reader would miss if they
 # vanished (torch.relu in a forward, F.max_pool2d, x.mean over space, F.conv2d): drawn as boxes.
 # Views, slices, padding and plain arithmetic are not: their edge runs straight through.
+_GEOMETRY_FIELDS = ("conv", "window", "adaptive_pool", "reduction", "matmul")  # operators that say a kernel
 _SHOWN_FIELDS = ("window", "adaptive_pool", "reduction", "upsample", "pixel_shuffle", "unfold")
 
 
@@ -259,11 +260,13 @@ class DataflowObserver(AnalysisObserver):
             self.flow.edges.extend((s, atom) for s in sources)
             self._produce(output, atom)
 
-    def operator(self, func: Any, rule: Any, args: Sequence[Any], kwargs: dict, out: Any, open_layers: Sequence[int]) -> None:
+    def operator(
+        self, func: Any, rule: Any, args: Sequence[Any], kwargs: dict, out: Any, open_layers: Sequence[int]
+    ) -> None:
         if open_layers and self._leaf.get(open_layers[-1]):
             work = self._work.get(open_layers[-1])
             if work is not None and rule is not None:
-                if work["geometry"] is None and rule.field in ("conv", "window", "adaptive_pool", "reduction", "matmul"):
+                if work["geometry"] is None and rule.field in _GEOMETRY_FIELDS:
                     work["geometry"] = _geometry(func, rule, args, out)
                 work["weighted"] = work["weighted"] or rule.weighted
                 # Allocations ("creation") happen inside any layer; they do not make it a reshaping one.

@@ -122,7 +122,6 @@ def layered_layout(
     # Frames: which frames hold each node, and how deeply they nest.
     holders: dict[Hashable, frozenset[str]] = {n: frozenset(f for f, members in frames if n in members) for n in ids}
     level = {f: 1 for f, _ in frames}
-    members_of = {f: m for f, m in frames}
     # Frames that start (end) on the same rank as a frame inside them stack their labels (borders) above (below) it.
     first_rank = {f: min((rank[n] for n in m if n in rank), default=0) for f, m in frames}
     last_rank = {f: max((rank[n] for n in m if n in rank), default=0) for f, m in frames}
@@ -280,15 +279,18 @@ def layered_layout(
         )
 
     # Shift everything so the picture starts at (0, 0).
-    left = min([b.x - b.width / 2 for b in boxes.values()] + [fb.x0 for fb in frame_boxes.values()] + [x[n] for n in x], default=0.0)
+    lefts = [b.x - b.width / 2 for b in boxes.values()] + [fb.x0 for fb in frame_boxes.values()] + list(x.values())
+    left = min(lefts, default=0.0)
     top = min([b.y - b.height / 2 for b in boxes.values()] + [fb.y0 for fb in frame_boxes.values()], default=0.0)
     boxes = {n: Box(n, b.x - left, b.y - top, b.width, b.height) for n, b in boxes.items()}
     routes = [Route(r.source, r.target, tuple((px - left, py - top) for px, py in r.points)) for r in routes]
-    frame_boxes = {f: FrameBox(f, fb.x0 - left, fb.y0 - top, fb.x1 - left, fb.y1 - top, fb.level) for f, fb in frame_boxes.items()}
-    right = max([b.x + b.width / 2 for b in boxes.values()] + [fb.x1 for fb in frame_boxes.values()] + [p[0] for r in routes for p in r.points], default=0.0)
+    frame_boxes = {
+        f: FrameBox(f, fb.x0 - left, fb.y0 - top, fb.x1 - left, fb.y1 - top, fb.level) for f, fb in frame_boxes.items()
+    }
+    rights = [b.x + b.width / 2 for b in boxes.values()] + [fb.x1 for fb in frame_boxes.values()]
+    rights += [px for r in routes for px, _ in r.points]
     bottom = max([b.y + b.height / 2 for b in boxes.values()] + [fb.y1 for fb in frame_boxes.values()], default=0.0)
-    del members_of
-    return Layout(boxes, routes, frame_boxes, right, bottom)
+    return Layout(boxes, routes, frame_boxes, max(rights, default=0.0), bottom)
 
 
 def _pulls(

@@ -111,7 +111,10 @@ class _Sized:
 
 
 def _relative(name: str, frames: list[Frame]) -> str:
-    """A box's name inside its innermost frame ('layer1.0.conv1' in layer1.0 -> 'conv1'), unless that starts with a digit."""
+    """A box's name inside its innermost frame ('layer1.0.conv1' in layer1.0 -> 'conv1').
+
+    Not where that would start with a digit: 'features.0-3' says more than '0-3'.
+    """
     for frame in frames:
         prefix = frame.inner + "."
         if frame.inner and name.startswith(prefix) and not name[len(prefix)].isdigit():
@@ -131,7 +134,8 @@ def _size(node: Node, frames: list[Frame]) -> _Sized:
 def frame_label(frame: Frame) -> list[str]:
     """A frame's label: its name and type (× the repeat), then its figures and any note."""
     head = f"{label_text(frame.name)} · {label_text(frame.type)}" + (f" ×{frame.count}" if frame.count > 1 else "")
-    figures = f"{human_count(frame.params)} params · {human_count(frame.macs)} MACs" + (" in all" if frame.count > 1 else "")
+    figures = f"{human_count(frame.params)} params · {human_count(frame.macs)} MACs"
+    figures += " in all" if frame.count > 1 else ""
     return [head, figures + (f" · {frame.note}" if frame.note else "")]
 
 
@@ -220,9 +224,11 @@ def render_graph(graph: Graph, summary: Summary, fmt: str = "svg", weight: Weigh
         return x + margin, y + head
 
     text_options = {"parse_math": False, "fontfamily": "DejaVu Sans"}
-    ax.text(margin, 0.12, label_text(summary.model), fontsize=11, fontweight="bold", va="top", gid="title", **text_options)
+    ax.text(margin, 0.12, label_text(summary.model), fontsize=11, fontweight="bold", va="top", gid="title",
+            **text_options)  # fmt: skip
     for i, line in enumerate(title):
-        ax.text(margin, 0.36 + i * FONT * LINE_HEIGHT / 72, label_text(line), fontsize=FONT, va="top", color="#444", gid=f"title:{i}", **text_options)
+        ax.text(margin, 0.36 + i * FONT * LINE_HEIGHT / 72, label_text(line), fontsize=FONT, va="top", color="#444",
+                gid=f"title:{i}", **text_options)  # fmt: skip
 
     import matplotlib.cm as cm
 
@@ -256,7 +262,10 @@ def render_graph(graph: Graph, summary: Summary, fmt: str = "svg", weight: Weigh
         x, y = at(box.x - box.width / 2, box.y - box.height / 2)
         width, height = (box.width - _CARDS, box.height - _CARDS) if node.kind == "repeat" else (box.width, box.height)
         merge = node.kind == "op" or (node.kind == "chain" and node.members[0].kind == "op")
-        fill = "#e8e8e8" if node.kind == "input" else "white" if merge or shade[node.id] == 0 else cmap(0.05 + 0.5 * shade[node.id])
+        if node.kind == "input":
+            fill = "#e8e8e8"
+        else:  # merges and boxes with no weight stay white; the rest darken with their weight
+            fill = "white" if merge or shade[node.id] == 0 else cmap(0.05 + 0.5 * shade[node.id])
         if node.kind == "repeat":  # a stack of cards: the block is there N times
             for k in (2, 1):
                 ax.add_patch(FancyBboxPatch(

@@ -14,7 +14,9 @@ from typing import Any
 
 from archscope.analysis.records import Summary
 from archscope.draw.graph import Graph, Node
-from archscope.draw.picture import FONT, NAME_FONT, CHAR_WIDTH, DPI, LINE_HEIGHT, save_figure, shape_label, label_text, title_lines, describe
+from archscope.draw.picture import (
+    CHAR_WIDTH, DPI, FONT, LINE_HEIGHT, NAME_FONT, describe, label_text, save_figure, shape_label, title_lines,
+)
 from archscope.render.numbers import human_count
 from archscope.render.rf_text import rf_cell
 
@@ -87,7 +89,8 @@ def render_volumes(graph: Graph, summary: Summary, fmt: str = "svg") -> bytes:
     ax.set_ylim(height, 0)
     ax.set_axis_off()
     text_options = {"parse_math": False, "fontfamily": "DejaVu Sans"}
-    ax.text(margin, 0.12, label_text(summary.model), fontsize=11, fontweight="bold", va="top", gid="title", **text_options)
+    ax.text(margin, 0.12, label_text(summary.model), fontsize=11, fontweight="bold", va="top", gid="title",
+            **text_options)  # fmt: skip
     for i, line in enumerate(title):
         ax.text(margin, 0.36 + i * FONT * LINE_HEIGHT / 72, label_text(line), fontsize=FONT, va="top", color="#444",
                 gid=f"title:{i}", **text_options)  # fmt: skip
@@ -103,11 +106,12 @@ def render_volumes(graph: Graph, summary: Summary, fmt: str = "svg") -> bytes:
         colour = "#e8e8e8" if node.kind == "input" else "#f2c18d" if flat else "#9cc3e4"
         if d > 0:  # the top and the side, receding up and to the right
             dx, dy = d, -0.7 * d
-            ax.add_patch(Polygon([(left, top), (left + w, top), (left + w + dx, top + dy), (left + dx, top + dy)],
-                                 closed=True, facecolor=colour, edgecolor="#333", linewidth=0.6, alpha=0.75))  # fmt: skip
-            ax.add_patch(Polygon([(left + w, top), (left + w, top + h), (left + w + dx, top + h + dy), (left + w + dx, top + dy)],
-                                 closed=True, facecolor=colour, edgecolor="#333", linewidth=0.6, alpha=0.55))  # fmt: skip
-        ax.add_patch(Rectangle((left, top), w, h, facecolor=colour, edgecolor="#222", linewidth=0.8, gid=f"node:{node.id}"))
+            top_face = [(left, top), (left + w, top), (left + w + dx, top + dy), (left + dx, top + dy)]
+            side_face = [(left + w, top), (left + w, top + h), (left + w + dx, top + h + dy), (left + w + dx, top + dy)]
+            for face, alpha in ((top_face, 0.75), (side_face, 0.55)):
+                ax.add_patch(Polygon(face, closed=True, facecolor=colour, edgecolor="#333", linewidth=0.6, alpha=alpha))
+        ax.add_patch(Rectangle((left, top), w, h, facecolor=colour, edgecolor="#222", linewidth=0.8,
+                               gid=f"node:{node.id}"))  # fmt: skip
         faces[node.id] = (left, top, w + d, h)
         centre = left + (w + d) / 2
         for i, (line, style) in enumerate(labels[node.id]):
