@@ -983,6 +983,7 @@ class DrawStyle(str, Enum):
 class DrawWeight(str, Enum):
     macs = "macs"
     params = "params"
+    time = "time"
 
 
 @app.command()
@@ -1002,7 +1003,9 @@ def draw(
     unfold: Annotated[
         bool, typer.Option("--unfold", help="Draw every layer: fold neither conv-BN-ReLU chains nor repeated blocks (xN).")
     ] = False,
-    weight: Annotated[DrawWeight, typer.Option(help="What shades the boxes (log scale).")] = DrawWeight.macs,
+    weight: Annotated[
+        DrawWeight, typer.Option(help="What shades the boxes (log scale); time runs 'profile' on the CPU first.")
+    ] = DrawWeight.macs,
     input_size: Annotated[
         Optional[str], typer.Option("--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N. Default: the network's own.")
     ] = None,
@@ -1014,7 +1017,7 @@ def draw(
     consecutive blocks folded (ResNet-50's stages read x3, x4, x6, x3). Drawn from the same single
     pass as 'summary'; no graphviz needed.
     """
-    from archscope.draw import picture, trace
+    from archscope.draw import layer_times, picture, trace
     from archscope.models import parse_kwargs, resolve_model
 
     suffix = Path(output).suffix.lower()
@@ -1025,9 +1028,14 @@ def draw(
     check_outputs([model], output=(output, DRAW_SUFFIXES))
     spec = resolve_model(model, parse_kwargs(arg or []))  # the user's file runs once per command
     summary_record, flow = trace(spec, input_size)
+    times = None
+    if weight is DrawWeight.time and style is DrawStyle.graph:
+        with stderr().status("timing each layer on the CPU (profile)..."):
+            times = layer_times(spec, summary_record, input_size)
     data = picture(
-        summary_record, flow, suffix[1:], style=style.value, depth=depth, unfold=unfold, weight=weight.value
-    )
+        summary_record, flow, suffix[1:], style=style.value, depth=depth, unfold=unfold, weight=weight.value,
+        times=times,
+    )  # fmt: skip
     write(output, data, [model], DRAW_SUFFIXES, "the drawing")
 
 
