@@ -67,3 +67,13 @@ def test_html_report_inlines_the_drawing_and_markdown_links_it(tmp_path):
     assert result.exit_code == 0, result.output
     assert "## Architecture\n\n![architecture](resnet50.svg)" in text_page.read_text()
     assert parse((tmp_path / "resnet50.svg").read_bytes()).frames
+
+
+def test_shading_by_time_profiles_each_layer_first(tmp_path):
+    target = tmp_path / "lenet5.svg"
+    result = run("draw", "lenet5", "--weight", "time", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    drawing = parse(target.read_bytes())
+    assert any("shade: time (CPU median, from profile) per box" in line for line in drawing.title)
+    conv = next(lines for lines in drawing.labels.values() if lines[0] == "features.0")
+    assert re.search(r"MACs · [\d.]+ ms$", conv[-1])  # each box says how long it took

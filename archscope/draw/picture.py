@@ -20,7 +20,8 @@ from archscope.render.numbers import human_count, shape_text
 from archscope.render.rf_text import rf_cell
 from archscope.render.safe import clean
 
-Weight = Literal["macs", "params"]
+Weight = Literal["macs", "params", "time"]
+_WEIGHT_NAMES = {"macs": "MACs", "params": "parameters", "time": "time (CPU median, from profile)"}
 FORMATS = ("svg", "png", "pdf")
 
 FONT = 7.0  # points: the smallest text a printed page or a screen at 100% still reads
@@ -88,8 +89,8 @@ def shape_label(shape: Any) -> str:
     return shape_text(shape)
 
 
-def node_lines(node: Node, name: str) -> list[tuple[str, str]]:
-    """The text of a box, line by line, each with its style ('name' or 'body')."""
+def node_lines(node: Node, name: str, time_ms: float | None = None) -> list[tuple[str, str]]:
+    """The text of a box, line by line, each with its style ('name' or 'body'); with its time when measured."""
     if node.kind == "input":
         return [("input", "name"), (shape_label(node.shape), "body")]
     if node.kind == "op" or (node.kind == "chain" and node.members and node.members[0].kind == "op"):
@@ -97,8 +98,11 @@ def node_lines(node: Node, name: str) -> list[tuple[str, str]]:
     lines = [(label_text(name), "name"), (label_text(describe(node)), "body")]
     rf = rf_cell(node.receptive_field)
     lines.append((shape_label(node.shape) + (f" · RF {rf}" if rf not in ("-", "") else ""), "body"))
-    if node.params or node.macs:
-        lines.append((f"{human_count(node.params)} params · {human_count(node.macs)} MACs", "body"))
+    figures = f"{human_count(node.params)} params · {human_count(node.macs)} MACs" if node.params or node.macs else ""
+    if time_ms:
+        figures += (" · " if figures else "") + f"{time_ms:.3g} ms"
+    if figures:
+        lines.append((figures, "body"))
     return lines
 
 
@@ -122,8 +126,8 @@ def _relative(name: str, frames: list[Frame]) -> str:
     return name
 
 
-def _size(node: Node, frames: list[Frame]) -> _Sized:
-    lines = node_lines(node, _relative(node.name, frames))
+def _size(node: Node, frames: list[Frame], time_ms: float | None = None) -> _Sized:
+    lines = node_lines(node, _relative(node.name, frames), time_ms)
     widest = max(_width(t, NAME_FONT if style == "name" else FONT) for t, style in lines)
     badge = 0.3 if node.kind == "repeat" else 0.0
     cards = _CARDS if node.kind == "repeat" else 0.0  # room for the stack of cards behind a repeat
@@ -139,9 +143,27 @@ def frame_label(frame: Frame) -> list[str]:
     return [head, figures + (f" · {frame.note}" if frame.note else "")]
 
 
-def _shades(graph: Graph, weight: Weight) -> dict[str, float]:
+def node_times(graph: Graph, summary: Summary, times: dict[int, float]) -> dict[str, float]:
+    """Each box's time: the measured layer calls (``Summary.layers`` index -> ms) inside the calls it stands for."""
+    ends: dict[int, int] = {}
+    for index, layer in enumerate(summary.layers):  # a call's subtree is the records after it, until one as shallow
+        end = index + 1
+        while end < len(summary.layers) and summary.layers[end].depth > layer.depth:
+            end += 1
+        ends[index] = end
+    out: dict[str, float] = {}
+    for node in graph.nodes:
+        covered = {r for call in node.layers for r in times if call <= r < ends[call]}
+        out[node.id] = sum(times[r] for r in covered)
+    return out
+
+
+def _shades(graph: Graph, weight: Weight, times: dict[str, float]) -> dict[str, float]:
     """0..1 per node, on a log scale between the smallest and largest non-zero weight."""
-    values = {n.id: float(n.macs if weight == "macs" else n.params) for n in graph.nodes}
+    if weight == "time":
+        values = {n.id: times.get(n.id, 0.0) for n in graph.nodes}
+    else:
+        values = {n.id: float(n.macs if weight == "macs" else n.params) for n in graph.nodes}
     positive = [v for v in values.values() if v > 0]
     if not positive:
         return {k: 0.0 for k in values}
@@ -180,15 +202,17 @@ def title_lines(summary: Summary, graph: Graph, weight: Weight) -> list[str]:
     lines = [
         f"input {shape_text(summary.input_shape)} → output {shape_text(summary.output_shape)} · "
         f"{human_count(totals.params)} params · {human_count(totals.macs)} MACs{rf_text}",
-        f"depth {graph.depth} · shade: {'MACs' if weight == 'macs' else 'parameters'} per box, log scale · "
+        f"depth {graph.depth} · shade: {_WEIGHT_NAMES[weight]} per box, log scale · "
         "RF: receptive field in input pixels",
     ]
     lines += [f"{note[0].upper()}{note[1:]}" for note in graph.notes]
     return lines
 
 
-def render_graph(graph: Graph, summary: Summary, fmt: str = "svg", weight: Weight = "macs") -> bytes:
-    """The graph as SVG, PNG or PDF bytes."""
+def render_graph(
+    graph: Graph, summary: Summary, fmt: str = "svg", weight: Weight = "macs", times: dict[int, float] | None = None
+) -> bytes:
+    """The graph as SVG, PNG or PDF bytes; ``times`` (ms per ``Summary.layers`` index) for ``weight="time"``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -199,7 +223,8 @@ def render_graph(graph: Graph, summary: Summary, fmt: str = "svg", weight: Weigh
     for frame in sorted(graph.frames, key=lambda f: len(f.nodes)):  # innermost first
         for node_id in frame.nodes:
             frames_of[node_id].append(frame)
-    sized = {n.id: _size(n, frames_of[n.id]) for n in graph.nodes}
+    measured = node_times(graph, summary, times) if times else {}
+    sized = {n.id: _size(n, frames_of[n.id], measured.get(n.id)) for n in graph.nodes}
     labels = {f.id: frame_label(f) for f in graph.frames}
     layout = layered_layout(
         [(n.id, sized[n.id].width, sized[n.id].height) for n in graph.nodes],
@@ -256,7 +281,7 @@ def render_graph(graph: Graph, summary: Summary, fmt: str = "svg", weight: Weigh
             color="#555", linewidth=0.9, shrinkA=0, shrinkB=0, gid=f"edge:{route.source}->{route.target}", zorder=3,
         ))  # fmt: skip
 
-    shade = _shades(graph, weight)
+    shade = _shades(graph, weight, measured)
     for node in graph.nodes:
         box, item = layout.boxes[node.id], sized[node.id]
         x, y = at(box.x - box.width / 2, box.y - box.height / 2)

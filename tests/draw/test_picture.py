@@ -170,3 +170,15 @@ def test_user_text_stays_literal():
     summary, flow = trace(Odd(), (1, 8, 8))
     drawing = parse(picture(summary, flow, "svg"))
     assert any(lines[0] == "$x^2$" for lines in drawing.labels.values())
+
+
+def test_a_boxs_time_is_the_time_of_the_layer_calls_it_stands_for():
+    from archscope.draw.picture import node_times
+
+    summary, flow = traced("resnet18")
+    graph = readable_graph(summary, flow)
+    leaves = {i: 1.0 for i, layer in enumerate(summary.layers) if layer.leaf}  # one millisecond each
+    times = node_times(graph, summary, leaves)
+    by_name = {n.name: times[n.id] for n in graph.nodes}
+    assert by_name["conv1"] == 3.0  # conv1, bn1 and relu
+    assert by_name["maxpool"] == 1.0 and by_name["input"] == 0.0
