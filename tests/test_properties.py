@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -45,6 +46,14 @@ def layer_spec():
         st.fixed_dictionaries({"kind": st.just("residual"), "k": st.sampled_from([1, 3, 5]), "dilation": st.integers(1, 2)}),
         st.fixed_dictionaries({"kind": st.just("concat"), "k1": st.sampled_from([1, 3]), "k2": st.sampled_from([3, 5]), "out": st.integers(1, 4)}),
         st.just({"kind": "relu"}),
+        # Receptive fields through reshapes, tokens, channel groups, borders and upsampling.
+        st.fixed_dictionaries({"kind": st.just("channels_last"), "out": st.integers(1, 6)}),
+        st.fixed_dictionaries({"kind": st.just("split"), "k": st.sampled_from([1, 3]), "dilation": st.integers(1, 2)}),
+        st.just({"kind": "tokens"}),
+        st.fixed_dictionaries(
+            {"kind": st.just("move"), "how": st.sampled_from(["reflect", "replicate", "flip", "roll"]), "amount": st.integers(1, 2)}
+        ),
+        st.fixed_dictionaries({"kind": st.just("updown"), "mode": st.sampled_from(["nearest", "bilinear"]), "k": st.sampled_from([2, 3])}),
     )
 
 
@@ -67,6 +76,73 @@ class Concat(nn.Module):
         return torch.cat([self.a(x), self.b(x)], dim=1)
 
 
+class ChannelsLast(nn.Module):
+    """ConvNeXt's MLP: channels last, a linear layer per position, channels first again."""
+
+    def __init__(self, channels: int, out: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(channels, out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class Split(nn.Module):
+    """Res2Net's groups: half the channels split off and convolved, the rest passed on."""
+
+    def __init__(self, channels: int, k: int, dilation: int) -> None:
+        super().__init__()
+        self.sizes = [channels // 2, channels - channels // 2]
+        self.conv = nn.Conv2d(self.sizes[1], self.sizes[1], k, padding=dilation * (k // 2), dilation=dilation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = torch.split(x, self.sizes, dim=1)
+        return torch.cat([a, self.conv(b)], dim=1)
+
+
+class Tokens(nn.Module):
+    """A ViT's tokens: the grid flattened, a class token in front, a linear layer per token, the grid back."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.cls = nn.Parameter(torch.zeros(1, 1, channels))
+        self.linear = nn.Linear(channels, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        t = torch.cat([self.cls.expand(b, -1, -1), x.flatten(2).transpose(1, 2)], dim=1)
+        t = t + self.linear(t)
+        return t[:, 1:].transpose(1, 2).reshape(b, c, h, w)
+
+
+class Move(nn.Module):
+    """Positions moved at the border: reflect or replicate padding, a flip, a roll."""
+
+    def __init__(self, how: str, amount: int) -> None:
+        super().__init__()
+        self.how, self.amount = how, amount
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.how in ("reflect", "replicate"):
+            return F.pad(x, (self.amount, 0, 0, self.amount), mode=self.how)
+        if self.how == "flip":
+            return torch.flip(x, [2, 3][: self.amount])
+        return torch.roll(x, (self.amount, -self.amount), (2, 3))
+
+
+class UpDown(nn.Module):
+    """Upsampling by 2, then a stride-2 convolution: the upsampled map's phases meet again."""
+
+    def __init__(self, channels: int, mode: str, k: int) -> None:
+        super().__init__()
+        self.mode = mode
+        self.conv = nn.Conv2d(channels, channels, k, stride=2, padding=k // 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        options = {} if self.mode == "nearest" else {"align_corners": False}
+        return self.conv(F.interpolate(x, scale_factor=2, mode=self.mode, **options))
+
+
 def build(specs: list[dict], in_channels: int = 3) -> nn.Sequential:
     layers: list[nn.Module] = []
     channels = in_channels
@@ -85,6 +161,17 @@ def build(specs: list[dict], in_channels: int = 3) -> nn.Sequential:
         elif s["kind"] == "concat":
             layers.append(Concat(channels, s["k1"], s["k2"], s["out"]))
             channels = 2 * s["out"]
+        elif s["kind"] == "channels_last":
+            layers.append(ChannelsLast(channels, s["out"]))
+            channels = s["out"]
+        elif s["kind"] == "split" and channels >= 2:
+            layers.append(Split(channels, s["k"], s["dilation"]))
+        elif s["kind"] == "tokens":
+            layers.append(Tokens(channels))
+        elif s["kind"] == "move":
+            layers.append(Move(s["how"], s["amount"]))
+        elif s["kind"] == "updown":
+            layers.append(UpDown(channels, s["mode"], s["k"]))
         else:
             layers.append(nn.ReLU())
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, 3)]

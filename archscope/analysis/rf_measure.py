@@ -28,7 +28,7 @@ non-linearities, on a random input.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import torch
@@ -64,7 +64,16 @@ def _support(grad: torch.Tensor) -> torch.Tensor:
 
 
 class _Linearised(TorchFunctionMode):
-    """Runs a network as its linearised, one-channel, support-propagating counterpart."""
+    """Runs a network as its linearised, one-channel, support-propagating counterpart.
+
+    ``channels``: convolutions give their real number of output channels (all equal), for
+    networks whose reshapes and linear layers need it (a ViT's patch embedding, ConvNeXt's
+    MLP); slower, so only when the one-channel run fails.
+    """
+
+    def __init__(self, channels: bool = False) -> None:
+        super().__init__()
+        self.channels = channels
 
     def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
         kwargs = kwargs or {}
@@ -82,9 +91,8 @@ class _Linearised(TorchFunctionMode):
             result = _CONVS[name](
                 x.sum(1, keepdim=True), ones, None, a.get("stride", 1), a.get("padding", 0), a.get("dilation", 1), 1
             )
-            # Every output channel is that one channel: reshapes and linear layers after it
-            # (a ViT's patch embedding, ConvNeXt's MLP) see the real channel count.
-            result = result.expand(-1, weight.shape[0], *result.shape[2:])
+            if self.channels:
+                result = result.expand(-1, weight.shape[0], *result.shape[2:])
             result = result if batched else result[0]
         elif how == "avg_pool" and name in _MAX_POOLS:
             a = _bind(_POOL_ARGS, args, kwargs)
@@ -181,18 +189,24 @@ def _fits(record: LayerRecord, axis: int, input_length: int) -> bool:
         return False
     centre = outputs // 2 if outputs // 2 + 1 < outputs else outputs - 2
     size, stride, padding = field["size"][axis], field["stride"][axis], field["padding"][axis]
-    first = centre * stride - padding
-    return first >= 0 and (centre + 1) * stride - padding + size - 1 <= input_length - 1
+    starts = [x * stride - padding for x in (centre, centre + 1)]  # a flip's stride is negative
+    return min(starts) >= 0 and max(starts) + size - 1 <= input_length - 1
 
 
 def measure_receptive_field(
     model: nn.Module, input_size: Sequence[int], *, name: str | None = None, max_length: int = 16384
 ) -> tuple[LayerRecord, FieldMeasurement]:
-    """The analytic field of the last spatial layer, and the same field measured by gradients."""
+    """The analytic field of the last spatial layer, and the same field measured by gradients.
+
+    Each axis is measured on an input enlarged until the centre position's field fits; the
+    record returned holds the analytic field at the size each axis was measured on (the same
+    field, except after a flip, whose padding depends on the input's size).
+    """
     base = analyze(model, (1, *input_size), name=name)
     index, record = target_layer(base)
     axes = len(input_size) - 1
     sizes, strides, paddings, inputs = [], [], [], []
+    analytic: dict[str, list[int]] = {"size": [], "stride": [], "padding": []}
     for axis in range(axes):
         length = input_size[1 + axis]
         # Enlarge this axis until the field of the centre position is not clipped.
@@ -200,10 +214,13 @@ def measure_receptive_field(
             shape = list(input_size)
             shape[1 + axis] = length
             probe = analyze(model, (1, *shape), name=name, stop_after=index)
+            field = probe.layers[index].receptive_field
+            if "size" not in field:
+                raise ArchscopeError(f"the receptive field of {record.name} is not one window on an input {length} long")
             if _fits(probe.layers[index], axis, length):
                 break
-            field = probe.layers[index].receptive_field
-            length = max(length + field["stride"][axis], field["size"][axis] + 4 * field["stride"][axis])
+            step = abs(field["stride"][axis])
+            length = max(length + step, field["size"][axis] + 4 * step)
             if length > max_length:
                 raise ArchscopeError(
                     f"the receptive field of {record.name} needs an input over {max_length} long to measure"
@@ -213,6 +230,9 @@ def measure_receptive_field(
         strides.append(stride)
         paddings.append(padding)
         inputs.append(shape)
+        for key in analytic:
+            analytic[key].append(field[key][axis])
+    record = replace(record, receptive_field={**record.receptive_field, **analytic})
     return record, FieldMeasurement(record.name, sizes, strides, paddings, inputs)
 
 
@@ -245,8 +265,12 @@ def _capture(model: nn.Module, summary: Summary, index: int, x: torch.Tensor) ->
 def _measure_axis(model: nn.Module, shape: list[int], index: int, summary: Summary, axis: int) -> tuple[int, int, int]:
     linear = _linearised_copy(model)
     x = torch.ones((1, *shape), dtype=torch.float64, requires_grad=True)
-    with _Linearised():
-        out = _capture(linear, summary, index, x)
+    try:
+        with _Linearised():
+            out = _capture(linear, summary, index, x)
+    except Exception:  # noqa: BLE001 - a reshape, split or linear layer needs the real channel count
+        with _Linearised(channels=True):
+            out = _capture(linear, summary, index, x)
     record = summary.layers[index]
     spatial = _lengths(record, len(shape) - 1)
     centre = [n // 2 for n in spatial]
