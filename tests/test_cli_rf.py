@@ -61,3 +61,58 @@ def test_rf_csv_has_a_row_per_stage():
     lines = run("rf", "resnet50", "-f", "csv").output.strip().splitlines()
     assert lines[0].startswith("stage,stride")
     assert len(lines) == 1 + 5
+
+
+EDGE_MODELS = '''
+import torch, torch.nn as nn, torch.nn.functional as F
+
+class First(nn.Module):
+    def __init__(self, step):
+        super().__init__()
+        self.step = step
+        self.a, self.b = nn.Conv2d(3, 4, 3), nn.Conv2d(4, 4, 3)
+
+    def forward(self, x):
+        if self.step == "reflect":
+            x = F.pad(x, (2, 2, 2, 2), mode="reflect")
+        elif self.step == "flip":
+            x = torch.flip(x, [3])
+        elif self.step == "roll":
+            x = torch.roll(x, 3, 2)
+        elif self.step == "interpolate":
+            x = F.interpolate(x, size=(24, 24), mode="bilinear", align_corners=False)
+        x = self.a(x)
+        if self.step == "detach":
+            x = x.detach()
+        if self.step == "threshold":
+            x = nn.Threshold(0.5, 2.0)(x - 1e3)
+        return self.b(x)
+
+def volume():
+    return nn.Sequential(nn.Conv3d(1, 4, 3), nn.ReLU(), nn.Conv3d(4, 4, 3))
+
+def doubled():
+    return nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(3, 4, 3))
+'''
+
+
+def test_rf_verify_and_effective_work_for_edge_models(tmp_path):
+    """Issue 12: a reflect pad, flip, roll or interpolate first; a detach; a hard threshold; a Conv3d."""
+    source = tmp_path / "edges.py"
+    source.write_text(EDGE_MODELS)
+    cases = [[f"{source}:First", "--arg", f"step='{step}'", "-i", "3x24x24"]
+             for step in ("reflect", "flip", "roll", "interpolate", "detach", "threshold")]  # fmt: skip
+    cases.append([f"{source}:volume", "-i", "1x12x12x12"])
+    for case in cases:
+        picture = tmp_path / "erf.png"
+        result = run("rf", *case, "--verify", "--effective", str(picture))
+        assert result.exit_code == 0, (case, result.output)
+        assert "yes" in result.output and picture.read_bytes().startswith(PNG), case
+
+
+def test_rf_of_an_upsampled_map_says_why_it_has_no_single_field(tmp_path):
+    source = tmp_path / "edges.py"
+    source.write_text(EDGE_MODELS)
+    result = run("rf", f"{source}:doubled", "-i", "3x16x16")
+    assert result.exit_code == 2
+    assert "unknown" in result.output and "positions see different windows" in " ".join(result.output.split())
