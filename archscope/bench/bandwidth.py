@@ -1,8 +1,8 @@
-"""The device's attainable memory bandwidth, measured: a large copy, timed like the peak FLOP/s.
+"""The device's attainable memory bandwidth, measured: a large copy and add, timed like the peak FLOP/s.
 
-STREAM's "copy" kernel (McCalpin, "Memory bandwidth and machine balance in current high
-performance computers", IEEE TCCA Newsletter 1995): ``b[:] = a``, counted as two words per
-element, one read and one written. The arrays must be larger than the caches, or the copy
+STREAM's "copy" and "add" kernels (McCalpin, "Memory bandwidth and machine balance in current
+high performance computers", IEEE TCCA Newsletter 1995): ``b[:] = a`` counted as two words per
+element, ``c[:] = a + b`` as three, the better of the two kept. The arrays must be larger than the caches, or the copy
 measures a cache; the size grows until one copy takes long enough to time, from a start
 beyond the last-level cache (CPU) or the L2 (GPU).
 """
@@ -52,30 +52,37 @@ def start_bytes(device: torch.device) -> int:
 
 def calibrate_bandwidth(
     device: torch.device, dtype: torch.dtype = torch.float32, size_bytes: int | None = None, repeats: int = 3
-) -> tuple[float, int]:
-    """Best bytes/s of ``repeats`` copies of one large array into another, and each array's bytes.
+) -> tuple[float, int, str]:
+    """The best bytes/s of STREAM's copy and add kernels on large arrays: (rate, each array's bytes, kernel).
 
-    Without ``size_bytes`` each array starts at ``start_bytes`` and doubles until one copy
-    takes about 50 ms, up to 1 GiB on the CPU and 2 GiB on CUDA.
+    Copy, ``b[:] = a``, moves 2 words per element; add, ``c[:] = a + b``, moves 3. Each is run
+    ``repeats`` times and the faster kernel's best run is the device's bandwidth: a store that
+    first reads its cache line (most CPUs) costs a copy a third word it does not count, and an
+    add hides that cost better. Without ``size_bytes`` each array starts at ``start_bytes``
+    and doubles until one copy takes about 50 ms, up to 1 GiB on the CPU and 2 GiB on CUDA.
     """
     clock = Clock(device)
     element = torch.empty((), dtype=dtype).element_size()
     limit = MAX_BYTES.get(device.type, MAX_BYTES["cpu"])
 
-    def arrays(nbytes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def arrays(nbytes: int, count: int) -> list[torch.Tensor]:
         n = max(nbytes // element, 1)
-        return torch.ones(n, device=device, dtype=dtype), torch.empty(n, device=device, dtype=dtype)
+        return [torch.ones(n, device=device, dtype=dtype) for _ in range(count)]
 
     def time_at(nbytes: int) -> float:
-        a, b = arrays(nbytes)
+        a, b = arrays(nbytes, 2)
         b.copy_(a)  # warm-up: the pages are touched and mapped
         clock.synchronize()
         return clock.time_ms(lambda: b.copy_(a))
 
     nbytes = size_bytes or choose_size(time_at, limit, start=start_bytes(device), target_ms=TARGET_MS)
-    a, b = arrays(nbytes)
-    b.copy_(a)
-    clock.synchronize()
-    best_ms = min(clock.time_ms(lambda: b.copy_(a)) for _ in range(repeats))
-    moved = 2 * a.numel() * element
-    return moved / (best_ms / 1e3), a.numel() * element
+    a, b, c = arrays(nbytes, 3)
+    kernels = {"copy": (lambda: b.copy_(a), 2), "add": (lambda: torch.add(a, b, out=c), 3)}
+    rates = {}
+    for name, (kernel, words) in kernels.items():
+        kernel()  # warm-up
+        clock.synchronize()
+        best_ms = min(clock.time_ms(kernel) for _ in range(repeats))
+        rates[name] = words * a.numel() * element / (best_ms / 1e3)
+    best = max(rates, key=rates.get)
+    return rates[best], a.numel() * element, best

@@ -368,10 +368,11 @@ def profile(
             peak, n = calibrate_peak(torch_device, torch_dtype)
             peak_source = f"best of 3 dense {dtype} {n}x{n} matrix multiplies on {torch_device}"
             say("calibrating memory bandwidth...")
-            bandwidth, array = calibrate_bandwidth(torch_device)
+            bandwidth, array, kernel = calibrate_bandwidth(torch_device)
+            words = {"copy": "b = a, 2 arrays moved", "add": "c = a + b, 3 arrays moved"}[kernel]
             bandwidth_source = (
-                f"best of 3 copies of a {array / 2**20:.0f} MiB float32 array on {torch_device}, "
-                "2 bytes moved per byte copied (read + write, as STREAM's copy)"
+                f"STREAM's {kernel} ({words}) on {array / 2**20:.0f} MiB float32 arrays on {torch_device}, "
+                "the faster of copy and add, best of 3"
             )
         device_record = ProfileDevice(
             name=device_name(torch_device), device=str(torch_device), dtype=dtype, threads=torch.get_num_threads(),

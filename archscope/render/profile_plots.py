@@ -41,7 +41,7 @@ def roofline_png(report: ProfileReport) -> bytes:
         ax.annotate(f"peak {human_count(d.peak_flops)}FLOP/s (matmul)", (ridge, d.peak_flops), xytext=(-4, 5),
                     textcoords="offset points", ha="right", fontsize=8)  # fmt: skip
         along = ridge / 8  # on the memory roof, short of the ridge, where few layers sit
-        ax.annotate(f"{human_count(d.bandwidth_bytes_per_s)}B/s (copy)", (along, along * d.bandwidth_bytes_per_s),
+        ax.annotate(f"{human_count(d.bandwidth_bytes_per_s)}B/s (STREAM)", (along, along * d.bandwidth_bytes_per_s),
                     xytext=(-6, 6), textcoords="offset points", ha="right", fontsize=8)  # fmt: skip
         ax.annotate(f"ridge {ridge:.3g} FLOP/B", (ridge, high_y), xytext=(3, -10), textcoords="offset points",
                     fontsize=7, color="grey")  # fmt: skip
