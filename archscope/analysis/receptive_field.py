@@ -649,16 +649,41 @@ class FieldTracker:
         dynamic = self.get(weight)
         if dynamic is not None:  # weights computed from the input (CondConv): they join every output
             tracked = replace(tracked, parts=(Part(0, tracked.parts[-1].stop, merge([overall(tracked.parts), dynamic.value])),))
-        if a.get("transposed"):
-            return self._lost(call, "transposed convolutions are not supported", ax.opaque(out.shape))
         kernel = list(weight.shape[2:])
         stride, padding, dilation = _ints(a["stride"], n, 1), _ints(a["padding"], n, 0), _ints(a["dilation"], n, 1)
+        if a.get("transposed"):
+            return self._transposed(call, tracked, kernel, stride, padding, dilation)
         if all(k == 1 for k in kernel) and all(s == 1 for s in stride) and all(p == 0 for p in padding):
             # A 1x1 convolution mixes channels only, whatever the layout of its positions.
             dims = _replaced(tracked.dims, 1, (ax.channel(out.shape[1]),))
             value = merge([p.value for p in tracked.parts], self._issues, " of a convolution's input channels")
             return _consistent(dims, (Part(0, out.shape[1], value),), tracked.extra)
         return self._windowed(call, tracked, range(2, 2 + n), kernel, stride, padding, dilation, channel_dim=1)
+
+    def _transposed(self, call: _Call, tracked: Tracked, kernel: Sequence[int], stride: Sequence[int],
+                    padding: Sequence[int], dilation: Sequence[int]) -> Tracked:  # fmt: skip
+        """A transposed convolution scatters input u to outputs u s - p + t d (t < k): output y
+        reads the inputs u with u s = y + p - t d, a pattern that repeats every s outputs."""
+        out = call.out
+        n = len(kernel)
+        roles = self._window_roles(tracked.dims, range(2, 2 + n), [1] * n, [0] * n, [1] * n)
+        if isinstance(roles, str) or any(not isinstance(r, int) for r in roles):
+            reason = roles if isinstance(roles, str) else "not over spatial axes"
+            return self._lost(call, f"aten::{call.name} (transposed): {reason}", ax.opaque(out.shape))
+        value = merge([p.value for p in tracked.parts], self._issues, " of a convolution's input channels")
+        parts = (Part(0, 1, value),)
+        dims = list(tracked.dims)
+        dims[1] = (ax.channel(out.shape[1]),)
+        for d, role, k, s, p, dl in zip(range(2, 2 + n), roles, kernel, stride, padding, dilation):
+            ranges = []
+            for phase in range(s):
+                sources = [(phase + p - t * dl) // s for t in range(k) if (phase + p - t * dl) % s == 0]
+                if not sources:
+                    return self._lost(call, f"a transposed convolution with kernel {k} < stride {s} leaves outputs with no input")
+                ranges.append((min(sources), max(sources)))
+            parts = _along(parts, role, lambda span, r=ranges, s=s: span.resample(s, 1, r))
+            dims[d] = (ax.space(role, out.shape[d]),)
+        return _consistent(tuple(dims), parts, tracked.extra)
 
     def _pool(self, call: _Call) -> Tracked:
         a = call.bound

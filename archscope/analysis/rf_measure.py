@@ -45,10 +45,13 @@ from archscope.errors import ArchscopeError
 # What the linearised network runs instead of a function the registry says to replace.
 _MAX_POOLS = {"max_pool1d": F.avg_pool1d, "max_pool2d": F.avg_pool2d, "max_pool3d": F.avg_pool3d}
 _CONVS = {"conv1d": F.conv1d, "conv2d": F.conv2d, "conv3d": F.conv3d}
+_TRANSPOSED = {"conv_transpose1d": F.conv_transpose1d, "conv_transpose2d": F.conv_transpose2d,
+               "conv_transpose3d": F.conv_transpose3d}  # fmt: skip
 # Torch functions with no ATen operator of their own name, the identity in the linearised network.
 _IDENTITY_FUNCTIONS = {"local_response_norm", "dropout1d", "dropout2d", "dropout3d"}
 _POOL_ARGS = ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
 _CONV_ARGS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+_TRANSPOSED_ARGS = ("input", "weight", "bias", "stride", "padding", "output_padding", "groups", "dilation")
 # Torch functions named differently from their ATen operator (F.threshold is ``_threshold``).
 _ALIASES = {"_threshold": "threshold", "logsigmoid": "log_sigmoid_forward"}
 
@@ -103,8 +106,16 @@ class _Linearised(TorchFunctionMode):
             )
             if a.get("return_indices"):
                 result = (result, None)
-        elif name.startswith("conv_transpose"):
-            raise ArchscopeError("transposed convolutions are not supported by the receptive-field measurement")
+        elif name in _TRANSPOSED:  # the same scatter through a kernel of ones, from one channel to one
+            a = _bind(_TRANSPOSED_ARGS, args, kwargs)
+            x, weight = a["input"], a["weight"]
+            ones = torch.ones((1, 1, *weight.shape[2:]), dtype=x.dtype, device=x.device)
+            result = _TRANSPOSED[name](
+                x.sum(1, keepdim=True), ones, None, a.get("stride", 1), a.get("padding", 0), a.get("output_padding", 0),
+                1, a.get("dilation", 1),
+            )  # fmt: skip
+            if self.channels:
+                result = result.expand(-1, weight.shape[1] * a.get("groups", 1), *result.shape[2:])
         else:
             result = func(*args, **kwargs)
         if isinstance(result, torch.Tensor) and result.requires_grad and result.is_floating_point():

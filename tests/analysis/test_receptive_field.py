@@ -407,6 +407,7 @@ class Resampled(nn.Module):
         super().__init__()
         self.mode, self.restore = mode, restore
         self.conv = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(8, 8, 4, stride=2, padding=1)  # DCGAN's: used in mode "transposed"
         self.down = nn.Conv2d(2 if mode == "shuffle" else 8, 4, 2, stride=2)
         self.last = nn.Conv2d(4, 4, 3, padding=1)
 
@@ -414,6 +415,8 @@ class Resampled(nn.Module):
         x = self.conv(x)
         if self.mode == "shuffle":
             x = F.pixel_shuffle(x, 2)
+        elif self.mode == "transposed":
+            x = self.up(x)
         else:
             x = F.interpolate(x, scale_factor=2, mode=self.mode, **({} if self.mode == "nearest" else {"align_corners": False}))
         if not self.restore:
@@ -428,6 +431,7 @@ class Resampled(nn.Module):
         ("nearest", (7, 2, 3)),  # conv (3, 2, 1); both copies of source m, then the 2x2/2 conv: (3, 2, 1); last: (7, 2, 3)
         ("bilinear", (11, 2, 5)),  # even outputs read m-1 and m, odd m and m+1: (5, 2, 3) then (7, 2, 3); last: (11, 2, 5)
         ("bicubic", (15, 2, 7)),
+        ("transposed", (11, 2, 5)),  # output 2m reads inputs m-1 and m, 2m+1 reads m and m+1: as bilinear
         ("shuffle", (9, 4, 3)),  # as nearest, then pixel_unshuffle: a 2x2/2 window
     ],
 )
