@@ -32,11 +32,14 @@ CPU_SOURCE = "peak bytes of live tensors during one step, each storage followed 
 class _LiveTensorBytes(TorchDispatchMode):
     """The running total and the peak of bytes in storages created while the mode is active."""
 
-    def __init__(self) -> None:
+    def __init__(self, resident: set[int] = frozenset()) -> None:
         super().__init__()
         self.live = 0
         self.peak = 0
         self._seen: set[int] = set()
+        # Storages alive before the step (weights, optimizer state): an in-place update of one
+        # (the optimizer's step) returns it, and that is no new memory.
+        self._resident = set(resident)
 
     def _released(self, key: int, nbytes: int) -> None:
         self._seen.discard(key)
@@ -47,7 +50,7 @@ class _LiveTensorBytes(TorchDispatchMode):
         for t in _tensors(out):
             storage = t.untyped_storage()
             key = storage.data_ptr()
-            if key == 0 or key in self._seen:
+            if key == 0 or key in self._seen or key in self._resident:
                 continue  # a view or an in-place result: no new memory
             self._seen.add(key)
             nbytes = storage.nbytes()
@@ -76,8 +79,9 @@ def cpu_step_peak(step: Callable[[], object], resident: Iterable[torch.Tensor]) 
 
     ``resident`` are the tensors alive before the step (weights, inputs, optimizer state).
     """
+    resident = [t for t in resident if t.numel()]
     gc.collect()
-    tracker = _LiveTensorBytes()
+    tracker = _LiveTensorBytes({t.untyped_storage().data_ptr() for t in resident})
     with tracker:
         step()
     gc.collect()

@@ -147,9 +147,11 @@ def make_step(
 
 
 def _resident(model: nn.Module, xs: Sequence[torch.Tensor], step: Callable[[], None]) -> list[torch.Tensor]:
-    """The tensors alive before a step: weights, buffers, inputs, gradients and the optimizer's state."""
+    """The tensors alive through a step: weights, buffers, inputs and the optimizer's state.
+
+    The previous step's gradients are not: a training step starts with ``zero_grad(set_to_none=True)``.
+    """
     tensors = [*model.parameters(), *model.buffers(), *xs]
-    tensors += [p.grad for p in model.parameters() if p.grad is not None]
     optimizer = getattr(step, "optimizer", None)
     if optimizer is not None:
         tensors += [v for state in optimizer.state.values() for v in state.values() if isinstance(v, torch.Tensor)]
