@@ -78,9 +78,6 @@ class Span:
     def end(self, x: int) -> int:
         return self.start(x) + self.size[x % len(self.size)] - 1
 
-    def centre(self, x: int) -> Fraction:
-        return self.start(x) + Fraction(self.size[x % len(self.size)] - 1, 2)
-
     def resample(self, out_period: int, in_step: int, ranges: Sequence[tuple[int, int]]) -> Span:
         """The span of a map whose position y = m * out_period + phase combines this map's
         positions m * in_step + lo .. m * in_step + hi, where (lo, hi) = ranges[phase].
@@ -479,8 +476,10 @@ class FieldTracker:
         # whatever they see (a ViT's tokens after attention), or any unknown (so that an
         # unaligned merge at the end is not hidden).
         value = tracked.value
+        if value is None:
+            return
         if isinstance(value, Unknown) or (
-            value is not None and _located(tracked.dims) and (isinstance(value, Field) or ax.positions(tracked.dims) > 1)
+            _located(tracked.dims) and (isinstance(value, Field) or ax.positions(tracked.dims) > 1)
         ):
             self.last_spatial = tracked
 
@@ -558,8 +557,8 @@ class FieldTracker:
         """Inputs combined position by position: part by part where their channel ranges agree."""
         where = f" in aten::{call.name}"
         bounds = {tuple((p.start, p.stop) for p in i.parts) for i in tracked}
-        several = [i for i in tracked if len(i.parts) > 1]
-        holders = {None if ax.intact_channels(i.dims) is None else ax.intact_channels(i.dims) - len(i.dims) for i in several}
+        # Parts match up when the channels sit in the same dimension (counted from the end).
+        holders = {_channel_dim_from_end(i.dims) for i in tracked if len(i.parts) > 1}
         if len(bounds) == 1 and None not in holders and len(holders) <= 1:
             parts = tuple(
                 Part(p.start, p.stop, merge([i.parts[k].value for i in tracked], self._issues, where))
@@ -648,7 +647,8 @@ class FieldTracker:
             return self._lost(call, "a convolution whose weights come from the input", ax.opaque(out.shape))
         dynamic = self.get(weight)
         if dynamic is not None:  # weights computed from the input (CondConv): they join every output
-            tracked = replace(tracked, parts=(Part(0, tracked.parts[-1].stop, merge([overall(tracked.parts), dynamic.value])),))
+            value = merge([overall(tracked.parts), dynamic.value])
+            tracked = replace(tracked, parts=(Part(0, tracked.parts[-1].stop, value),))
         kernel = list(weight.shape[2:])
         stride, padding, dilation = _ints(a["stride"], n, 1), _ints(a["padding"], n, 0), _ints(a["dilation"], n, 1)
         if a.get("transposed"):
@@ -679,7 +679,8 @@ class FieldTracker:
             for phase in range(s):
                 sources = [(phase + p - t * dl) // s for t in range(k) if (phase + p - t * dl) % s == 0]
                 if not sources:
-                    return self._lost(call, f"a transposed convolution with kernel {k} < stride {s} leaves outputs with no input")
+                    reason = f"a transposed convolution with kernel {k} < stride {s} leaves outputs with no input"
+                    return self._lost(call, reason)
                 ranges.append((min(sources), max(sources)))
             parts = _along(parts, role, lambda span, r=ranges, s=s: span.resample(s, 1, r))
             dims[d] = (ax.space(role, out.shape[d]),)
@@ -828,8 +829,12 @@ class FieldTracker:
         rank = a.dim()
         rows, inner, cols = rank - 2, rank - 1, rank - 1
         pair = ta is not None and tb is not None and ax.positional(da[rows]) and ax.positional(db[cols])
-        ra = self._mix(ta, {inner}, keep=False, name=name, beside=() if pair else db[cols]) if ta is not None else None
-        rb = self._mix(tb, {rank - 2}, keep=False, name=name, beside=() if pair else da[rows]) if tb is not None else None
+        # Each operand's contraction, judged beside the positions the other one keeps.
+        ra = rb = None
+        if ta is not None:
+            ra = self._mix(ta, {inner}, keep=False, name=name, beside=() if pair else db[cols])
+        if tb is not None:
+            rb = self._mix(tb, {rank - 2}, keep=False, name=name, beside=() if pair else da[rows])
         leading = []
         if rank == 3:
             leading = [ra.dims[0] if ra is not None and (rb is None or ax.positional(ra.dims[0])) else rb.dims[0]]
@@ -857,21 +862,23 @@ class FieldTracker:
     def _attention(self, call: _Call) -> list[Tracked | None]:
         """Fused scaled dot-product attention: every query position sees every key position."""
         q, k, v = call.args[:3]
-        tq, tk, tv = self.get(q), self.get(k), self.get(v)
+        rest = [None] * (len(call.outputs) - 1)  # logsumexp and the like
         if call.bound.get("is_causal"):
-            return [self._lost(call, "causal attention: each position sees those before it")] + [None] * (len(call.outputs) - 1)
+            return [self._lost(call, "causal attention: each position sees those before it"), *rest]
+        tq = self.get(q)
         beside = tq.dims[q.dim() - 2] if tq is not None else ()
+        contracted = {q: {q.dim() - 1}, k: {k.dim() - 2, k.dim() - 1}, v: {v.dim() - 2}}
         results = [
-            self._mix(tq, {q.dim() - 1}, keep=False, name=call.name) if tq is not None else None,
-            self._mix(tk, {k.dim() - 2, k.dim() - 1}, keep=False, name=call.name, beside=beside) if tk is not None else None,
-            self._mix(tv, {v.dim() - 2}, keep=False, name=call.name, beside=beside) if tv is not None else None,
+            self._mix(self.get(t), contracted[t], keep=False, name=call.name, beside=() if t is q else beside)
+            if self.get(t) is not None else None
+            for t in (q, k, v)
         ]  # fmt: skip
         value = merge([overall(r.parts) for r in results if r is not None], self._issues, f" in aten::{call.name}")
         head = results[0].dims[:-1] if results[0] is not None else ax.opaque(q.shape)[:-1]
         dims = (*head, (ax.channel(call.out.shape[-1]),))
         has_extras = any(x.kind == "tokens" and (x.before or x.after) for d in head for x in d)
         extra = merge([value, results[0].extra if results[0] is not None else None]) if has_extras else None
-        return [_consistent(dims, (Part(0, call.out.shape[-1], value),), extra)] + [None] * (len(call.outputs) - 1)
+        return [_consistent(dims, (Part(0, call.out.shape[-1], value),), extra), *rest]
 
     # ------------------------------------------------------------------ moving data
 
@@ -943,7 +950,7 @@ class FieldTracker:
         if tracked is None:
             return self._lost(call, f"aten::{name} of an untracked tensor")
         dims = tracked.dims
-        if name in ("alias", "clone", "contiguous", "_to_copy", "lift_fresh", "lift_fresh_copy", "detach", "tril", "triu"):
+        if name in _SAME_POSITIONS:
             return tracked
         if name in ("t", "transpose", "swapaxes", "permute", "movedim"):
             new = ax.permute(dims, _permutation(name, call.bound, x.dim()))
@@ -971,7 +978,8 @@ class FieldTracker:
         else:  # view, reshape, flatten, unflatten, ...
             new = ax.reshape(dims, list(out.shape))
         if new is None:
-            return self._lost(call, f"aten::{name} to {list(out.shape)} cuts across axes (a reshape that splits or mixes them unevenly)")
+            reason = f"aten::{name} to {list(out.shape)} cuts across axes (it splits or mixes them unevenly)"
+            return self._lost(call, reason)
         if _located(dims) and not _located(new):
             return _folded(tuple(new), tracked)
         return _consistent(tuple(new), tracked.parts, tracked.extra)
@@ -981,8 +989,10 @@ class FieldTracker:
         far edge, as with circular padding: the field of the others is exact)."""
         x = call.args[0]
         shifts, rolled = list(_ints(call.bound["shifts"], 1, 0)), list(call.bound.get("dims") or [])
-        if not rolled:
-            return tracked if not ax.positional(ax.all_atoms(tracked.dims)) else self._lost(call, "aten::roll of the flattened tensor")
+        if not rolled:  # a roll of the flattened tensor
+            if ax.positional(ax.all_atoms(tracked.dims)):
+                return self._lost(call, "aten::roll of the flattened tensor")
+            return tracked
         parts = tracked.parts
         for shift, d in zip(shifts, rolled):
             atoms = ax.nontrivial(tracked.dims[d % x.dim()])
@@ -1043,9 +1053,7 @@ class FieldTracker:
         result = self._sliced(tracked, d, start, max(stop, start), step, n)
         if isinstance(result, str):
             return self._lost(call, f"aten::{name}: {result}", ax.opaque(call.out.shape))
-        if name == "select":
-            result = _consistent(tuple(dd for i, dd in enumerate(result.dims) if i != d), result.parts, result.extra)
-        return result
+        return _without_dim(result, d) if name == "select" else result
 
     def _split(self, call: _Call) -> list[Tracked | None]:
         """split, chunk, unbind: each output a slice of one axis (res2net's and CSP's channel groups)."""
@@ -1061,7 +1069,7 @@ class FieldTracker:
             if isinstance(result, str):
                 result = self._lost(call, f"aten::{call.name}: {result}", ax.opaque(t.shape), out=t)
             elif call.name == "unbind":
-                result = _consistent(tuple(dd for i, dd in enumerate(result.dims) if i != d), result.parts, result.extra)
+                result = _without_dim(result, d)
             results.append(result)
             start += size
         return results
@@ -1128,7 +1136,9 @@ class FieldTracker:
             return self._lost(call, f"aten::{name} picks positions by index", ax.opaque(out.shape))
         if any(i != d and x.shape[i] != out.shape[i] for i in range(min(x.dim(), out.dim()))) or x.dim() != out.dim():
             return self._lost(call, f"aten::{name} reshapes as it gathers", ax.opaque(out.shape))
-        parts = (Part(0, tracked.parts[-1].stop, overall(tracked.parts)),) if any(a.kind == "channel" for a in atoms) else tracked.parts
+        parts = tracked.parts
+        if any(a.kind == "channel" for a in atoms):  # a choice of channels: their fields merge
+            parts = (Part(0, parts[-1].stop, overall(parts)),)
         return _consistent(_replaced(tracked.dims, d, ax.resized(atoms, out.shape[d])), parts, tracked.extra)
 
     def _pad(self, call: _Call) -> Tracked:
@@ -1266,6 +1276,22 @@ def _folded(dims: Dims, tracked: Tracked) -> Tracked:
     return _consistent(dims, _map_values(tracked.parts, whole), whole(tracked.extra))
 
 
+def _channel_dim_from_end(dims: Dims) -> int | None:
+    holder = ax.intact_channels(dims)
+    return None if holder is None else holder - len(dims)
+
+
+# View operators that leave every element where it was (tril and triu only zero some).
+_SAME_POSITIONS = {
+    "alias", "clone", "contiguous", "_to_copy", "lift_fresh", "lift_fresh_copy", "detach", "tril", "triu",
+}  # fmt: skip
+
+
+def _without_dim(tracked: Tracked, d: int) -> Tracked:
+    """A selected dimension dropped (select, unbind)."""
+    return _consistent(tuple(x for i, x in enumerate(tracked.dims) if i != d), tracked.parts, tracked.extra)
+
+
 def _replaced(dims: Dims, d: int, atoms: tuple[Atom, ...]) -> Dims:
     return (*dims[:d], tuple(atoms), *dims[d + 1 :])
 
@@ -1284,7 +1310,9 @@ def _rescaled(a: Atom, windows: dict[int, int]) -> Atom:
     return a
 
 
-def _axis_mixing(mixed: list[Atom], kept: list[Atom], beside: list[Atom], keep: bool, name: str, axis: int) -> int | str:
+def _axis_mixing(
+    mixed: list[Atom], kept: list[Atom], beside: list[Atom], keep: bool, name: str, axis: int
+) -> int | str:
     """How mixing the atoms ``mixed`` of one axis changes its field: "whole", a window size, or a reason."""
     if all(a.paired for a in mixed):
         # Scores [query, key]: the softmax over keys is whole when every query factor has its key copy.

@@ -52,6 +52,9 @@ _IDENTITY_FUNCTIONS = {"local_response_norm", "dropout1d", "dropout2d", "dropout
 _POOL_ARGS = ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
 _CONV_ARGS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
 _TRANSPOSED_ARGS = ("input", "weight", "bias", "stride", "padding", "output_padding", "groups", "dilation")
+# In-place arithmetic that the real channel counts (expanded views) cannot take, done out of
+# place: ``out += shortcut`` runs as add_ and binds its result.
+_IN_PLACE = {"add_": torch.add, "sub_": torch.sub, "mul_": torch.mul, "div_": torch.div}
 # Torch functions named differently from their ATen operator (F.threshold is ``_threshold``).
 _ALIASES = {"_threshold": "threshold", "logsigmoid": "log_sigmoid_forward"}
 
@@ -116,6 +119,9 @@ class _Linearised(TorchFunctionMode):
             )  # fmt: skip
             if self.channels:
                 result = result.expand(-1, weight.shape[1] * a.get("groups", 1), *result.shape[2:])
+        elif name in _IN_PLACE and isinstance(args[0], torch.Tensor) and 0 in args[0].stride():
+            # ``out += shortcut`` on a convolution's expanded output: the caller takes the result.
+            result = _IN_PLACE[name](*args, **kwargs)
         else:
             result = func(*args, **kwargs)
         if isinstance(result, torch.Tensor) and result.requires_grad and result.is_floating_point():
@@ -149,7 +155,9 @@ def target_layer(summary: Summary) -> tuple[int, LayerRecord]:
     if not spatial:
         rf = summary.receptive_field or {}
         if "unknown" in rf:
-            raise ArchscopeError(f"the receptive field of {summary.model} is unknown ({rf['unknown']}): there is no size to measure")
+            raise ArchscopeError(
+                f"the receptive field of {summary.model} is unknown ({rf['unknown']}): there is no size to measure"
+            )
         raise ArchscopeError(f"{summary.model} has no layer with a spatial output to measure")
     matching = [(i, r) for i, r in spatial if r.receptive_field == summary.receptive_field]
     if matching:
@@ -227,7 +235,9 @@ def measure_receptive_field(
             probe = analyze(model, (1, *shape), name=name, stop_after=index)
             field = probe.layers[index].receptive_field
             if "size" not in field:
-                raise ArchscopeError(f"the receptive field of {record.name} is not one window on an input {length} long")
+                raise ArchscopeError(
+                    f"the receptive field of {record.name} is not one window on an input {length} long"
+                )
             if _fits(probe.layers[index], axis, length):
                 break
             step = abs(field["stride"][axis])
@@ -358,7 +368,9 @@ def effective_receptive_field(model: nn.Module, summary: Summary, seed: int = 0)
     centre = [n // 2 for n in _lengths(record, axes)]
     _position(out, record, centre).sum().backward()
     if x.grad is None:
-        raise ArchscopeError(f"{record.name} does not depend on the input through gradients (a forward run under torch.no_grad?)")
+        raise ArchscopeError(
+            f"{record.name} does not depend on the input through gradients (a forward run under torch.no_grad?)"
+        )
     gradient = x.grad[0].abs().sum(dim=0).detach()
     if axes == 1:
         return gradient[None, :]
