@@ -756,26 +756,29 @@ def report(
     if depth < 1:
         raise ArchscopeError(f"--depth must be at least 1, not {depth}")
     html = suffix in ("html", "htm")
-    # Markdown links the architecture drawing, written beside it (report.md -> report.svg).
-    beside = str(Path(output).with_suffix(".svg")) if not html and output != "-" else None
-    check_outputs([model], output=(output, ()), drawing=(beside, (".svg",)))
+    from archscope.render.report import picture_files
+
+    # Markdown links its pictures, written beside it (report.md -> report.layers.png, report.svg).
+    beside = picture_files(output) if not html and output != "-" else {}
+    check_outputs([model], output=(output, ()), **{
+        f"picture_{key}": (path, (".svg",) if key == "drawing" else PNG) for key, path in beside.items()
+    })  # fmt: skip
     check_batch(batch_size)
     kwargs = parse_kwargs(arg or [])
     with stderr().status("analysing..."):
         spec = resolve_model(model, kwargs)  # the user's file runs once per command
         result, flow = trace(spec, input_size, batch_size)  # the drawing comes from the same pass
-        drawing = picture(result, flow, "svg")
         stage_list = stages(result)
-        images = {"layers": layers_png(result, depth)}
+        pictures: dict[str, bytes | str] = {"drawing": picture(result, flow, "svg"), "layers": layers_png(result, depth)}
         if stage_list:
-            images["growth"] = rf_growth_png(result.model, growth(result), largest_side(result.input_shape))
+            pictures["growth"] = rf_growth_png(result.model, growth(result), largest_side(result.input_shape))
     bench_report = None
     if with_bench:
         from archscope.bench import benchmark
 
         with stderr().status("benchmarking on the CPU..."):
             bench_report = benchmark([spec], [batch_size], input_size)
-        images["bench"] = bench_png(bench_report)
+        pictures["bench"] = bench_png(bench_report)
     profile_report = None
     if with_profile:
         from archscope.bench.profile import profile as run_profile
@@ -783,14 +786,13 @@ def report(
 
         with stderr().status("profiling on the CPU..."):
             profile_report = run_profile(spec, input_size, batch_size=batch_size, depth=min(depth, 2))
-        images["roofline"], images["time_vs_macs"] = roofline_png(profile_report), time_vs_macs_png(profile_report)
+        pictures["roofline"], pictures["time_vs_macs"] = roofline_png(profile_report), time_vs_macs_png(profile_report)
     if html:
-        page = report_html(result, stage_list, images, bench_report, depth, drawing=drawing, profile=profile_report)
-    else:
-        if beside is not None:
-            write(beside, drawing, [model], (".svg",), "the drawing")
-        link = Path(beside).name if beside is not None else None
-        page = report_markdown(result, stage_list, images, bench_report, depth, drawing_link=link, profile=profile_report)
+        write(output, report_html(result, stage_list, pictures, bench_report, depth, profile=profile_report), [model])
+        return
+    page, files = report_markdown(result, stage_list, pictures, output, bench_report, depth, profile=profile_report)
+    for path, content in files.items():
+        write(path, content, [model], (".svg",) if path.endswith(".svg") else PNG, "a picture of the report")
     write(output, page, [model])
 
 

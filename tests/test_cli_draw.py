@@ -65,7 +65,7 @@ def test_html_report_inlines_the_drawing_and_markdown_links_it(tmp_path):
     text_page = tmp_path / "resnet50.md"
     result = run("report", "resnet50", "-o", str(text_page))
     assert result.exit_code == 0, result.output
-    assert "## Architecture\n\n![architecture](resnet50.svg)" in text_page.read_text()
+    assert "## Architecture\n\n![the architecture](resnet50.svg)" in text_page.read_text()
     assert parse((tmp_path / "resnet50.svg").read_bytes()).frames
 
 

@@ -69,4 +69,4 @@ def test_report_with_a_profile_has_its_section_and_pictures(tmp_path):
     result = run("report", "lenet5", "--profile", "-o", str(page))
     assert result.exit_code == 0, result.output
     html = page.read_text()
-    assert "Where the time goes" in html and "alt='roofline'" in html and "where the MACs are" in html
+    assert "Where the time goes" in html and "alt='the roofline, each layer a point'" in html and "where the MACs are" in html

@@ -36,7 +36,13 @@ def test_markdown_report(tmp_path):
     assert run("report", "resnet18", "-o", str(target)).exit_code == 0
     text = target.read_text()
     assert text.startswith("# resnet18") and "| Receptive field | 435 (stride 32, padding 217)" in text
-    assert len(embedded_pngs(text)) == 2
+    # Pictures are files beside it, linked: GitHub does not show data-URI images.
+    assert embedded_pngs(text) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["resnet18.growth.png", "resnet18.layers.png", "resnet18.md", "resnet18.svg"]
+    for name in ("resnet18.layers.png", "resnet18.growth.png", "resnet18.svg"):
+        assert f"]({name})" in text
+    assert (tmp_path / "resnet18.layers.png").read_bytes().startswith(PNG)
+    assert len(text) < 20_000
 
 
 def test_report_needs_a_known_extension_and_leaves_nothing_behind(tmp_path):

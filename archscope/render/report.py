@@ -1,36 +1,85 @@
-"""A one-page report: summary, per-layer charts, receptive-field growth, and benchmark rows if asked.
+"""A one-page report: the summary, the drawing, charts, receptive fields, and timings if asked.
 
-HTML embeds its pictures as data URIs, so the single file is the whole report; Markdown
-does the same, for viewers that show data-URI images. The architecture drawing (SVG) is
-inlined in HTML; Markdown links it, written beside the report.
+The page is a list of sections, each a heading with a view (the same views the commands
+print) and pictures. HTML embeds every picture (PNG as data URIs, the drawing as inline
+SVG), so the one file is the whole report. Markdown links its pictures as files written
+beside it (``report.layers.png``, ``report.svg``): GitHub and most viewers do not show
+data-URI images.
 """
 
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass, field
+from pathlib import PurePath
 from urllib.parse import quote
 
 from archscope.analysis.records import Summary
 from archscope.analysis.rf_stages import Stage
-from archscope.bench.profile_records import ProfileReport
-from archscope.bench.records import BenchReport
-from archscope.render.bench_text import HEADERS as BENCH_HEADERS
-from archscope.render.bench_text import environment_line, result_cells
-from archscope.render.markdown import markdown_table
-from archscope.render.numbers import human_count, shape_text
-from archscope.render.rf_text import axes_text, field_sentence, parts_sentence, rf_cell
+from archscope.render import writers
+from archscope.render.numbers import shape_text
 from archscope.render.safe import html_text, md_text
-from archscope.render.summary_text import totals_rows, visible_layers
+from archscope.render.view import Pairs, Table, View
+from archscope.render.views import bench_view, rf_view, summary_view, totals_items
+
+# The pictures a report can hold: key -> what it shows (its alt text, and its file name's part).
+PICTURES = {
+    "drawing": "the architecture",
+    "layers": "where the parameters and MACs are, per layer group",
+    "growth": "receptive-field growth",
+    "bench": "latency and throughput",
+    "roofline": "the roofline, each layer a point",
+    "time_vs_macs": "where the time goes vs where the MACs are",
+}
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.7em; text-align: left; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.7em; font-variant-numeric: tabular-nums; }
 img { max-width: 100%; }
 svg { max-width: 100%; height: auto; }
-.source { color: #666; }
+.sub, .dim { color: #666; }
+.warn { color: #a60; }
 """
+
+
+@dataclass
+class Section:
+    heading: str
+    view: View | None = None
+    pictures: list[str] = field(default_factory=list)  # keys of PICTURES, in order
+
+
+def sections(
+    summary: Summary,
+    stages: list[Stage],
+    pictures: dict[str, bytes | str],
+    bench: object | None = None,
+    profile: object | None = None,
+    depth: int = 3,
+) -> list[Section]:
+    """What the page says, in order; a section is left out where its data or pictures are absent."""
+    full = summary_view(summary, depth)
+    table = next(b for b in full.blocks if isinstance(b, Table))
+    out = [Section("", View("", full.subtitle + [f"Input {shape_text(summary.input_shape)}, output "
+                                                  f"{shape_text(summary.output_shape)}."], [Pairs(totals_items(summary))]))]  # fmt: skip
+    if "drawing" in pictures:
+        out.append(Section("Architecture", pictures=["drawing"]))
+    out.append(Section("Where the parameters and MACs are", pictures=[k for k in ("layers",) if k in pictures]))
+    if stages:
+        rf = rf_view(summary, stages)
+        out.append(Section("Receptive field", View("", [], rf.blocks), [k for k in ("growth",) if k in pictures]))
+    if bench is not None:
+        b = bench_view(bench)
+        out.append(Section("Benchmark", View("", b.subtitle, b.blocks), [k for k in ("bench",) if k in pictures]))
+    if profile is not None:
+        from archscope.render.profile_text import profile_view
+
+        p = profile_view(profile)
+        out.append(Section("Where the time goes", View("", p.subtitle, p.blocks),
+                           [k for k in ("roofline", "time_vs_macs") if k in pictures]))  # fmt: skip
+    out.append(Section("Layers", View("", [], [table, *(b for b in full.blocks if not isinstance(b, (Table, Pairs)))])))
+    return out
 
 
 def _data_uri(png: bytes) -> str:
@@ -43,122 +92,62 @@ def _inline_svg(svg: bytes | str) -> str:
     return text[text.find("<svg") :]
 
 
-def _table(headers: list[str], rows: list[list[str]], numeric: set[int]) -> str:
-    head = "".join(f"<th>{html_text(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td{' class=n' if i in numeric else ''}>{html_text(c)}</td>" for i, c in enumerate(r)) + "</tr>"
-        for r in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _layer_rows(summary: Summary, depth: int) -> list[list[str]]:
-    return [
-        ["\u00a0\u00a0" * (x.depth - 1) + x.name, x.type, shape_text(x.output_shape), rf_cell(x.receptive_field),
-         human_count(x.params), human_count(x.macs), human_count(x.flops)]
-        for x in visible_layers(summary, depth)
-    ]  # fmt: skip
-
-
-def _stage_rows(stages: list[Stage]) -> list[list[str]]:
-    return [
-        [str(s.index), axes_text(s.stride), f"{s.first_layer} .. {s.last_layer}", shape_text(s.output_shape), axes_text(s.size)]
-        for s in stages
-    ]
-
-
-LAYER_HEADERS = ["Layer", "Type", "Output shape", "RF", "Params", "MACs", "FLOPs"]
-STAGE_HEADERS = ["Stage", "Stride", "Layers", "Output shape", "Receptive field"]
-
-
-def _profile_html(profile: ProfileReport) -> str:
-    """The profile's view as an HTML fragment, its title one level down."""
-    from archscope.render import writers
-    from archscope.render.profile_text import profile_view
-
-    return writers.html(profile_view(profile)).replace("<h2>", "<h3>", 1).replace("</h2>", "</h3>", 1)
-
-
-def _profile_markdown(profile: ProfileReport) -> list[str]:
-    from archscope.render import writers
-    from archscope.render.profile_text import profile_view
-
-    lines = writers.markdown(profile_view(profile)).rstrip("\n").split("\n")
-    return ["### " + lines[0].removeprefix("# "), *lines[1:]]
-
-
 def report_html(
     summary: Summary,
     stages: list[Stage],
-    images: dict[str, bytes],
-    bench: BenchReport | None = None,
+    pictures: dict[str, bytes | str],
+    bench: object | None = None,
     depth: int = 3,
-    drawing: bytes | str | None = None,
-    profile: ProfileReport | None = None,
+    profile: object | None = None,
 ) -> str:
+    """One self-contained HTML page."""
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>archscope: {html_text(summary.model)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{html_text(summary.model)}</h1>",
-        f"<p class=source>{html_text(summary.source or '')}</p>",
-        f"<p>Input {html_text(shape_text(summary.input_shape))}, output {html_text(shape_text(summary.output_shape))}.</p>",
-        _table(["", ""], [[label, text] for label, text in totals_rows(summary)], set()),
     ]
-    if drawing is not None:
-        parts += ["<h2>Architecture</h2>", _inline_svg(drawing)]
-    if "layers" in images:
-        parts += ["<h2>Where the parameters and MACs are</h2>", f"<img alt='per-layer chart' src='{_data_uri(images['layers'])}'>"]
-    if stages:
-        parts += ["<h2>Receptive field</h2>", f"<p>Last spatial feature map: {html_text(field_sentence(summary.receptive_field))}.</p>"]
-        concatenated = parts_sentence(summary.receptive_field)
-        if concatenated:
-            parts.append(f"<p>Concatenated parts: {html_text(concatenated)}.</p>")
-        parts.append(_table(STAGE_HEADERS, _stage_rows(stages), {0, 1, 4}))
-        if "growth" in images:
-            parts.append(f"<img alt='receptive-field growth' src='{_data_uri(images['growth'])}'>")
-    if bench is not None:
-        parts += ["<h2>Benchmark</h2>", f"<p class=source>{html_text(environment_line(bench))}</p>"]
-        parts.append(_table(BENCH_HEADERS, [result_cells(r) for r in bench.results], set(range(1, 10))))
-        if "bench" in images:
-            parts.append(f"<img alt='latency and throughput' src='{_data_uri(images['bench'])}'>")
-    if profile is not None:
-        parts += ["<h2>Where the time goes</h2>", _profile_html(profile)]
-        for key, alt in (("roofline", "roofline"), ("time_vs_macs", "where the time goes vs where the MACs are")):
-            if key in images:
-                parts.append(f"<img alt='{alt}' src='{_data_uri(images[key])}'>")
-    parts += ["<h2>Layers</h2>", _table(LAYER_HEADERS, _layer_rows(summary, depth), {3, 4, 5, 6})]
-    parts.append("<p class=source>MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs plus the other "
+    for section in sections(summary, stages, pictures, bench, profile, depth):
+        if section.heading:
+            parts.append(f"<h2>{html_text(section.heading)}</h2>")
+        if section.view is not None:
+            parts.append(writers.html(section.view, level=0))
+        for key in section.pictures:
+            if key == "drawing":
+                parts.append(_inline_svg(pictures[key]))
+            else:
+                parts.append(f"<img alt='{html_text(PICTURES[key])}' src='{_data_uri(pictures[key])}'>")
+    parts.append("<p class=dim>MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs plus the other "
                  "operators (docs/counting.md). Made by archscope.</p></body></html>")  # fmt: skip
     return "\n".join(parts) + "\n"
+
+
+def picture_files(report_path: str) -> dict[str, str]:
+    """Where a Markdown report's pictures go, beside it: report.md -> report.layers.png, report.svg."""
+    path = PurePath(report_path)
+    stem = path.with_suffix("")
+    return {key: str(stem) + (".svg" if key == "drawing" else f".{key}.png") for key in PICTURES}
 
 
 def report_markdown(
     summary: Summary,
     stages: list[Stage],
-    images: dict[str, bytes],
-    bench: BenchReport | None = None,
+    pictures: dict[str, bytes | str],
+    report_path: str,
+    bench: object | None = None,
     depth: int = 3,
-    drawing_link: str | None = None,
-    profile: ProfileReport | None = None,
-) -> str:
-    lines = [f"# {md_text(summary.model)}", "", md_text(summary.source or ""), "", f"Input {md_text(shape_text(summary.input_shape))}.", ""]
-    lines += markdown_table(["", ""], [[label, text] for label, text in totals_rows(summary)])
-    if drawing_link is not None:
-        lines += ["", "## Architecture", "", f"![architecture]({quote(drawing_link)})"]
-    if "layers" in images:
-        lines += ["", "## Where the parameters and MACs are", "", f"![per-layer chart]({_data_uri(images['layers'])})"]
-    if stages:
-        lines += ["", "## Receptive field", "", f"Last spatial feature map: {md_text(field_sentence(summary.receptive_field))}.", ""]
-        lines += markdown_table(STAGE_HEADERS, _stage_rows(stages))
-        if "growth" in images:
-            lines += ["", f"![receptive-field growth]({_data_uri(images['growth'])})"]
-    if bench is not None:
-        lines += ["", "## Benchmark", "", md_text(environment_line(bench)), ""]
-        lines += markdown_table(BENCH_HEADERS, [result_cells(r) for r in bench.results])
-    if profile is not None:
-        lines += ["", "## Where the time goes", "", *_profile_markdown(profile)]
-        for key, alt in (("roofline", "roofline"), ("time_vs_macs", "where the time goes vs where the MACs are")):
-            if key in images:
-                lines += ["", f"![{alt}]({_data_uri(images[key])})"]
-    lines += ["", "## Layers", ""] + markdown_table(LAYER_HEADERS, _layer_rows(summary, depth))
-    return "\n".join(lines) + "\n"
+    profile: object | None = None,
+) -> tuple[str, dict[str, bytes | str]]:
+    """The Markdown page, and the picture files to write beside it (path -> content)."""
+    files = picture_files(report_path)
+    lines = [f"# {md_text(summary.model)}", ""]
+    beside: dict[str, bytes | str] = {}
+    for section in sections(summary, stages, pictures, bench, profile, depth):
+        if section.heading:
+            lines += [f"## {md_text(section.heading)}", ""]
+        if section.view is not None:
+            lines += [writers.markdown(section.view, level=0).rstrip("\n"), ""]
+        for key in section.pictures:
+            beside[files[key]] = pictures[key]
+            lines += [f"![{md_text(PICTURES[key])}]({quote(PurePath(files[key]).name)})", ""]
+    lines.append("MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs plus the other operators.")
+    return "\n".join(lines) + "\n", beside

@@ -197,21 +197,23 @@ def plain_text(view: View, width: int | None = None) -> str:
 # --- Markdown, CSV, HTML -----------------------------------------------------------------
 
 
-def markdown(view: View) -> str:
-    lines = [f"# {md_text(view.title)}", ""]
+def markdown(view: View, level: int = 1) -> str:
+    """Markdown: the title as a heading of ``level`` (0: no title), tables as pipe tables."""
+    lines = [f"{'#' * level} {md_text(view.title)}", ""] if level and view.title else []
     lines += [md_text(s) + "  " for s in view.subtitle]
     for block in view.blocks:
         lines.append("")
         if isinstance(block, Table):
             if block.title:
-                lines += [f"## {md_text(block.title)}", ""]
+                lines += [f"{'#' * (max(level, 1) + 1)} {md_text(block.title)}", ""]
             right = [i for i, c in enumerate(block.columns) if c.numeric]
             lines += markdown_table([c.header for c in block.columns], block.rows, right=right)
         elif isinstance(block, Pairs):
             lines += markdown_table(["", ""], [(label, value) for label, value, _ in block.items])
         elif isinstance(block, Note):
             text = md_text(block.text)
-            lines.append(f"## {text}" if block.style == "heading" else f"*{text}*" if block.style == "dim" else text)
+            heading = "#" * (max(level, 1) + 1)
+            lines.append(f"{heading} {text}" if block.style == "heading" else f"*{text}*" if block.style == "dim" else text)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -226,14 +228,14 @@ def csv_text(view: View) -> str:
     return buffer.getvalue()
 
 
-def html(view: View) -> str:
+def html(view: View, level: int = 2) -> str:
     """An HTML fragment (no page around it): headings, tables, paragraphs, every text escaped."""
-    parts = [f"<h2>{html_text(view.title)}</h2>"]
+    parts = [f"<h{level}>{html_text(view.title)}</h{level}>"] if level and view.title else []
     parts += [f'<p class="sub">{html_text(s)}</p>' for s in view.subtitle]
     for block in view.blocks:
         if isinstance(block, Table):
             if block.title:
-                parts.append(f"<h3>{html_text(block.title)}</h3>")
+                parts.append(f"<h{min(max(level, 2) + 1, 6)}>{html_text(block.title)}</h{min(max(level, 2) + 1, 6)}>")
             # Inline alignment, so a notebook (which has no stylesheet of ours) shows numbers right-aligned.
             align = ['style="text-align:right"' if c.numeric else 'style="text-align:left"' for c in block.columns]
             head = "".join(f"<th {a}>{html_text(c.header)}</th>" for a, c in zip(align, block.columns))
@@ -249,7 +251,7 @@ def html(view: View) -> str:
             parts.append(f'<table class="pairs">{rows}</table>')
         elif isinstance(block, Note):
             if block.style == "heading":
-                parts.append(f"<h3>{html_text(block.text)}</h3>")
+                parts.append(f"<h{min(max(level, 2) + 1, 6)}>{html_text(block.text)}</h{min(max(level, 2) + 1, 6)}>")
             else:
                 parts.append(f'<p class="{block.style}">{html_text(block.text)}</p>')
     return "\n".join(parts) + "\n"
