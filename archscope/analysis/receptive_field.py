@@ -36,6 +36,7 @@ not guessed.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -428,9 +429,16 @@ def _schema(func: Any) -> tuple[tuple[str, bool, Any], ...]:
                  for a in func._schema.arguments)  # fmt: skip
 
 
-# The value of attention scores before the softmax mixes the keys: each entry depends on two
-# positions, so it has no field of its own; the softmax (or the product with the values) resolves it.
-PAIRED = Unknown("attention scores: each entry pairs a query position with a key position")
+@dataclass(frozen=True)
+class Paired(Unknown):
+    """Attention scores before the softmax mixes the keys: each entry depends on two positions,
+    so it has no field of its own. ``field`` is the field of the positions paired, for the
+    softmax to tell whether the keys it mixes together see the whole input."""
+
+    field: Field | None = None
+
+
+PAIRED = "attention scores: each entry pairs a query position with a key position"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -445,6 +453,7 @@ class FieldTracker:
         self._issues: list[str] = []
         self.last_spatial: Tracked | None = None
         self._axes = 0
+        self._lengths: tuple[int, ...] = ()  # the input's length along each spatial axis
 
     @property
     def issues(self) -> list[str]:
@@ -459,6 +468,7 @@ class FieldTracker:
         """The network's input: every position sees itself. Axes after batch and channel are spatial."""
         if x.dim() - 2 >= 1 and not self._axes:
             self._axes = x.dim() - 2
+            self._lengths = tuple(x.shape[2:])
         if x.dim() - 2 >= 1 and x.dim() - 2 == self._axes:
             # Stored directly: the input itself is not a feature map (last_spatial stays None).
             parts = (Part(0, x.shape[1], Field.of_input(self._axes)),)
@@ -649,6 +659,10 @@ class FieldTracker:
         if dynamic is not None:  # weights computed from the input (CondConv): they join every output
             value = merge([overall(tracked.parts), dynamic.value])
             tracked = replace(tracked, parts=(Part(0, tracked.parts[-1].stop, value),))
+        if ax.positional(tracked.dims[1]):
+            # Space to depth before it (TResNet's stem): the channels it mixes hold positions.
+            mixed = self._mix(tracked, {1}, keep=False, name=call.name)
+            tracked = _consistent(mixed.dims, mixed.parts, mixed.extra)
         kernel = list(weight.shape[2:])
         stride, padding, dilation = _ints(a["stride"], n, 1), _ints(a["padding"], n, 0), _ints(a["dilation"], n, 1)
         if a.get("transposed"):
@@ -747,25 +761,14 @@ class FieldTracker:
             )  # fmt: skip
         present = {a.axis for a in ax.spatial(ax.all_atoms(dims)) if a.size > 1}
         whole = bool(outcome) and all(outcome.get(axis) == "whole" for axis in present)
-        reasons = [o for o in outcome.values() if isinstance(o, str) and o != "whole"]
-        if not reasons and not whole and "whole" in outcome.values():
-            axes = ", ".join(str(a) for a, o in outcome.items() if o == "whole")
-            reasons = [f"aten::{name} mixes every position along axis {axes} only, so the field is not a window"]
+        change = self._verdict(outcome, present, name)
+        lost = [change(p.value) for p in parts if isinstance(p.value, Field) or isinstance(p.value, Paired)]
+        if isinstance(extra, (Field, Paired)):
+            lost.append(change(extra))
+        reason = next((v.reason for v in lost if isinstance(v, Unknown) and not isinstance(v, Paired)), None)
+        if reason is not None:
+            self._issue(reason)
         windows = {axis: w for axis, w in outcome.items() if isinstance(w, int)}
-
-        def change(value: Value | None) -> Value | None:
-            if value is None:
-                return None
-            if whole:
-                return WHOLE
-            if reasons:
-                return Unknown(reasons[0]) if isinstance(value, Field) or value == PAIRED else value
-            for axis, w in windows.items():
-                value = value.along(axis, _window(w, w, 0, 1)) if isinstance(value, Field) else value
-            return value
-
-        if reasons and (_has_field(tracked) or PAIRED in (tracked.extra, *(p.value for p in tracked.parts))):
-            self._issue(reasons[0])
         if mixes_extras or (whole and extra is not None):
             signal = merge([overall(parts), extra])
             parts = _map_values(parts, lambda v: change(merge([v, extra])) if v is not None or mixes_extras else v)
@@ -780,6 +783,46 @@ class FieldTracker:
             else:
                 new_dims.append(tuple(_rescaled(a, windows) for a in d))
         return Tracked(tuple(new_dims), parts, extra)
+
+    def _verdict(self, outcome: dict[int, Any], present: set[int], name: str) -> Callable[[Value | None], Value | None]:
+        """What a value becomes once positions are mixed as ``outcome`` says, axis by axis.
+
+        Every axis whole: the whole input. Positions mixed in groups (grid attention, windows)
+        are whole too when each group's fields reach every input pixel; otherwise the field
+        depends on where a position sits in its group and is unknown. Windows of the inner
+        factor of an axis (space to depth) are Distill windows.
+        """
+        groups = {axis: o for axis, o in outcome.items() if isinstance(o, _Groups)}
+        failed = [o for o in outcome.values() if isinstance(o, str) and o != "whole"]
+        windows = {axis: o for axis, o in outcome.items() if isinstance(o, int)}
+        whole_axes = {axis for axis, o in outcome.items() if o == "whole"}
+        if not outcome:
+            return lambda value: value
+
+        def change(value: Value | None) -> Value | None:
+            if value is None or isinstance(value, WholeInput):
+                return value
+            field = value.field if isinstance(value, Paired) else value if isinstance(value, Field) else None
+            if isinstance(value, Unknown) and not isinstance(value, Paired):
+                return WHOLE if not failed and not groups and whole_axes >= present else value
+            covered = {a for a, g in groups.items() if field is not None and g.covers(field.axes[a], self._lengths[a])}
+            reached = whole_axes | covered
+            if not failed and reached and reached >= present:
+                return WHOLE
+            if failed:
+                return Unknown(failed[0])
+            if len(covered) < len(groups):
+                return Unknown(next(g.reason for a, g in groups.items() if a not in covered))
+            if reached:
+                shown = ", ".join(str(a) for a in sorted(reached))
+                return Unknown(f"aten::{name} mixes every position along axis {shown} only: the field is no window")
+            if field is None:
+                return value
+            for axis, w in windows.items():
+                field = field.along(axis, _window(w, w, 0, 1))
+            return field
+
+        return change
 
     def _reduced(self, call: _Call, tracked: Tracked, reduced: Sequence[int], keepdim: bool) -> Tracked:
         result = self._mix(tracked, set(reduced), keep=False, name=call.name)
@@ -849,7 +892,9 @@ class FieldTracker:
         if pair:
             col_dim = tuple(replace(x, paired=True) if x.kind in ("space", "tokens") else x for x in col_dim)
             signal = merge([*values, *extras])
-            value = signal if not isinstance(signal, (Field, Unknown)) else PAIRED
+            value = signal
+            if isinstance(signal, (Field, Unknown)):
+                value = Paired(PAIRED, signal if isinstance(signal, Field) else None)
             extra = value if extras or any(x.kind == "tokens" and (x.before or x.after) for x in row_dim) else None
         else:
             value = merge(values, self._issues, f" in aten::{name}")
@@ -1310,15 +1355,47 @@ def _rescaled(a: Atom, windows: dict[int, int]) -> Atom:
     return a
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """Positions mixed in groups along one axis: for each kept coordinate c, positions c + offsets."""
+
+    starts: tuple[int, ...]
+    offsets: tuple[int, ...]
+    reason: str
+
+    def covers(self, span: Span, length: int) -> bool:
+        """Whether every group's fields together reach every input pixel 0 .. length - 1."""
+        if len(self.starts) * len(self.offsets) > 20000:
+            return False
+        for c in self.starts:
+            reach = 0  # the first pixel no field of the group has reached yet
+            for start, end in sorted((span.start(c + o), span.end(c + o)) for o in self.offsets):
+                if start > reach:
+                    return False
+                reach = max(reach, end + 1)
+            if reach < length:
+                return False
+        return True
+
+
+def _lattice(atoms: Sequence[Atom]) -> tuple[int, ...]:
+    """The coordinates along an axis that these atoms reach: every sum of index x step."""
+    return tuple(sorted({sum(i * a.step for i, a in zip(index, atoms))
+                         for index in itertools.product(*(range(a.size) for a in atoms))}))  # fmt: skip
+
+
 def _axis_mixing(
     mixed: list[Atom], kept: list[Atom], beside: list[Atom], keep: bool, name: str, axis: int
-) -> int | str:
-    """How mixing the atoms ``mixed`` of one axis changes its field: "whole", a window size, or a reason."""
+) -> int | str | _Groups:
+    """How mixing the atoms ``mixed`` of one axis changes its field: "whole", a window size, the
+    groups mixed (whole if their fields cover the input, else no single field), or a reason."""
     if all(a.paired for a in mixed):
-        # Scores [query, key]: the softmax over keys is whole when every query factor has its key copy.
-        if all(any(m.step == k.step and m.size == k.size for m in mixed) for k in kept):
+        # Scores [query, key]: the keys of one query are its group; a query factor with its key
+        # copy lies inside the group, the others (a window's index) choose the group.
+        choosers = [k for k in kept if not any(m.step == k.step and m.size == k.size for m in mixed)]
+        if not choosers:
             return "whole"
-        return _window_reason(name, axis, mixed)
+        return _Groups(_lattice(choosers), _lattice(mixed), _window_reason(name, axis, mixed))
     if any(a.paired for a in mixed):
         return f"aten::{name} mixes query and key positions together"
     if not kept:
@@ -1327,7 +1404,7 @@ def _axis_mixing(
         block = ax.joined(sorted(mixed, key=lambda a: -a.step))
         if len(block) == 1 and block[0].step == 1 and all(k.step % block[0].size == 0 for k in kept):
             return block[0].size  # the inner factor of the axis: windows of that size, side by side
-    return _window_reason(name, axis, mixed)
+    return _Groups(_lattice(kept), _lattice(mixed), _window_reason(name, axis, mixed))
 
 
 def _window_reason(name: str, axis: int, mixed: list[Atom]) -> str:

@@ -284,38 +284,58 @@ def _capture(model: nn.Module, summary: Summary, index: int, x: torch.Tensor) ->
 
 
 def _measure_axis(model: nn.Module, shape: list[int], index: int, summary: Summary, axis: int) -> tuple[int, int, int]:
-    linear = _linearised_copy(model)
-    x = torch.ones((1, *shape), dtype=torch.float64, requires_grad=True)
-    try:
-        with _Linearised():
-            out = _capture(linear, summary, index, x)
-    except Exception:  # noqa: BLE001 - a reshape, split or linear layer needs the real channel count
-        with _Linearised(channels=True):
-            out = _capture(linear, summary, index, x)
+    """Extent, stride and padding of the field along ``axis``, from the input positions that reach two neighbours.
+
+    The one-channel run comes first (fast); the run with the real channel counts follows when
+    the network cannot take one channel (a reshape, a split, a linear layer fails) or slices
+    channels so that nothing reaches the output.
+    """
     record = summary.layers[index]
     spatial = _lengths(record, len(shape) - 1)
     centre = [n // 2 for n in spatial]
     if centre[axis] + 1 >= spatial[axis]:
         centre[axis] = spatial[axis] - 2
-    starts, extent = [], 0
-    for step in (0, 1):
-        position = list(centre)
-        position[axis] += step
-        x.grad = None
-        _position(out, record, position).sum().backward(retain_graph=True)
-        if x.grad is None or not x.grad.any():
-            raise ArchscopeError(
-                f"no input position reaches {record.name} through gradients in the linearised network "
-                "(a non-linearity with a zero gradient, or a forward run under torch.no_grad)"
-            )
-        profile = x.grad[0].abs().sum(dim=[d for d in range(x.dim() - 1) if d != axis + 1])
-        hit = torch.nonzero(profile).flatten()
-        starts.append(int(hit.min()))
-        if step == 0:
-            extent = int(hit.max()) - int(hit.min()) + 1
+    neighbours = [list(centre), list(centre)]
+    neighbours[1][axis] += 1
+    hits = None
+    for channels in (False, True):
+        try:
+            hits = _reaching(model, shape, index, summary, neighbours, axis, channels)
+        except Exception:  # noqa: BLE001 - a reshape, split or linear layer needs the real channel count
+            if channels:
+                raise
+            continue
+        if hits is not None:
+            break
+    if hits is None:
+        raise ArchscopeError(
+            f"no input position reaches {record.name} through gradients in the linearised network "
+            "(a non-linearity with a zero gradient, or a forward run under torch.no_grad)"
+        )
+    starts = [int(h.min()) for h in hits]
+    extent = int(hits[0].max()) - starts[0] + 1
     stride = starts[1] - starts[0]
     padding = centre[axis] * stride - starts[0]
     return extent, stride, padding
+
+
+def _reaching(model: nn.Module, shape: list[int], index: int, summary: Summary, positions: list[list[int]],
+              axis: int, channels: bool) -> list[torch.Tensor] | None:  # fmt: skip
+    """For each output position, the input coordinates along ``axis`` with a non-zero gradient (None if none)."""
+    linear = _linearised_copy(model)
+    x = torch.ones((1, *shape), dtype=torch.float64, requires_grad=True)
+    with _Linearised(channels=channels):
+        out = _capture(linear, summary, index, x)
+    record = summary.layers[index]
+    hits = []
+    for position in positions:
+        x.grad = None
+        _position(out, record, position).sum().backward(retain_graph=True)
+        if x.grad is None or not x.grad.any():
+            return None
+        profile = x.grad[0].abs().sum(dim=[d for d in range(x.dim() - 1) if d != axis + 1])
+        hits.append(torch.nonzero(profile).flatten())
+    return hits
 
 
 def _centre_span(record: LayerRecord, axis: int) -> tuple[int, int]:

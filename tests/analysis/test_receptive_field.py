@@ -317,6 +317,38 @@ def test_window_attention_is_unknown_with_its_reason_until_a_window_covers_the_m
     assert archscope.summarize(WindowAttention(8), (3, 8, 8)).receptive_field == {"whole_input": True}
 
 
+class GridAttention(nn.Module):
+    """MaxViT's grid attention (MobileViT's across patches): positions 2 apart attend to each other."""
+
+    def __init__(self, kernel: int):
+        super().__init__()
+        self.embed = nn.Conv2d(3, 8, kernel, padding=kernel // 2)
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+
+    def forward(self, x):
+        x = self.embed(x).permute(0, 2, 3, 1)
+        b, h, w, c = x.shape
+        t = x.reshape(b, h // 2, 2, w // 2, 2, c).permute(0, 2, 4, 1, 3, 5).reshape(b * 4, h * w // 4, c)
+        t = t + self.attn(t, t, t, need_weights=False)[0]
+        t = t.reshape(b, 2, 2, h // 2, w // 2, c).permute(0, 3, 1, 4, 2, 5).reshape(b, h, w, c)
+        return t.permute(0, 3, 1, 2)
+
+
+def test_grid_attention_sees_the_whole_input_when_the_fields_of_a_group_cover_it():
+    # 3x3 fields 2 pixels apart overlap: each group of positions reaches every pixel.
+    assert archscope.summarize(GridAttention(3), (3, 8, 8)).receptive_field == {"whole_input": True}
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 8, 8, requires_grad=True)
+    GridAttention(3).eval()(x)[0, :, 4, 4].sum().backward()
+    assert (x.grad != 0).all()
+    # 1x1 fields 2 pixels apart leave holes: position (4, 4) sees only even rows and columns.
+    s = archscope.summarize(GridAttention(1), (3, 8, 8))
+    assert "positions 2 apart" in s.receptive_field["unknown"]
+    x = torch.randn(1, 3, 8, 8, requires_grad=True)
+    GridAttention(1).eval()(x)[0, :, 4, 4].sum().backward()
+    assert (x.grad[0, :, 1::2, :] == 0).all()
+
+
 class PatchMerging(nn.Module):
     """Space to depth by reshape (timm's Swin) or by strided slices (torchvision's), then a linear layer."""
 
@@ -398,6 +430,29 @@ def test_each_split_output_keeps_its_channels_fields(how):
     dilated = {"size": [7, 7], "stride": [1, 1], "padding": [3, 3]}  # r = 3 + 2 x 2, P = 1 + 2
     assert s.receptive_field["parts"] == [{"channels": [0, 4], **stem}, {"channels": [4, 8], **dilated}]
     assert_measured(SplitBranches(how), (3, 16, 16))
+
+
+class SplitResidual(SplitBranches):
+    """Res2Net's block end: the groups mixed by a 1x1 convolution, the input added in place."""
+
+    def __init__(self):
+        super().__init__("split")
+        self.mix = nn.Conv2d(8, 8, 1)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = self.mix(torch.cat([x[:, :4], self.conv(x[:, 4:])], dim=1))
+        a, b = torch.split(y, [4, 4], dim=1)  # the one-channel measurement cannot split 8 channels
+        y = torch.cat([a, b], dim=1)
+        out = self.mix(y)
+        out += x
+        return out
+
+
+def test_in_place_additions_after_a_split_are_measured():
+    s = archscope.summarize(SplitResidual(), (3, 16, 16))
+    assert s.receptive_field == {"size": [7, 7], "stride": [1, 1], "padding": [3, 3]}
+    assert_measured(SplitResidual(), (3, 16, 16))
 
 
 class Resampled(nn.Module):
