@@ -7,7 +7,7 @@ they differ from run to run. The roofline (Williams et al. 2009) says why the ra
 times is not the ratio of the MACs.
 """
 
-from archscope.analysis.lessons import macs_are_not_time
+from archscope.lessons.classic import macs_are_not_time
 from archscope.bench.profile import profile
 
 lesson = macs_are_not_time(min_time=0.3)

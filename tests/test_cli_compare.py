@@ -67,9 +67,9 @@ def test_lessons_markdown_has_every_figure(tmp_path):
     target = tmp_path / "lessons.md"
     assert run("lessons", "stacked-3x3", "-f", "markdown", "-o", str(target)).exit_code == 0
     text = target.read_text()
-    assert "## 3. Three stacked 3x3" in text and "| conv7x7_weights | 3,211,264 |" in text
+    assert "## 3. Three stacked 3x3" in text and "| one 7x7 conv: weights | 3,211,264 |" in text
 
 
 def test_unknown_lesson_is_one_clear_error():
     result = run("lessons", "42")
-    assert result.exit_code == 2 and "choose 1-8" in result.output
+    assert result.exit_code == 2 and "choose 1-9" in result.output

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from archscope.analysis.lessons import LESSONS_SCHEMA, Lesson
+from archscope.lessons import LESSONS_SCHEMA, Lesson
 from archscope.render.markdown import markdown_table
 from archscope.render.safe import csv_row, md_text
 

@@ -261,7 +261,18 @@ def lessons_view(lessons: Sequence[Any]) -> View:
     for x in lessons:
         blocks.append(Note(f"{x.number}. {x.title}  [{x.id}]", "heading"))
         blocks.append(Note(x.statement, "dim"))
-        rows = [[k, f"{v:,}"] for k, v in x.figures.items()] + [[k, f"{v:,.4g}"] for k, v in x.measurements.items()]
-        blocks.append(Table([Column("Figure", wrap=True), Column("Value", numeric=True)], rows))
+        rows = [[x.label(k), f"{v:,}"] for k, v in x.figures.items()]
+        rows += [[x.label(k), f"{v:,.4g}"] for k, v in x.measurements.items()]
+        data = [[x.number, x.id, k, v] for k, v in [*x.figures.items(), *x.measurements.items()]]
+        blocks.append(Table([Column("Quantity", wrap=True), Column("Value", numeric=True)], rows, data,
+                            ["lesson", "id", "figure", "value"]))  # fmt: skip
         blocks.append(Note(x.finding))
     return View("The classic design comparisons, recomputed", [], blocks)
+
+
+def lesson_list_view(entries: Sequence[Any]) -> View:
+    """``archscope lessons``: what there is to learn, one line each."""
+    rows = [[str(e.number), e.id, e.title + (" (measured: takes seconds)" if e.measured else "")] for e in entries]
+    table = Table([Column("#", numeric=True), Column("Id"), Column("Lesson", wrap=True)], rows)
+    note = Note("Run 'archscope lessons ID' (a number or an id) for one, or 'archscope lessons all'.", "dim")
+    return View("The classic design comparisons, recomputed", [], [table, note])

@@ -1,4 +1,4 @@
-"""The worked design comparisons the classic papers teach, each recomputed by the engine.
+"""The classic lessons, each recomputed by the engine and registered in teaching order.
 
 Every figure here comes from ``summarize`` (or, for lesson 8, from a measurement on real
 weights); nothing is typed in. Figures are exact integers; measured values are floats and
@@ -8,7 +8,6 @@ live apart, in ``measurements``.
 from __future__ import annotations
 
 import statistics
-from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 import torch
@@ -17,26 +16,9 @@ import torch.nn.functional as F
 
 from archscope.analysis.records import Summary
 from archscope.analysis.summary import summarize
-from archscope.errors import ArchscopeError
+from archscope.lessons import register_lesson
+from archscope.lessons.record import Lesson
 from archscope.zoo import get_entry
-
-LESSONS_SCHEMA = "archscope.lessons/1"
-
-
-@dataclass
-class Lesson:
-    number: int
-    id: str
-    title: str
-    statement: str  # the claim or question, as the seeds put it
-    models: list[str]
-    figures: dict[str, int]
-    finding: str
-    measurements: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 def _weights(name: str) -> int:
     """Parameters of conv and linear weights alone (no biases, no batch norm)."""
@@ -57,6 +39,7 @@ def _x(a: float, b: float) -> str:
     return f"{a / b:.1f}x"
 
 
+@register_lesson("1x1-reduction", "The 1x1 reduction in GoogLeNet's 5x5 branch")
 def one_by_one_reduction() -> Lesson:
     naive, reduced = summarize("inception-5x5-naive"), summarize("inception-5x5-reduced")
     f = {
@@ -83,6 +66,7 @@ def one_by_one_reduction() -> Lesson:
     )
 
 
+@register_lesson("naive-vs-reduced", "Naive vs reduced inception: one module and the whole network")
 def naive_vs_reduced() -> Lesson:
     mn, mr = summarize("inception-naive"), summarize("inception-reduced")
     nn_, nr = summarize("googlenet-naive"), summarize("googlenet")
@@ -119,6 +103,7 @@ def naive_vs_reduced() -> Lesson:
     )
 
 
+@register_lesson("stacked-3x3", "Three stacked 3x3 convolutions vs one 7x7 (and two 3x3 vs one 5x5)")
 def stacked_3x3() -> Lesson:
     s7, s33 = summarize("conv7x7"), summarize("conv3x3-x3")
     s5, s32 = summarize("conv5x5"), summarize("conv3x3-x2")
@@ -157,6 +142,7 @@ def stacked_3x3() -> Lesson:
     )
 
 
+@register_lesson("fc-vs-gap", "A fully connected head vs global average pooling")
 def fc_vs_gap() -> Lesson:
     fc, gap = summarize("head-fc-1024"), summarize("head-gap-1024")
     vgg = summarize("vgg16")
@@ -191,6 +177,7 @@ def fc_vs_gap() -> Lesson:
     )
 
 
+@register_lesson("bottleneck", "The bottleneck: four times the channels for about the same cost")
 def bottleneck() -> Lesson:
     """He et al. 2015, Fig. 5: a 64-d basic block beside a 256-d bottleneck, "similar time complexity"."""
     from archscope.zoo.resnet import BasicBlock
@@ -226,6 +213,7 @@ def bottleneck() -> Lesson:
     )
 
 
+@register_lesson("alexnet-split", "AlexNet's two-GPU split")
 def alexnet_split() -> Lesson:
     two, one = summarize("alexnet"), summarize("alexnet-1gpu")
     f = {
@@ -250,6 +238,7 @@ def alexnet_split() -> Lesson:
     )
 
 
+@register_lesson("factorized-7x7", "Inception-v4's factorised 7x7")
 def factorised_7x7() -> Lesson:
     full, fact = summarize("conv7x7"), summarize("conv7x7-factorized")
     f = {
@@ -284,6 +273,9 @@ def _first_and_last_gradients(name: str, seed: int, batch: int = 32) -> tuple[fl
     return float(model.conv1.weight.grad.norm()), float(model.fc.weight.grad.norm())
 
 
+@register_lesson(
+    "plain-vs-residual", "Plain vs residual: the same parameters, and the gradient that reaches the first layer", measured=True
+)
 def plain_vs_residual(seeds: tuple[int, ...] = (0, 1, 2)) -> Lesson:
     plain, res = summarize("cifar-plain56"), summarize("cifar-resnet56")
     f = {
@@ -331,6 +323,9 @@ def _rows_total(rows: list[Any], key: str) -> int:
     return sum(getattr(x, key) for x in rows)
 
 
+@register_lesson(
+    "macs-are-not-time", "MACs are not time: the reduced inception module against the naive one", measured=True
+)
 def macs_are_not_time(min_time: float = 1.0, device: str = "cpu") -> Lesson:
     """Lesson 9, measured on the device at hand: GoogLeNet's module 3a, naive and reduced, timed layer by layer.
 
@@ -428,37 +423,3 @@ def macs_are_not_time(min_time: float = 1.0, device: str = "cpu") -> Lesson:
         f"and bytes do not.",
         measurements=m,
     )
-
-
-LESSONS: list[Callable[[], Lesson]] = [
-    one_by_one_reduction,
-    naive_vs_reduced,
-    stacked_3x3,
-    fc_vs_gap,
-    bottleneck,
-    alexnet_split,
-    factorised_7x7,
-    plain_vs_residual,
-    macs_are_not_time,
-]
-IDS = [
-    "1x1-reduction",
-    "naive-vs-reduced",
-    "stacked-3x3",
-    "fc-vs-gap",
-    "bottleneck",
-    "alexnet-split",
-    "factorized-7x7",
-    "plain-vs-residual",
-    "macs-are-not-time",
-]
-
-
-def lesson(key: str | int) -> Lesson:
-    """One lesson by number (1 to the number of lessons) or id ("stacked-3x3")."""
-    text = str(key).strip().lower()
-    if text.isdigit() and 1 <= int(text) <= len(LESSONS):
-        return LESSONS[int(text) - 1]()
-    if text in IDS:
-        return LESSONS[IDS.index(text)]()
-    raise ArchscopeError(f"unknown lesson {key!r}; choose 1-{len(LESSONS)} or one of: {', '.join(IDS)}")

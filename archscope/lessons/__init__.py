@@ -1,0 +1,64 @@
+"""The worked design comparisons the classic papers teach, one registered lesson each.
+
+``lesson(3)`` or ``lesson("stacked-3x3")`` recomputes one; ``LESSONS`` lists them in order.
+Every figure comes from the engine (``summarize``, a gradient measurement, ``profile``);
+nothing is typed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from archscope.errors import ArchscopeError
+from archscope.lessons.record import LESSONS_SCHEMA, Lesson
+
+
+@dataclass(frozen=True)
+class LessonEntry:
+    number: int
+    id: str
+    title: str
+    make: Callable[[], Lesson]
+    measured: bool = False  # measures on this machine (seconds), rather than counting (instant)
+
+    def __call__(self) -> Lesson:
+        from archscope.lessons.labels import LABELS
+
+        made = self.make()
+        own = LABELS.get(self.id, {})
+        made.labels = {k: own.get(k, k.replace("_", " ")) for k in [*made.figures, *made.measurements]}
+        return made
+
+
+LESSONS: list[LessonEntry] = []
+
+
+def register_lesson(
+    lesson_id: str, title: str, *, measured: bool = False
+) -> Callable[[Callable[[], Lesson]], Callable[[], Lesson]]:
+    """Add a lesson, numbered in registration order, under ``lesson_id``."""
+
+    def add(make: Callable[[], Lesson]) -> Callable[[], Lesson]:
+        if any(e.id == lesson_id for e in LESSONS):
+            raise ValueError(f"lesson {lesson_id!r} is registered twice")
+        LESSONS.append(LessonEntry(len(LESSONS) + 1, lesson_id, title, make, measured))
+        return make
+
+    return add
+
+
+def lesson(key: str | int) -> Lesson:
+    """One lesson by number (1 to the number of lessons) or id ("stacked-3x3")."""
+    text = str(key).strip().lower()
+    for entry in LESSONS:
+        if text == str(entry.number) or text == entry.id:
+            return entry()
+    ids = ", ".join(e.id for e in LESSONS)
+    raise ArchscopeError(f"unknown lesson {key!r}; choose 1-{len(LESSONS)} or one of: {ids}")
+
+
+# Imported for its registrations, in the order a course teaches them.
+from archscope.lessons import classic  # noqa: E402, F401
+
+__all__ = ["LESSONS", "LESSONS_SCHEMA", "Lesson", "LessonEntry", "lesson", "register_lesson"]

@@ -1,0 +1,28 @@
+"""A lesson as a record: the claim, the figures the engine computed, what they show."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+LESSONS_SCHEMA = "archscope.lessons/1"
+
+
+@dataclass
+class Lesson:
+    number: int
+    id: str
+    title: str
+    statement: str  # the claim or question, as the papers (or the course notes) put it
+    models: list[str]
+    figures: dict[str, int]  # exact counts, by key (the JSON contract)
+    finding: str
+    measurements: dict[str, float] = field(default_factory=dict)  # measured, so they vary from run to run
+    # What a student reads for each key of figures and measurements ("MACs of the 5x5 branch, naive").
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label(self, key: str) -> str:
+        return self.labels.get(key, key.replace("_", " "))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
