@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import functools
 import io
-import math
+import json
 import os
 import sys
 from enum import Enum
@@ -836,38 +836,20 @@ def rf(
     A concatenated output keeps each branch's field: GoogLeNet's inception 5b sees 587, 651,
     715 and 651 pixels at once.
     """
-    from archscope.analysis import summarize
-    from archscope.analysis.rf_stages import growth, no_stage_reason, stages
+    from archscope.analysis.rf_report import receptive_fields
+    from archscope.analysis.rf_stages import growth
     from archscope.models import parse_kwargs, resolve_model
-    from archscope.render.rf_text import axes_text, field_sentence, rf_csv, rf_json
+    from archscope.render.rf_text import field_sentence, rf_csv
+    from archscope.render.views import rf_view
 
     check_outputs([model], output=(output, ()), plot=(plot, PNG), effective=(effective, PNG))
-    kwargs = parse_kwargs(arg or [])
-    spec = resolve_model(model, kwargs)  # the user's file runs once per command
-    result = summarize(spec, input_size)
-    stage_list = stages(result)
-    if not stage_list:
-        raise ArchscopeError(no_stage_reason(result))
-
-    verify_rows = None
-    verify_data = None
-    if (verify or effective) and isinstance(result.input_shape[0], list):
-        raise ArchscopeError("--verify and --effective measure models with a single input")
-    if verify:
-        from archscope.analysis.rf_measure import measure_receptive_field
-
-        with stderr().status("measuring the receptive field by gradients..."):
-            record, measured = measure_receptive_field(
-                spec.real_model(), result.input_shape[1:], name=result.model
-            )
-        analytic = {k: record.receptive_field[k] for k in ("size", "stride", "padding")}
-        agree = analytic == measured.to_dict()
-        verify_rows = [
-            (f"{record.name} {k}", axes_text(analytic[k]), axes_text(measured.to_dict()[k]))
-            for k in ("size", "stride", "padding")
-        ] + [("agree", "", "yes" if agree else "NO")]
-        verify_data = {"layer": record.name, "analytic": analytic, "measured": measured.to_dict(), "agree": agree}
-
+    spec = resolve_model(model, parse_kwargs(arg or []))  # the user's file runs once per command
+    if effective and not verify:
+        report = receptive_fields(spec, input_size)
+    else:
+        with stderr().status("measuring the receptive field by gradients..." if verify else "analysing..."):
+            report = receptive_fields(spec, input_size, verify=verify)
+    result = report.summary
     if plot:
         from archscope.render.plots import rf_growth_png
 
@@ -877,20 +859,20 @@ def rf(
         from archscope.analysis.rf_measure import centre_field_box, effective_receptive_field, target_layer
         from archscope.render.plots import effective_rf_png
 
+        if isinstance(result.input_shape[0], list):
+            raise ArchscopeError("--effective measures models with a single input")
         with stderr().status("computing the effective receptive field..."):
             gradient = effective_receptive_field(spec.real_model(), result)
         _, record = target_layer(result)
         picture = effective_rf_png(result.model, gradient, centre_field_box(record), record.name)
         write(effective, picture, [model], PNG, "the --effective picture")
 
-    from archscope.render.views import rf_view
-
     show(
-        fmt, lambda: rf_view(result, stage_list, verify_rows), output, [model],
-        json_text=lambda: rf_json(result, stage_list, verify_data), csv_text=lambda: rf_csv(stage_list),
+        fmt, lambda: rf_view(result, report.stages, report.check), output, [model],
+        json_text=lambda: json.dumps(report.to_dict(), indent=2) + "\n", csv_text=lambda: rf_csv(report.stages),
     )  # fmt: skip
-    if verify_data is not None and not verify_data["agree"]:
-        raise fail(f"the measured receptive field differs from the analytic one: {field_sentence(verify_data['measured'])}", 1)
+    if report.check is not None and not report.check.agree:
+        raise fail(f"the measured receptive field differs from the analytic one: {field_sentence(report.check.measured)}", 1)
 
 
 class ProfileMode(str, Enum):

@@ -7,9 +7,8 @@ import io
 import json
 
 from archscope.bench.records import BenchReport, BenchResult
-from archscope.render.markdown import markdown_table
 from archscope.render.numbers import human_bytes, human_count, shape_text
-from archscope.render.safe import csv_row, md_text
+from archscope.render.safe import csv_row
 
 # Named so that no two read alike: the memory columns both say memory, the compute ones FLOP/s.
 HEADERS = [
@@ -81,11 +80,3 @@ def bench_csv(report: BenchReport) -> str:
              r.achieved_flops, r.peak_fraction, r.error or ""]
         ))  # fmt: skip
     return buffer.getvalue()
-
-
-def bench_markdown(report: BenchReport) -> str:
-    lines = [md_text(environment_line(report)), "", *markdown_table(HEADERS, [result_cells(r) for r in report.results])]
-    notes = [f"{r.model} batch {r.batch_size}: {r.note}" for r in report.results if r.note]
-    if report.interrupted:
-        notes.append("interrupted: only the rows above finished")
-    return "\n".join(lines + ([""] + [md_text(n) + "  " for n in notes] if notes else [])) + "\n"

@@ -9,9 +9,8 @@ from typing import Any
 
 from archscope.analysis.compare import METRICS, Metric, compare_dict, ratio
 from archscope.analysis.records import Summary
-from archscope.render.markdown import markdown_table
 from archscope.render.numbers import human_bytes, human_count, shape_text
-from archscope.render.safe import csv_row, md_text
+from archscope.render.safe import csv_row
 
 
 def ratio_text(r: float | None) -> str:
@@ -75,10 +74,3 @@ def compare_csv(summaries: list[Summary]) -> str:
             csv_row([s.model, *("" if v is None else v for v in values), *("" if r is None else f"{r:.6g}" for r in ratios)])
         )
     return buffer.getvalue()
-
-
-def compare_markdown(summaries: list[Summary], by_model_rows: bool) -> str:
-    headers, rows = compare_grid(summaries, by_model_rows)
-    lines = markdown_table(headers, rows)
-    lines += ["", f"Ratios are to {md_text(summaries[0].model)}. MACs count multiply-accumulates; see docs/counting.md."]
-    return "\n".join(lines) + "\n"

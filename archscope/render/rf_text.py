@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
-from archscope.analysis.records import Summary
 from archscope.analysis.rf_stages import Stage
-from archscope.render.markdown import markdown_table
 from archscope.render.numbers import shape_text
-from archscope.render.safe import csv_row, md_text
+from archscope.render.safe import csv_row
 
-RF_SCHEMA = "archscope.rf/1"
 
 
 def axes_text(values: list[int]) -> str:
@@ -55,24 +51,6 @@ def parts_sentence(rf: dict[str, Any] | None) -> str | None:
     )
 
 
-def rf_json(summary: Summary, stages: list[Stage], verify: dict[str, Any] | None = None) -> str:
-    data = {
-        "schema": RF_SCHEMA,
-        "model": summary.model,
-        "input_shape": summary.input_shape,
-        "receptive_field": summary.receptive_field,
-        "issues": summary.receptive_field_issues,
-        "stages": [s.to_dict() for s in stages],
-        "layers": [
-            {"name": x.name, "type": x.type, "depth": x.depth, "output_shape": x.output_shape, "receptive_field": x.receptive_field}
-            for x in summary.layers
-        ],
-    }
-    if verify is not None:
-        data["verify"] = verify
-    return json.dumps(data, indent=2) + "\n"
-
-
 STAGE_COLUMNS = ["stage", "stride", "first_layer", "last_layer", "largest_layer", "output_shape", "size", "padding"]
 
 
@@ -86,26 +64,3 @@ def rf_csv(stages: list[Stage]) -> str:
              axes_text(s.size), axes_text(s.padding)]
         ))  # fmt: skip
     return buffer.getvalue()
-
-
-def rf_markdown(summary: Summary, stages: list[Stage], verify_rows: list[tuple[str, str, str]] | None = None) -> str:
-    lines = [
-        f"# Receptive field of {md_text(summary.model)}",
-        "",
-        f"Input {md_text(shape_text(summary.input_shape))}. "
-        f"Last spatial feature map: {md_text(field_sentence(summary.receptive_field))}.",
-        "",
-    ]
-    rows = [
-        [s.index, axes_text(s.stride), f"{s.first_layer} .. {s.last_layer}", s.largest_layer, shape_text(s.output_shape),
-         axes_text(s.size), axes_text(s.padding)]
-        for s in stages
-    ]  # fmt: skip
-    headers = ["Stage", "Stride", "Layers", "Largest field at", "Output shape", "Size", "Padding"]
-    lines += markdown_table(headers, rows, right=(0, 1, 5, 6))
-    parts = parts_sentence(summary.receptive_field)
-    if parts:
-        lines += ["", f"Its concatenated parts: {md_text(parts)}."]
-    if verify_rows:
-        lines += [""] + markdown_table(["", "Analytic", "Measured by gradients"], verify_rows)
-    return "\n".join(lines) + "\n"

@@ -197,7 +197,8 @@ def compare_view(summaries: Sequence[Summary], by_model_rows: bool = False) -> V
 # --- rf ---------------------------------------------------------------------------------------
 
 
-def rf_view(summary: Summary, stages: Sequence[Any], verify_rows: Sequence[tuple[str, str, str]] | None = None) -> View:
+def rf_view(summary: Summary, stages: Sequence[Any], check: Any = None) -> View:
+    """The stages table, the last map's field and its parts, and (with a check) analytic beside measured."""
     columns = [
         Column("Stage", numeric=True),
         Column("Stride", numeric=True),
@@ -218,9 +219,10 @@ def rf_view(summary: Summary, stages: Sequence[Any], verify_rows: Sequence[tuple
         items.append(("Concatenated parts", concatenated, ""))
     blocks: list = [Table(columns, rows), Pairs(items), Note("After it, every output sees the whole input.", "dim")]
     blocks += [Note(f"note: {issue}", "warn") for issue in summary.receptive_field_issues]
-    if verify_rows:
-        blocks.append(Table([Column(""), Column("Analytic", wrap=True), Column("Measured by gradients", wrap=True)],
-                            [list(r) for r in verify_rows]))  # fmt: skip
+    if check is not None:
+        rows = [[f"{check.layer} {k}", axes_text(check.analytic[k]), axes_text(check.measured[k])] for k in check.analytic]
+        rows.append(["agree", "", "yes" if check.agree else "NO"])
+        blocks.append(Table([Column(""), Column("Analytic", wrap=True), Column("Measured by gradients", wrap=True)], rows))
     return View(f"{summary.model}  receptive field, input {shape_text(summary.input_shape)}", [], blocks)
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import textwrap
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from archscope.render.markdown import markdown_table
 from archscope.render.safe import clean, csv_row, html_text, md_text
 from archscope.render.view import Column, Note, Pairs, Table, View
+
+if TYPE_CHECKING:  # rich is imported by the terminal writer alone, when it runs
+    from rich.text import Text
 
 GAP = "  "
 SHRUNK_MIN = 8  # a cut name keeps at least this many characters
@@ -147,7 +150,7 @@ def _wrap(text: str, width: int | None, indent: int = 0) -> list[str]:
     return textwrap.wrap(text, width, subsequent_indent=" " * indent) or [""]
 
 
-def terminal(view: View, width: int | None) -> "Text":  # noqa: F821 - rich is imported here only
+def terminal(view: View, width: int | None) -> Text:
     """A rich Text for a console ``width`` columns wide, or for a pipe (None: nothing cut)."""
     from rich.text import Text
 

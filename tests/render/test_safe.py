@@ -13,9 +13,14 @@ import archscope
 from archscope.render.plots import layers_png
 from archscope.render.report import report_html, report_markdown
 from archscope.render.safe import clean, csv_cell, html_text, md_text
-from archscope.render.summary_text import summary_csv, summary_json, summary_markdown
-from archscope.render.table import summary_table
-from archscope.render.text_table import natural_width
+from archscope.render.summary_text import summary_csv, summary_json
+from archscope.render.view import Column
+from archscope.render.views import summary_view
+from archscope.render.writers import markdown, natural_width, plain_text, terminal
+
+
+def summary_markdown(summary):
+    return markdown(summary_view(summary, None))
 
 HTML = "<img src=x onerror=alert(1)>"
 NEWLINE = "a\nb|c"
@@ -68,8 +73,8 @@ def test_summary_markdown_has_no_raw_html_and_one_line_per_row():
     text = summary_markdown(hostile_summary())
     assert "<img" not in text and "&lt;img" in text
     rows = [line for line in text.splitlines() if "| Conv2d |" in line or "| ReLU |" in line]
-    # Seven cells in each: a '|' inside a name is escaped, so it does not start another.
-    assert [len(re.split(r"(?<!\\)\|", line)) - 2 for line in rows] == [7] * 5
+    # Nine cells in each: a '|' inside a name is escaped, so it does not start another.
+    assert [len(re.split(r"(?<!\\)\|", line)) - 2 for line in rows] == [9] * 5
     assert "\x1b" not in text and "\x07" not in text
 
 
@@ -90,21 +95,23 @@ def test_the_terminal_table_gets_no_escape_sequence_or_broken_row():
     from rich.console import Console
 
     buffer = io.StringIO()
-    Console(file=buffer, width=120, color_system=None).print(summary_table(hostile_summary(), None, width=120))
+    Console(file=buffer, width=120, color_system=None).print(terminal(summary_view(hostile_summary(), None), 120))
     text = buffer.getvalue()
+    assert text == plain_text(summary_view(hostile_summary(), None), 120)
     assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
     assert any(line.startswith("a b|c ") for line in text.splitlines()), "the newline became a space"
 
 
 def test_width_is_measured_on_the_cleaned_text():
-    assert natural_width([type("C", (), {"header": "h"})()], [[ESCAPES]]) == len(clean(ESCAPES))
+    assert natural_width([Column("h")], [[ESCAPES]]) == len(clean(ESCAPES))
 
 
 def test_html_and_markdown_reports_escape_names():
     s = hostile_summary()
     page = report_html(s, [], {})
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page and "\x1b" not in page
-    assert "<img src=x" not in report_markdown(s, [], {})
+    text, files = report_markdown(s, [], {}, "report.md")
+    assert "<img src=x" not in text and files == {}
 
 
 def test_pictures_show_dollar_signs_literally_instead_of_failing_as_tex():

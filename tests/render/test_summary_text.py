@@ -3,7 +3,9 @@ import io
 import json
 
 import archscope
-from archscope.render.summary_text import summary_csv, summary_json, summary_markdown, visible_layers
+from archscope.render.summary_text import summary_csv, summary_json
+from archscope.render.views import summary_view, visible_layers
+from archscope.render.writers import markdown
 
 
 def test_depth_filters_the_same_rows_in_every_format():
@@ -12,8 +14,8 @@ def test_depth_filters_the_same_rows_in_every_format():
     assert [x.name for x in shallow] == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]
     assert len(json.loads(summary_json(s, 1))["layers"]) == len(shallow)
     assert len(list(csv.DictReader(io.StringIO(summary_csv(s, 1))))) == len(shallow)
-    lines = summary_markdown(s, 1).splitlines()
-    header = lines.index("| Layer | Type | Output shape | RF | Params | MACs | FLOPs |")
+    lines = markdown(summary_view(s, 1)).splitlines()
+    header = lines.index("| Layer | Type | Output shape | RF | Params | % params | MACs | % MACs | FLOPs |")
     rows = lines[header + 2 : lines.index("", header)]
     assert len(rows) == len(shallow)
 
@@ -27,4 +29,4 @@ def test_csv_keeps_exact_integers():
 def test_markdown_escapes_pipes_in_cells():
     s = archscope.summarize("lenet5")
     s.source = "a | b"
-    assert "Source: a \\| b" in summary_markdown(s)
+    assert "a \\| b" in markdown(summary_view(s))
