@@ -8,7 +8,7 @@ live apart, in ``measurements``.
 from __future__ import annotations
 
 import statistics
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn as nn
