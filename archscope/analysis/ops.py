@@ -552,14 +552,8 @@ def _normalisation_backward(training_position: int | None, mask_position: int) -
     return rule
 
 
-def _per_grad_output(flops: int) -> CostRule:
-    """``flops`` FLOPs per element of the incoming gradient (args[0])."""
-
-    def rule(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
-        return OpCost(0, flops * _numel(args[0]))
-
-    rule.__doc__ = f"{flops} FLOP(s) per element of the output gradient."
-    return rule
+# A backward operator's first argument is the gradient of its forward's output: per_input prices per element of it.
+_per_grad_output = per_input
 
 
 def _avg_pool_backward(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:

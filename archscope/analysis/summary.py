@@ -38,6 +38,7 @@ from archscope.analysis.input_size import DTYPES, MAX_ELEMENTS, check_batch_size
 from archscope.analysis.ops import rule_for
 from archscope.analysis.receptive_field import FieldTracker, describe
 from archscope.analysis.records import DataDependence, LayerRecord, Shape, Summary, Totals, UncountedOp
+from archscope.analysis.tensors import tensors_in
 from archscope.errors import ArchscopeError, InputSizeError
 
 
@@ -256,17 +257,7 @@ def _ancestors(name: str) -> list[str]:
 
 
 def _on_meta(*values: Any) -> bool:
-    for v in values:
-        if isinstance(v, torch.Tensor):
-            if v.is_meta:
-                return True
-        elif isinstance(v, (list, tuple)):
-            if _on_meta(*v):
-                return True
-        elif isinstance(v, dict):
-            if _on_meta(*v.values()):
-                return True
-    return False
+    return any(t.is_meta for t in tensors_in(values))
 
 
 def _stand_ins(model: nn.Module, device: str, copy_values: bool) -> dict[str, torch.Tensor]:

@@ -13,12 +13,13 @@ layers hand each other (a residual addition reads two tensors and writes one).
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import torch
 
 from archscope.analysis.records import LayerRecord
 from archscope.analysis.summary import AnalysisObserver
+from archscope.analysis.tensors import tensors_in
 
 # Operators that overwrite their first argument without reading it.
 _WRITE_ONLY = {"copy_", "fill_", "zero_", "copy"}
@@ -52,15 +53,6 @@ def tensor_bytes(t: torch.Tensor, float_bytes: int | None = None) -> int:
     return elements * size
 
 
-def _tensors(value: Any) -> Iterable[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _tensors(v)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _tensors(v)
 
 
 def operator_bytes(func: Any, args: Sequence[Any], kwargs: dict, out: Any, float_bytes: int | None = None) -> int:
@@ -69,10 +61,10 @@ def operator_bytes(func: Any, args: Sequence[Any], kwargs: dict, out: Any, float
     if kind == "view":
         return 0
     name = getattr(getattr(func, "overloadpacket", func), "__name__", "")
-    reads = {id(t): t for t in _tensors([list(args), kwargs])}
+    reads = {id(t): t for t in tensors_in([list(args), kwargs])}
     if kind == "inplace" and name in _WRITE_ONLY and args and isinstance(args[0], torch.Tensor):
         reads.pop(id(args[0]), None)  # overwritten, not read
-    written = 0 if name.startswith("empty") else sum(tensor_bytes(t, float_bytes) for t in _tensors(out))
+    written = 0 if name.startswith("empty") else sum(tensor_bytes(t, float_bytes) for t in tensors_in(out))
     return sum(tensor_bytes(t, float_bytes) for t in reads.values()) + written
 
 

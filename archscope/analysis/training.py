@@ -25,7 +25,7 @@ from __future__ import annotations
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import torch
 import torch.nn as nn
@@ -43,6 +43,7 @@ from archscope.analysis.records import BatchFit, LayerRecord, Summary, TrainingM
 from archscope.analysis.summary import AnalysisObserver, analyze
 from archscope.analysis.traffic import operator_bytes
 from archscope.errors import ArchscopeError
+from archscope.analysis.tensors import tensors_in
 
 # Per optimizer: copies of the trainable parameters it keeps, and FLOPs per parameter element
 # for one step, read from torch.optim's single-tensor updates (weight decay off):
@@ -52,15 +53,6 @@ from archscope.errors import ArchscopeError
 OPTIMIZERS: dict[str, tuple[int, int]] = {"sgd": (1, 4), "adam": (2, 13)}
 
 
-def _tensors(value: Any) -> Iterable[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _tensors(v)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _tensors(v)
 
 
 def check_optimizer(name: str) -> str:
@@ -127,7 +119,7 @@ class GraphOwners(AnalysisObserver):
 
     def operator(self, func: Any, rule: Any, args: Sequence[Any], kwargs: dict, out: Any, open_layers: Sequence[int]) -> None:
         if returns_new_memory(func):
-            self.created.update(storage_key(t) for t in _tensors(out))
+            self.created.update(storage_key(t) for t in tensors_in(out))
 
     def finished(self, output: Any) -> None:
         self._claim(output, ())
@@ -135,7 +127,7 @@ class GraphOwners(AnalysisObserver):
 
     def _claim(self, value: Any, owners: tuple[int, ...]) -> None:
         """Give every node behind ``value`` that no call has claimed to ``owners``."""
-        todo = [t.grad_fn for t in _tensors(value) if t.grad_fn is not None]
+        todo = [t.grad_fn for t in tensors_in(value) if t.grad_fn is not None]
         while todo:
             node = todo.pop()
             if node in self.owner:
@@ -164,7 +156,7 @@ class GraphOwners(AnalysisObserver):
         count = BackwardCount(layer_macs=[0] * self.layers, layer_flops=[0] * self.layers, layer_bytes=[0] * self.layers)
         activations = self._activation_storages()
         count.peak_start = count.saved_live = count.peak_live = sum(activations.values())
-        outputs = [t for t in _tensors(self.output) if t.requires_grad and t.is_floating_point()]
+        outputs = [t for t in tensors_in(self.output) if t.requires_grad and t.is_floating_point()]
         leaves = list(self.leaves.values())
         if not outputs or not leaves:
             return count
@@ -190,7 +182,7 @@ def _saved_storages(node: Any) -> set[int]:
             value = getattr(node, name)
         except Exception:  # noqa: BLE001 - a saved value that cannot be read is no tensor of ours
             continue
-        keys.update(storage_key(t) for t in _tensors(value))
+        keys.update(storage_key(t) for t in tensors_in(value))
     return keys
 
 
@@ -233,7 +225,7 @@ class _BackwardRecorder(TorchDispatchMode):
     def _follow(self, func: Any, out: Any) -> None:
         if not returns_new_memory(func):
             return
-        for t in _tensors(out):
+        for t in tensors_in(out):
             storage = t.untyped_storage()
             key = storage_key(t)
             if key in self._followed:

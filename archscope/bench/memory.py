@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import gc
 import weakref
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from archscope.analysis.compat import skip_dynamo_guard
+from archscope.analysis.tensors import tensors_in
 
 CUDA_SOURCE = "torch.cuda.max_memory_allocated during one step (weights included)"
 CPU_SOURCE = "peak bytes of live tensors during one step, each storage followed from creation to release, plus the tensors alive before it"
@@ -47,7 +48,7 @@ class _LiveTensorBytes(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
         out = func(*args, **(kwargs or {}))
-        for t in _tensors(out):
+        for t in tensors_in(out):
             storage = t.untyped_storage()
             key = storage.data_ptr()
             if key == 0 or key in self._seen or key in self._resident:
@@ -60,12 +61,6 @@ class _LiveTensorBytes(TorchDispatchMode):
         return out
 
 
-def _tensors(value: Any) -> Iterable[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _tensors(v)
 
 
 def live_bytes(tensors: Iterable[torch.Tensor]) -> int:
