@@ -169,9 +169,10 @@ class Field:
         axis, span = next((i, s) for i, s in enumerate(self.axes) if s.period > 1)
         sizes = sorted(set(span.size))
         shown = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}-{sizes[-1]}"
+        pixels = f"{span.stride} input pixel{'' if abs(span.stride) == 1 else 's'}"
         return (
             f"positions see different windows (after upsampling): on axis {axis} the pattern repeats every "
-            f"{span.period} positions and moves {span.stride} input pixels, with sizes {shown}"
+            f"{span.period} positions and moves {pixels}, with sizes {shown}"
         )
 
     def to_dict(self) -> dict[str, Any]:
