@@ -28,9 +28,9 @@ reported as unknown with that reason.
 
 A tensor is a list of channel ranges ("parts"), each with its own field, so a concatenation
 keeps each branch's field: GoogLeNet's inception modules see several scales at once. A merge
-(an addition, or a convolution over all parts) takes the largest field of its inputs after
-checking that they are aligned (same stride, same centre); an unaligned merge is reported,
-not guessed.
+(an addition, or a convolution over all parts) takes the union of its inputs' fields, the
+largest when their centres are aligned; fields with different strides have no union that is
+one window, and are reported, not guessed.
 """
 
 from __future__ import annotations
