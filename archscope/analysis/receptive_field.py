@@ -1001,7 +1001,7 @@ class FieldTracker:
         if name in ("t", "transpose", "swapaxes", "permute", "movedim"):
             new = ax.permute(dims, _permutation(name, call.bound, x.dim()))
         elif name in ("expand", "expand_as"):
-            new = _expanded(dims, x.shape, out.shape)
+            new = _broadcast_dims(dims, x.shape, out.shape)
         elif name == "repeat":
             new = _tiled(dims, x.shape, list(call.bound["repeats"]))
         elif name == "roll":
@@ -1426,6 +1426,10 @@ def _signature(atoms: Iterable[Atom]) -> tuple:
 
 
 def _broadcast_dims(dims: Dims, shape: Sequence[int], out_shape: Sequence[int]) -> Dims:
+    """A tensor broadcast (or expanded) to ``out_shape``.
+
+    New leading dims and stretched size-1 dims are copies ('other'), not positions.
+    """
     lead = len(out_shape) - len(shape)
     result = []
     for d, n in enumerate(out_shape):
@@ -1467,19 +1471,6 @@ def _permutation(name: str, bound: dict[str, Any], rank: int) -> list[int]:
     rest = iter(d for d in order if d not in source)
     placed = dict(zip(destination, source))
     return [placed[i] if i in placed else next(rest) for i in range(rank)]
-
-
-def _expanded(dims: Dims, shape: Sequence[int], out_shape: Sequence[int]) -> Dims:
-    """expand: new leading dims and size-1 dims stretched are copies ('other'), not positions."""
-    lead = len(out_shape) - len(shape)
-    result = []
-    for d, n in enumerate(out_shape):
-        e = d - lead
-        if e >= 0 and shape[e] == n:
-            result.append(dims[e])
-        else:
-            result.append((ax.other(n),) if n != 1 else ())
-    return tuple(result)
 
 
 def _tiled(dims: Dims, shape: Sequence[int], repeats: list[int]) -> Dims:
