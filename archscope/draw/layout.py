@@ -303,12 +303,7 @@ def _pulls(
     merge the parent that came the longer way. Wider splits (an inception module) pull evenly,
     so the parent sits centred over its branches. A lane follows its source and bends into its target.
     """
-    succ: dict[str, list[str]] = defaultdict(list)
-    pred: dict[str, list[str]] = defaultdict(list)
-    for a, b in edges:
-        if rank[b] > rank[a]:
-            succ[a].append(b)
-            pred[b].append(a)
+    succ, pred = _forward_links(edges, rank)
     height: dict[str, int] = {}
     for n in reversed(ids):
         height[n] = 1 + max((height[m] for m in succ[n]), default=0)
@@ -325,17 +320,25 @@ def _pulls(
     return pull, on_spine
 
 
-def _fans(ids: Sequence[str], edges: Sequence[tuple[str, str]], rank: dict[str, int]) -> list[tuple[str, str]]:
-    """A wide split and the merge all its branches meet at (an inception module's input and its concat).
-
-    They are drawn one above the other, so a network of such modules has a straight trunk.
-    """
+def _forward_links(
+    edges: Sequence[tuple[str, str]], rank: dict[str, int]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each box's children and parents along edges that go down the ranks (skips included)."""
     succ: dict[str, list[str]] = defaultdict(list)
     pred: dict[str, list[str]] = defaultdict(list)
     for a, b in edges:
         if rank[b] > rank[a]:
             succ[a].append(b)
             pred[b].append(a)
+    return succ, pred
+
+
+def _fans(ids: Sequence[str], edges: Sequence[tuple[str, str]], rank: dict[str, int]) -> list[tuple[str, str]]:
+    """A wide split and the merge all its branches meet at (an inception module's input and its concat).
+
+    They are drawn one above the other, so a network of such modules has a straight trunk.
+    """
+    succ, pred = _forward_links(edges, rank)
 
     def below(start: str) -> set[str]:
         seen, todo = {start}, [start]
