@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
-from archscope.bench.profile_records import ProfileLayer, ProfileReport
+from archscope.bench.profile_records import ProfileReport
 from archscope.render.numbers import human_count, shape_text
-from archscope.render.safe import csv_row
 from archscope.render.view import Column, Note, Pairs, Table, View
 
 
@@ -107,14 +104,7 @@ def profile_json(report: ProfileReport) -> str:
 
 
 def profile_csv(report: ProfileReport) -> str:
-    """One row per layer: exact integers and full-precision floats."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(csv_row(row) for row in _csv_rows(report))
-    return buffer.getvalue()
+    """One row per layer: exact integers and full-precision floats (the view's table data)."""
+    from archscope.render.writers import csv_text
 
-
-def layer_cells(layer: ProfileLayer, report: ProfileReport) -> list[str]:
-    """A row as the view shows it (for the report's HTML table)."""
-    return [_COLUMNS[k][1](layer) for k in _keys(report)]
+    return csv_text(profile_view(report))

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from archscope.analysis.fvcore_counter import FvcoreCount
 from archscope.analysis.records import Summary
-from archscope.render.numbers import human_count, shape_text
-from archscope.render.rf_text import rf_cell
-from archscope.render.safe import csv_row
+from archscope.render.numbers import human_count
 from archscope.render.view import Column, Table
-from archscope.render.views import visible_layers
+from archscope.render.views import summary_view
 
 
 def summary_json(summary: Summary, depth: int | None = None, extra: dict | None = None) -> str:
@@ -24,30 +20,11 @@ def summary_json(summary: Summary, depth: int | None = None, extra: dict | None 
     return json.dumps(data, indent=2) + "\n"
 
 
-CSV_COLUMNS = ["name", "type", "depth", "leaf", "input_shape", "output_shape", "params", "macs", "flops", "receptive_field"]
-
-
 def summary_csv(summary: Summary, depth: int | None = None) -> str:
-    """One row per layer call, exact integers; shapes written as 1x64x112x112."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for layer in visible_layers(summary, depth):
-        writer.writerow(
-            csv_row([
-                layer.name,
-                layer.type,
-                layer.depth,
-                str(layer.leaf).lower(),
-                shape_text(layer.input_shape),
-                shape_text(layer.output_shape),
-                layer.params,
-                layer.macs,
-                layer.flops,
-                rf_cell(layer.receptive_field),
-            ])
-        )
-    return buffer.getvalue()
+    """One row per layer call, exact integers; shapes written as 1x64x112x112 (the view's table data)."""
+    from archscope.render.writers import csv_text
+
+    return csv_text(summary_view(summary, depth))
 
 
 def fvcore_rows(count: FvcoreCount, summary: Summary) -> list[tuple[str, str]]:

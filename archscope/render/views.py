@@ -28,23 +28,29 @@ def _kernel(layer: LayerRecord, summary: Summary | None = None) -> str:
     return text + (f"/{axes_text(layer.stride)}" if layer.stride and any(s != 1 for s in layer.stride) else "")
 
 
-# key -> (column, cell, exact value for CSV). The table shows them in this order.
-SUMMARY_COLUMNS: dict[str, tuple[Column, Any, Any]] = {
-    "layer": (Column("Layer", shrink=True), None, lambda x, s: x.name),
-    "type": (Column("Type", drop=2, shrink=True), lambda x, s: x.type, lambda x, s: x.type),
-    "input": (Column("Input shape", drop=7, wrap=True), lambda x, s: shape_text(x.input_shape), lambda x, s: shape_text(x.input_shape)),
-    "output": (Column("Output shape", drop=3, wrap=True), lambda x, s: shape_text(x.output_shape), lambda x, s: shape_text(x.output_shape)),
-    "kernel": (Column("Kernel", drop=6), _kernel, _kernel),
-    "rf": (Column("RF", numeric=True, drop=1), lambda x, s: rf_cell(x.receptive_field), lambda x, s: rf_cell(x.receptive_field)),
-    "params": (Column("Params", numeric=True), lambda x, s: human_count(x.params), lambda x, s: x.params),
-    "params%": (Column("% params", numeric=True, drop=5), lambda x, s: _percent(x.params, s.totals.params), lambda x, s: x.params / s.totals.params if s.totals.params else None),
-    "macs": (Column("MACs", numeric=True), lambda x, s: human_count(x.macs), lambda x, s: x.macs),
-    "macs%": (Column("% MACs", numeric=True, drop=4), lambda x, s: _percent(x.macs, s.totals.macs), lambda x, s: x.macs / s.totals.macs if s.totals.macs else None),
-    "flops": (Column("FLOPs", numeric=True, drop=3), lambda x, s: human_count(x.flops), lambda x, s: x.flops),
+# key -> (column, cell). The table shows them in this order.
+SUMMARY_COLUMNS: dict[str, tuple[Column, Any]] = {
+    "layer": (Column("Layer", shrink=True), None),
+    "type": (Column("Type", drop=2, shrink=True), lambda x, s: x.type),
+    "input": (Column("Input shape", drop=7, wrap=True), lambda x, s: shape_text(x.input_shape)),
+    "output": (Column("Output shape", drop=3, wrap=True), lambda x, s: shape_text(x.output_shape)),
+    "kernel": (Column("Kernel", drop=6), _kernel),
+    "rf": (Column("RF", numeric=True, drop=1), lambda x, s: rf_cell(x.receptive_field)),
+    "params": (Column("Params", numeric=True), lambda x, s: human_count(x.params)),
+    "params%": (Column("% params", numeric=True, drop=5), lambda x, s: _percent(x.params, s.totals.params)),
+    "macs": (Column("MACs", numeric=True), lambda x, s: human_count(x.macs)),
+    "macs%": (Column("% MACs", numeric=True, drop=4), lambda x, s: _percent(x.macs, s.totals.macs)),
+    "flops": (Column("FLOPs", numeric=True, drop=3), lambda x, s: human_count(x.flops)),
 }  # fmt: skip
 DEFAULT_SUMMARY_COLUMNS = ("layer", "type", "output", "rf", "params", "params%", "macs", "macs%", "flops")
-CSV_SUMMARY_HEADERS = {"layer": "name", "params%": "params_share", "macs%": "macs_share", "output": "output_shape",
-                       "input": "input_shape", "rf": "receptive_field"}  # fmt: skip
+# The CSV contract: one row per layer call, exact integers, whatever columns the table shows.
+CSV_SUMMARY_HEADERS = ["name", "type", "depth", "leaf", "input_shape", "output_shape", "params", "macs", "flops",
+                       "receptive_field"]  # fmt: skip
+
+
+def _csv_row(x: LayerRecord) -> list[Any]:
+    return [x.name, x.type, x.depth, str(x.leaf).lower(), shape_text(x.input_shape), shape_text(x.output_shape),
+            x.params, x.macs, x.flops, rf_cell(x.receptive_field)]  # fmt: skip
 
 
 def parse_columns(text: str | None) -> list[str]:
@@ -140,10 +146,7 @@ def summary_view(
         return "  " * (x.depth - 1) + (x.name.rsplit(".", 1)[-1] if short_names else x.name)
 
     rows = [[name(x) if k == "layer" else SUMMARY_COLUMNS[k][1](x, summary) for k in keys] for x in shown]
-    data = [[SUMMARY_COLUMNS[k][2](x, summary) for k in keys] for x in shown]
-    table = Table(
-        [SUMMARY_COLUMNS[k][0] for k in keys], rows, data, [CSV_SUMMARY_HEADERS.get(k, k) for k in keys]
-    )
+    table = Table([SUMMARY_COLUMNS[k][0] for k in keys], rows, [_csv_row(x) for x in shown], CSV_SUMMARY_HEADERS)
     subtitle = [summary.source] if summary.source else []
     title = f"{summary.model}  input {shape_text(summary.input_shape)} -> output {shape_text(summary.output_shape)}"
     notes = [Note("MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs + other operators "

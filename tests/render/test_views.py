@@ -85,7 +85,7 @@ def test_markdown_csv_and_html_write_the_same_rows(resnet50):
     md, csv, page = markdown(view), csv_text(view), html(view)
     for layer in ("conv1", "layer4", "fc"):
         assert f"| {layer} |" in md and f"\n{layer}," in csv and f">{layer}<" in page
-    assert "\nconv1,Conv2d,1x64x112x112,7,9408," in csv  # exact integers, not "9.41 K"
+    assert "\nconv1,Conv2d,1,true,1x3x224x224,1x64x112x112,9408,118013952," in csv  # exact integers, not "9.41 K"
 
 
 def test_print_of_a_summary_is_its_table_and_a_notebook_gets_html(resnet50):
