@@ -47,4 +47,4 @@ if __name__ == "__main__":
 
     summary = archscope.summarize(TinyResNet(width=16), INPUT_SIZE)
     print(f"{summary.totals.params:,} parameters, {summary.totals.macs:,} MACs, "
-          f"receptive field {summary.receptive_field['size']}")
+          f"receptive field {list(summary.receptive_field.size)}")

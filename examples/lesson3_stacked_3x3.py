@@ -11,6 +11,6 @@ for big, stack in (("conv7x7", "conv3x3-x3"), ("conv5x5", "conv3x3-x2")):
     for s in (a, b):
         relus = sum(1 for layer in s.layers if layer.type == "ReLU")
         print(
-            f"{s.model:<11} receptive field {s.receptive_field['size'][0]}, "
+            f"{s.model:<11} receptive field {s.receptive_field.size[0]}, "
             f"{s.totals.params:>9,} weights = {s.totals.params // channels**2}C^2, {relus} ReLU(s)"
         )

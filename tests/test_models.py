@@ -159,7 +159,7 @@ def test_a_model_with_two_inputs_and_a_dict_output(tmp_path):
     assert s.input_shape == [[2, 3, 32, 32], [2, 16]]
     assert s.output_shape == {"logits": [2, 4], "features": [2, 8]}
     assert s.totals.macs == 2 * (32 * 32 * 8 * 27 + 16 * 8 + 8 * 4)
-    assert [x.receptive_field for x in s.layers] == [
+    assert [x.receptive_field and x.receptive_field.to_dict() for x in s.layers] == [
         {"size": [3, 3], "stride": [1, 1], "padding": [1, 1]}, None, {"whole_input": True}
     ]
     bench = json.loads(run("bench", f"{path}:Net", "-i", "3x32x32+16", "--min-time", "0.05", "-f", "json").output)

@@ -212,9 +212,9 @@ def test_random_graphs_match_torch_fvcore_and_gradients(specs, size):
     assert {layer.name: layer.output_shape for layer in summary.layers} == shapes
     assert summary.totals.macs == fvcore_count(model, summary.input_shape).macs
 
-    if summary.receptive_field is not None and "size" in summary.receptive_field:
+    if summary.receptive_field is not None and summary.receptive_field.is_window:
         record, measured = measure_receptive_field(model, (3, size, size))
-        assert measured.to_dict() == {k: record.receptive_field[k] for k in ("size", "stride", "padding")}
+        assert measured.to_dict() == {k: list(getattr(record.receptive_field, k)) for k in ("size", "stride", "padding")}
 
 
 # ---------------------------------------------------------------- random command lines

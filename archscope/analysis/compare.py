@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 
 import torch.nn as nn
 
-from archscope.analysis.records import Summary
+from archscope.analysis.records import Summary, field_dict
 from archscope.analysis.summary import summarize
 from archscope.errors import ArchscopeError
 
@@ -24,7 +24,7 @@ class Metric:
 
 def _rf_size(s: Summary) -> int | None:
     rf = s.receptive_field
-    return max(rf["size"]) if rf and "size" in rf else None
+    return rf.largest if rf is not None and rf.is_window else None
 
 
 METRICS = [
@@ -71,7 +71,7 @@ def compare_dict(summaries: list[Summary]) -> dict[str, Any]:
             "output_shape": s.output_shape,
             "totals": s.to_dict()["totals"],
             "weighted_depth": s.weighted_depth,
-            "receptive_field": s.receptive_field,
+            "receptive_field": field_dict(s.receptive_field),
             "uncounted": [u.op for u in s.uncounted],
             "ratios": {m.key: ratio(m.value(s), m.value(base)) for m in METRICS if m.numeric},
         }

@@ -46,6 +46,7 @@ import torch
 
 from archscope.analysis import rf_axes as ax
 from archscope.analysis.ops import OpRule
+from archscope.analysis.records import NO_SIGNAL, ChannelRange, ReceptiveField
 from archscope.analysis.rf_axes import Atom, Dims
 
 # ---------------------------------------------------------------------------------------------
@@ -175,18 +176,11 @@ class Field:
             f"{span.period} positions and moves {pixels}, with sizes {shown}"
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        if not self.uniform:
-            return {"unknown": self.irregularity()}
-        return {"size": list(self.size), "stride": list(self.stride), "padding": list(self.padding)}
 
 
 @dataclass(frozen=True)
 class WholeInput:
     """Every output sees every input position (after global pooling, a linear layer over positions, attention)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"whole_input": True}
 
 
 @dataclass(frozen=True)
@@ -194,9 +188,6 @@ class Unknown:
     """A field archscope cannot state exactly, and why."""
 
     reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"unknown": self.reason}
 
 
 WHOLE = WholeInput()
@@ -293,21 +284,28 @@ class Tracked:
         return merge([*(p.value for p in self.parts), self.extra])
 
 
-def describe(tracked: Tracked | None) -> dict[str, Any] | None:
-    """JSON for a tensor's field: the overall field, its parts when there are several, and
+def describe(tracked: Tracked | None) -> ReceptiveField | None:
+    """The record of a tensor's field: the overall field, its parts when there are several, and
     its layout when its positions are not laid out as batch, channels, then the spatial axes."""
     if tracked is None:
         return None
     value = tracked.value
-    data = value.to_dict() if value is not None else {"no_signal": True}
-    if len(tracked.parts) > 1:
-        data["parts"] = [
-            {"channels": [p.start, p.stop], **(p.value.to_dict() if p.value is not None else {"no_signal": True})}
-            for p in tracked.parts
-        ]
-    if "size" in data and not ax.is_standard(tracked.dims, len(value.axes)):
-        data["layout"] = ax.layout_json(tracked.dims)
-    return data
+    record = _record(value)
+    parts = tuple(ChannelRange(p.start, p.stop, _record(p.value)) for p in tracked.parts) if len(tracked.parts) > 1 else ()
+    layout = ax.layout_json(tracked.dims) if record.is_window and not ax.is_standard(tracked.dims, len(value.axes)) else None
+    return replace(record, parts=parts, layout=layout)
+
+
+def _record(value: Value | None) -> ReceptiveField:
+    if value is None:
+        return NO_SIGNAL
+    if isinstance(value, WholeInput):
+        return ReceptiveField("whole_input")
+    if isinstance(value, Unknown):
+        return ReceptiveField("unknown", reason=value.reason)
+    if not value.uniform:
+        return ReceptiveField("unknown", reason=value.irregularity())
+    return ReceptiveField("window", value.size, value.stride, value.padding)
 
 
 def _consistent(dims: Dims, parts: TensorField, extra: Value | None = None) -> Tracked:

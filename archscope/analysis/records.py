@@ -1,19 +1,80 @@
 """Plain records of an analysis. Rendering lives in archscope.render, never here.
 
-``Summary.to_dict()`` is the JSON contract ``archscope.summary/1`` documented in docs/json.md.
+Each top-level record names its JSON contract in ``SCHEMA`` and writes it with ``to_dict()``
+(docs/json.md): ``Summary`` is ``archscope.summary/1``.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-SUMMARY_SCHEMA = "archscope.summary/1"
+from typing import Any, ClassVar, Literal
 
 # A tensor's shape is a list of ints; a layer that returns several tensors has a list (or a
 # dict) of shapes; a layer that returns no tensor has None.
 Shape = Any
 
+FieldKind = Literal["window", "whole_input", "unknown", "no_signal"]
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """What one output position of a tensor sees of the input (docs/json.md, "Receptive fields").
+
+    ``kind`` is one of:
+    - "window": ``size`` input positions per spatial axis; a neighbouring output position
+      sees a window ``stride`` positions further on; the first window starts ``padding``
+      positions before the input (Araujo et al., "Computing receptive fields", Distill 2019);
+    - "whole_input": every position sees all of it (after global pooling or attention);
+    - "unknown": no single window describes every position, and ``reason`` says why;
+    - "no_signal": no position depends on a spatial input position (zero-padded channels).
+
+    ``parts`` holds each concatenated channel range's own field when there are several;
+    ``layout`` is the tensor's axis map (rf_axes.layout_json) when its positions are not laid
+    out as batch, channels, then the spatial axes (a transformer's tokens).
+    """
+
+    kind: FieldKind
+    size: tuple[int, ...] = ()
+    stride: tuple[int, ...] = ()
+    padding: tuple[int, ...] = ()
+    reason: str = ""
+    parts: tuple[ChannelRange, ...] = ()
+    layout: Any = field(default=None, hash=False)
+
+    @property
+    def is_window(self) -> bool:
+        return self.kind == "window"
+
+    @property
+    def largest(self) -> int:
+        """The longest side of the window (0 for anything that is not a window)."""
+        return max(self.size) if self.size else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (docs/json.md, "Receptive fields"): the key names the kind."""
+        if self.kind == "window":
+            data: dict[str, Any] = {"size": list(self.size), "stride": list(self.stride), "padding": list(self.padding)}
+        elif self.kind == "unknown":
+            data = {"unknown": self.reason}
+        else:
+            data = {self.kind: True}
+        if self.parts:
+            data["parts"] = [{"channels": [p.start, p.stop], **p.field.to_dict()} for p in self.parts]
+        if self.layout is not None:
+            data["layout"] = self.layout
+        return data
+
+
+@dataclass(frozen=True)
+class ChannelRange:
+    """Channels [start, stop) of a concatenated tensor and their own field."""
+
+    start: int
+    stop: int
+    field: ReceptiveField
+
+
+NO_SIGNAL = ReceptiveField("no_signal")
 
 @dataclass
 class LayerRecord:
@@ -28,9 +89,8 @@ class LayerRecord:
     params: int  # parameters the module holds, its children's included
     macs: int = 0  # everything computed while the module ran, its children's included
     flops: int = 0
-    # Receptive field of one output position (docs/json.md): size/stride/padding per spatial
-    # axis, "parts" for concatenated channel ranges, or whole_input / unknown.
-    receptive_field: dict[str, Any] | None = None
+    # The receptive field of one output position; None when the output is not a tensor.
+    receptive_field: ReceptiveField | None = None
     # The module's window, for convolutions and pooling: kernel size and stride per axis.
     kernel: list[int] | None = None
     stride: list[int] | None = None
@@ -104,6 +164,8 @@ class DataDependence:
 
 @dataclass
 class Summary:
+    SCHEMA: ClassVar[str] = "archscope.summary/1"
+
     model: str
     source: str | None
     input_shape: list[int]
@@ -116,7 +178,7 @@ class Summary:
     unused_modules: list[str] = field(default_factory=list)
     # The receptive field of the last spatial feature map (before global pooling or flatten),
     # and what could not be stated exactly (an unaligned merge, an operator with no rule).
-    receptive_field: dict[str, Any] | None = None
+    receptive_field: ReceptiveField | None = None
     receptive_field_issues: list[str] = field(default_factory=list)
     # Weighted layers (conv, linear, matmul) on the longest path from input to output.
     weighted_depth: int = 0
@@ -143,22 +205,33 @@ class Summary:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "schema": SUMMARY_SCHEMA,
+            "schema": self.SCHEMA,
             "model": self.model,
             "source": self.source,
             "input_shape": list(self.input_shape),
             "output_shape": self.output_shape,
             "totals": _without_absent_training(asdict(self.totals)),
             "uncounted": [asdict(u) for u in self.uncounted],
-            "layers": [_without_absent_training(asdict(layer)) for layer in self.layers],
+            "layers": [layer_dict(layer) for layer in self.layers],
             "unused_modules": list(self.unused_modules),
-            "receptive_field": self.receptive_field,
+            "receptive_field": field_dict(self.receptive_field),
             "receptive_field_issues": list(self.receptive_field_issues),
             "weighted_depth": self.weighted_depth,
             "input_dtypes": list(self.input_dtypes),
             "data_dependent": asdict(self.data_dependent) if self.data_dependent is not None else None,
             **({"fit": asdict(self.fit)} if self.fit is not None else {}),
         }
+
+
+def field_dict(rf: ReceptiveField | None) -> dict[str, Any] | None:
+    return rf.to_dict() if rf is not None else None
+
+
+def layer_dict(layer: LayerRecord) -> dict[str, Any]:
+    """A layer's JSON: its fields, the receptive field in its JSON form."""
+    data = {k: getattr(layer, k) for k in layer.__dataclass_fields__}
+    data["receptive_field"] = field_dict(layer.receptive_field)
+    return _without_absent_training(data)
 
 
 def _without_absent_training(data: dict[str, Any]) -> dict[str, Any]:

@@ -151,12 +151,12 @@ def target_layer(summary: Summary) -> tuple[int, LayerRecord]:
     Prefers the outermost module that returns that tensor; falls back to the last layer with
     a spatial field when the map comes from a functional call.
     """
-    spatial = [(i, r) for i, r in enumerate(summary.layers) if r.receptive_field and "size" in r.receptive_field]
+    spatial = [(i, r) for i, r in enumerate(summary.layers) if r.receptive_field and r.receptive_field.is_window]
     if not spatial:
-        rf = summary.receptive_field or {}
-        if "unknown" in rf:
+        rf = summary.receptive_field
+        if rf is not None and rf.kind == "unknown":
             raise ArchscopeError(
-                f"the receptive field of {summary.model} is unknown ({rf['unknown']}): there is no size to measure"
+                f"the receptive field of {summary.model} is unknown ({rf.reason}): there is no size to measure"
             )
         raise ArchscopeError(f"{summary.model} has no layer with a spatial output to measure")
     matching = [(i, r) for i, r in spatial if r.receptive_field == summary.receptive_field]
@@ -185,13 +185,13 @@ def _linearised_copy(model: nn.Module) -> nn.Module:
 
 def _lengths(record: LayerRecord, axes: int) -> list[int]:
     """How many positions the layer's output has along each spatial axis, in whatever layout."""
-    layout = record.receptive_field.get("layout")
+    layout = record.receptive_field.layout
     return axis_lengths(layout, axes) if layout else list(record.output_shape[2:])
 
 
 def _position(out: torch.Tensor, record: LayerRecord, coords: Sequence[int]) -> torch.Tensor:
     """The elements of ``out`` (batch 0, every channel) at the position with these coordinates."""
-    layout = record.receptive_field.get("layout")
+    layout = record.receptive_field.layout
     if not layout:
         return out[(0, slice(None), *coords)]
     for d, indices in enumerate(position_index(layout, out.shape, coords)):
@@ -202,12 +202,12 @@ def _position(out: torch.Tensor, record: LayerRecord, coords: Sequence[int]) -> 
 def _fits(record: LayerRecord, axis: int, input_length: int) -> bool:
     """Whether the field of the centre position and its neighbour lie inside the input."""
     field = record.receptive_field
-    spatial = _lengths(record, len(field["size"]))
+    spatial = _lengths(record, len(field.size))
     outputs = spatial[axis]
     if outputs < 2:
         return False
     centre = outputs // 2 if outputs // 2 + 1 < outputs else outputs - 2
-    size, stride, padding = field["size"][axis], field["stride"][axis], field["padding"][axis]
+    size, stride, padding = field.size[axis], field.stride[axis], field.padding[axis]
     starts = [x * stride - padding for x in (centre, centre + 1)]  # a flip's stride is negative
     return min(starts) >= 0 and max(starts) + size - 1 <= input_length - 1
 
@@ -225,7 +225,7 @@ def measure_receptive_field(
     index, record = target_layer(base)
     axes = len(input_size) - 1
     sizes, strides, paddings, inputs = [], [], [], []
-    analytic: dict[str, list[int]] = {"size": [], "stride": [], "padding": []}
+    analytic: list[tuple[int, int, int]] = []  # (size, stride, padding) of each axis, on the input it was measured on
     for axis in range(axes):
         length = input_size[1 + axis]
         # Enlarge this axis until the field of the centre position is not clipped.
@@ -234,14 +234,14 @@ def measure_receptive_field(
             shape[1 + axis] = length
             probe = analyze(model, (1, *shape), name=name, stop_after=index)
             field = probe.layers[index].receptive_field
-            if "size" not in field:
+            if not field.is_window:
                 raise ArchscopeError(
                     f"the receptive field of {record.name} is not one window on an input {length} long"
                 )
             if _fits(probe.layers[index], axis, length):
                 break
-            step = abs(field["stride"][axis])
-            length = max(length + step, field["size"][axis] + 4 * step)
+            step = abs(field.stride[axis])
+            length = max(length + step, field.size[axis] + 4 * step)
             if length > max_length:
                 raise ArchscopeError(
                     f"the receptive field of {record.name} needs an input over {max_length} long to measure"
@@ -251,9 +251,9 @@ def measure_receptive_field(
         strides.append(stride)
         paddings.append(padding)
         inputs.append(shape)
-        for key in analytic:
-            analytic[key].append(field[key][axis])
-    record = replace(record, receptive_field={**record.receptive_field, **analytic})
+        analytic.append((field.size[axis], field.stride[axis], field.padding[axis]))
+    size, stride, padding = (tuple(values) for values in zip(*analytic))
+    record = replace(record, receptive_field=replace(record.receptive_field, size=size, stride=stride, padding=padding))
     return record, FieldMeasurement(record.name, sizes, strides, paddings, inputs)
 
 
@@ -341,9 +341,9 @@ def _reaching(model: nn.Module, shape: list[int], index: int, summary: Summary, 
 def _centre_span(record: LayerRecord, axis: int) -> tuple[int, int]:
     """First and last input positions the centre output position of ``record`` sees along ``axis``."""
     field = record.receptive_field
-    centre = _lengths(record, len(field["size"]))[axis] // 2
-    first = centre * field["stride"][axis] - field["padding"][axis]
-    return first, first + field["size"][axis] - 1
+    centre = _lengths(record, len(field.size))[axis] // 2
+    first = centre * field.stride[axis] - field.padding[axis]
+    return first, first + field.size[axis] - 1
 
 
 def centre_field_box(record: LayerRecord) -> tuple[int, int, int, int]:
@@ -352,7 +352,7 @@ def centre_field_box(record: LayerRecord) -> tuple[int, int, int, int]:
     For a 3-D input, on the last two axes (the picture is the slice through the field's centre);
     for a 1-D input, one row.
     """
-    axes = len(record.receptive_field["size"])
+    axes = len(record.receptive_field.size)
     if axes == 1:
         left, right = _centre_span(record, 0)
         return 0, left, 0, right
@@ -384,7 +384,7 @@ def effective_receptive_field(model: nn.Module, summary: Summary, seed: int = 0)
     x = torch.randn(summary.input_shape, generator=generator, requires_grad=True)
     with _ThroughDetach():
         out = _capture(clone, summary, index, x)
-    axes = len(record.receptive_field["size"])
+    axes = len(record.receptive_field.size)
     centre = [n // 2 for n in _lengths(record, axes)]
     _position(out, record, centre).sum().backward()
     if x.grad is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from archscope.analysis.records import Summary
+from archscope.analysis.records import Summary, field_dict
 from archscope.analysis.rf_stages import Stage, no_stage_reason, stages
 from archscope.errors import ArchscopeError
 
@@ -44,12 +44,12 @@ class ReceptiveFieldReport:
             "schema": RF_SCHEMA,
             "model": s.model,
             "input_shape": s.input_shape,
-            "receptive_field": s.receptive_field,
+            "receptive_field": field_dict(s.receptive_field),
             "issues": s.receptive_field_issues,
             "stages": [stage.to_dict() for stage in self.stages],
             "layers": [
                 {"name": x.name, "type": x.type, "depth": x.depth, "output_shape": x.output_shape,
-                 "receptive_field": x.receptive_field}
+                 "receptive_field": field_dict(x.receptive_field)}
                 for x in s.layers
             ],
         }  # fmt: skip
@@ -65,7 +65,7 @@ def check_field(model: Any, summary: Summary) -> FieldCheck:
     if isinstance(summary.input_shape[0], list):
         raise ArchscopeError("measuring a receptive field by gradients needs a model with a single input")
     record, measured = measure_receptive_field(model, summary.input_shape[1:], name=summary.model)
-    analytic = {k: record.receptive_field[k] for k in AXES_FACTS}
+    analytic = {k: list(getattr(record.receptive_field, k)) for k in AXES_FACTS}
     return FieldCheck(record.name, analytic, {k: measured.to_dict()[k] for k in AXES_FACTS})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from archscope.analysis.records import LayerRecord, Summary
+from archscope.analysis.records import LayerRecord, ReceptiveField, Summary
 
 
 @dataclass
@@ -36,18 +36,18 @@ class Stage:
         return asdict(self)
 
 
-def _spatial(layer: LayerRecord) -> dict[str, Any] | None:
+def _spatial(layer: LayerRecord) -> ReceptiveField | None:
     rf = layer.receptive_field
-    return rf if rf and "size" in rf else None
+    return rf if rf is not None and rf.is_window else None
 
 
 def no_stage_reason(summary: Summary) -> str:
     """Why a summary has no stride stage to show: no spatial output at all, or a last map whose
     field is not one window (unknown, with the reason) or is the whole input from the start."""
-    rf = summary.receptive_field or {}
-    if "unknown" in rf:
-        return f"the receptive field of {summary.model} is unknown: {rf['unknown']}"
-    if rf.get("whole_input"):
+    rf = summary.receptive_field
+    if rf is not None and rf.kind == "unknown":
+        return f"the receptive field of {summary.model} is unknown: {rf.reason}"
+    if rf is not None and rf.kind == "whole_input":
         return f"every spatial output of {summary.model} sees the whole input: there is no window size to show"
     return f"{summary.model} has no layer with a spatial output: there is no receptive field to show"
 
@@ -57,7 +57,7 @@ def growth(summary: Summary) -> list[GrowthPoint]:
     for layer in summary.layers:
         rf = _spatial(layer)
         if layer.leaf and rf is not None:
-            points.append(GrowthPoint(len(points), layer.name, layer.type, rf["size"], rf["stride"]))
+            points.append(GrowthPoint(len(points), layer.name, layer.type, list(rf.size), list(rf.stride)))
     return points
 
 
@@ -68,18 +68,18 @@ def stages(summary: Summary) -> list[Stage]:
     def close() -> None:
         if not group:
             return
-        largest = max(group, key=lambda x: (max(_spatial(x)["size"]), -group.index(x)))
+        largest = max(group, key=lambda x: (_spatial(x).largest, -group.index(x)))
         rf = _spatial(largest)
         result.append(
             Stage(
                 index=len(result) + 1,
-                stride=_spatial(group[0])["stride"],
+                stride=list(_spatial(group[0]).stride),
                 first_layer=group[0].name,
                 last_layer=group[-1].name,
                 largest_layer=largest.name,
                 output_shape=largest.output_shape,
-                size=rf["size"],
-                padding=rf["padding"],
+                size=list(rf.size),
+                padding=list(rf.padding),
             )
         )
         group.clear()
@@ -88,7 +88,7 @@ def stages(summary: Summary) -> list[Stage]:
         rf = _spatial(layer)
         if not layer.leaf or rf is None:
             continue
-        if group and _spatial(group[0])["stride"] != rf["stride"]:
+        if group and _spatial(group[0]).stride != rf.stride:
             close()
         group.append(layer)
     close()

@@ -21,7 +21,7 @@ from typing import Any, Literal, Sequence
 
 import torch
 
-from archscope.analysis.records import LayerRecord, Shape, Summary
+from archscope.analysis.records import LayerRecord, ReceptiveField, Shape, Summary
 from archscope.analysis.summary import AnalysisObserver
 
 AtomKind = Literal["input", "layer", "op"]
@@ -82,7 +82,7 @@ class Node:
     shape: Shape  # its output, batch first
     params: int = 0
     macs: int = 0
-    receptive_field: dict[str, Any] | None = None
+    receptive_field: ReceptiveField | None = None
     layers: tuple[int, ...] = ()  # the Summary.layers indices it stands for
     enclosing: tuple[int, ...] = ()  # the expanded layer calls around it, outermost first
     role: Role = "other"

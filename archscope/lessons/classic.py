@@ -32,7 +32,7 @@ def _nonlinearities(s: Summary) -> int:
 
 
 def _rf(s: Summary) -> int:
-    return max(s.receptive_field["size"])
+    return s.receptive_field.largest
 
 
 def _x(a: float, b: float) -> str:

@@ -17,13 +17,18 @@ from archscope.zoo import list_entries
 
 
 def field(summary, name):
-    return next(x.receptive_field for x in summary.layers if x.name == name)
+    """The JSON form of a layer's receptive field (docs/json.md)."""
+    return as_json(next(x.receptive_field for x in summary.layers if x.name == name))
+
+
+def as_json(rf):
+    return rf.to_dict() if rf is not None else None
 
 
 def assert_measured(model, input_size):
     """The analytic field of the model's last spatial layer equals the gradient measurement."""
     record, measured = measure_receptive_field(model, input_size)
-    analytic = {k: record.receptive_field[k] for k in ("size", "stride", "padding")}
+    analytic = {k: list(getattr(record.receptive_field, k)) for k in ("size", "stride", "padding")}
     assert measured.to_dict() == analytic, record.name
     return record
 
@@ -32,24 +37,24 @@ def test_vgg16_published_fields():
     s = archscope.summarize("vgg16")
     assert field(s, "features.28") == {"size": [196, 196], "stride": [16, 16], "padding": [90, 90]}  # conv5_3
     assert field(s, "features.30") == {"size": [212, 212], "stride": [32, 32], "padding": [90, 90]}  # pool5
-    assert s.receptive_field["size"] == [212, 212]
+    assert s.receptive_field.size == (212, 212)
 
 
 @pytest.mark.parametrize("name, size", [("alexnet", 195), ("resnet50", 483), ("vgg16", 212)])
 def test_published_final_fields(name, size):
     rf = archscope.summarize(name).receptive_field
-    assert rf["size"] == [size, size] and rf["stride"] == [32, 32]
+    assert rf.size == (size, size) and rf.stride == (32, 32)
 
 
 def test_googlenet_inception_5b_keeps_each_branchs_field():
     rf = archscope.summarize("googlenet").receptive_field
-    assert [(p["channels"], p["size"][0]) for p in rf["parts"]] == [
+    assert [([p.start, p.stop], p.field.size[0]) for p in rf.parts] == [
         ([0, 384], 587),  # 1x1
         ([384, 768], 651),  # 3x3
         ([768, 896], 715),  # 5x5
         ([896, 1024], 651),  # pool
     ]
-    assert rf["size"] == [715, 715]
+    assert rf.size == (715, 715)
 
 
 def test_layers_after_global_pooling_see_the_whole_input():
@@ -78,19 +83,19 @@ def test_functional_graph_worked_by_hand():
     # a: 3x3 -> r=3, P=1; b: 5x5 -> r=5, P=2; the 2x2/2 max-pool: r += 1, j = 2, so y's parts are
     # (r=4, P=1) and (r=6, P=2). F.pad adds 1 x j = 2 to P and the 3x3/1 pool adds 2 x j = 4 to r:
     # (8, 3) and (10, 4), centred where y's are, so the add keeps the larger, part by part.
-    assert s.receptive_field["parts"] == [
+    assert as_json(s.receptive_field)["parts"] == [
         {"channels": [0, 4], "size": [8, 8], "stride": [2, 2], "padding": [3, 3]},
         {"channels": [4, 8], "size": [10, 10], "stride": [2, 2], "padding": [4, 4]},
     ]
     assert s.receptive_field_issues == []
-    assert s.layers[-1].receptive_field == {"size": [5, 5], "stride": [1, 1], "padding": [2, 2]}  # b, called last
+    assert as_json(s.layers[-1].receptive_field) == {"size": [5, 5], "stride": [1, 1], "padding": [2, 2]}  # b, called last
 
 
 def test_dilation_and_strides_follow_distill_equations():
     net = nn.Sequential(nn.Conv2d(1, 1, 3, stride=2), nn.Conv2d(1, 1, 3, dilation=2, padding=2))
     s = archscope.summarize(net, (1, 32, 32))
     # r = 1 + 2 = 3, j = 2; then r += 2 * (3 - 1) * 2 = 8 -> 11; P = 0 + 2 * 2 = 4.
-    assert s.receptive_field == {"size": [11, 11], "stride": [2, 2], "padding": [4, 4]}
+    assert as_json(s.receptive_field) == {"size": [11, 11], "stride": [2, 2], "padding": [4, 4]}
 
 
 class OffCentre(nn.Module):
@@ -107,7 +112,7 @@ def test_fields_with_the_same_stride_merge_into_their_union_even_off_centre():
     # Position x sees [2x, 2x + 2] through a and [2x, 2x] through b: every position the same
     # window one stride apart (ResNet-D's average-pooled shortcut is this case).
     s = archscope.summarize(OffCentre(), (1, 9, 9))
-    assert s.receptive_field == {"size": [3, 3], "stride": [2, 2], "padding": [0, 0]}
+    assert as_json(s.receptive_field) == {"size": [3, 3], "stride": [2, 2], "padding": [0, 0]}
     assert s.receptive_field_issues == []
     assert_measured(OffCentre(), (1, 9, 9))
 
@@ -124,7 +129,7 @@ class DriftingStrides(nn.Module):
 
 def test_a_merge_of_different_strides_is_reported_not_guessed():
     s = archscope.summarize(DriftingStrides(), (1, 9, 9))
-    assert "unknown" in s.receptive_field
+    assert s.receptive_field.kind == "unknown"
     assert any("unaligned merge" in issue and "stride 2 vs 1" in issue for issue in s.receptive_field_issues)
 
 
@@ -135,20 +140,20 @@ def test_an_operator_without_a_rule_is_reported():
 
     s = archscope.summarize(Warp(), (1, 4, 4))
     assert any("grid_sampler" in issue for issue in s.receptive_field_issues)
-    assert "unknown" in s.receptive_field
+    assert s.receptive_field.kind == "unknown"
 
 
 def test_option_a_shortcuts_keep_the_field_aligned():
     s = archscope.summarize("cifar-resnet20")
     assert s.receptive_field_issues == []
-    assert s.receptive_field == {"size": [81, 81], "stride": [4, 4], "padding": [40, 40]}
+    assert as_json(s.receptive_field) == {"size": [81, 81], "stride": [4, 4], "padding": [40, 40]}
 
 
 def test_the_field_does_not_depend_on_the_input_size_but_adaptive_pooling_can():
     assert archscope.summarize("resnet50", "320").receptive_field == archscope.summarize("resnet50").receptive_field
     # VGG's adaptive 7x7 pool is the identity at 224, 2x2/2 at 448, and uneven at 320.
-    assert archscope.summarize("vgg16", "448").receptive_field["size"] == [212 + 32, 212 + 32]
-    assert "uneven" in archscope.summarize("vgg16", "320").receptive_field["unknown"]
+    assert archscope.summarize("vgg16", "448").receptive_field.size == (212 + 32, 212 + 32)
+    assert "uneven" in archscope.summarize("vgg16", "320").receptive_field.reason
 
 
 def spatial_networks():
@@ -162,7 +167,7 @@ def spatial_networks():
 def test_every_zoo_network_analytic_field_equals_the_gradient_measurement(name):
     entry = archscope.zoo.get_entry(name)
     record, measured = measure_receptive_field(archscope.create_model(name), entry.input_size, name=name)
-    analytic = {k: record.receptive_field[k] for k in ("size", "stride", "padding")}
+    analytic = {k: list(getattr(record.receptive_field, k)) for k in ("size", "stride", "padding")}
     assert measured.to_dict() == analytic
 
 
@@ -197,7 +202,7 @@ class ChannelsLastMlp(nn.Module):
 
 def test_channels_last_linear_layers_keep_the_field():
     s = archscope.summarize(ChannelsLastMlp(), (3, 8, 8))
-    assert s.receptive_field == {"size": [3, 3], "stride": [1, 1], "padding": [1, 1]}
+    assert as_json(s.receptive_field) == {"size": [3, 3], "stride": [1, 1], "padding": [1, 1]}
     assert s.receptive_field_issues == []
     assert field(s, "mlp") == {
         "size": [3, 3], "stride": [1, 1], "padding": [1, 1],
@@ -211,10 +216,10 @@ def test_channels_last_linear_layers_keep_the_field():
 def test_flatten_before_a_classifier_sees_the_whole_input():
     net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 6 * 6, 3))
     s = archscope.summarize(net, (1, 8, 8))
-    assert [x.receptive_field for x in s.layers] == [
+    assert [as_json(x.receptive_field) for x in s.layers] == [
         {"size": [3, 3], "stride": [1, 1], "padding": [0, 0]}, {"whole_input": True}, {"whole_input": True}
     ]
-    assert s.receptive_field == {"size": [3, 3], "stride": [1, 1], "padding": [0, 0]}
+    assert as_json(s.receptive_field) == {"size": [3, 3], "stride": [1, 1], "padding": [0, 0]}
 
 
 # ---------------------------------------------------------------- tokens, attention, windows
@@ -253,7 +258,7 @@ def test_vit_like_block_with_a_class_token():
     # After attention every token, the class token too, sees the whole input.
     assert field(s, "attn") == {"whole_input": True}
     assert field(s, "head") == {"whole_input": True}
-    assert s.receptive_field == {"whole_input": True}
+    assert as_json(s.receptive_field) == {"whole_input": True}
     assert s.receptive_field_issues == []
     # The patch tokens' field, measured at its token positions (the layout says where they are).
     assert assert_measured(TinyViT(), (3, 16, 16)).name == "norm"
@@ -287,7 +292,7 @@ class TokensBackToGrid(nn.Module):
 def test_tokens_sliced_back_to_a_grid_keep_the_field():
     s = archscope.summarize(TokensBackToGrid(), (3, 16, 16))
     # patch: r=3, j=2, P=1; the 3x3 conv after: r = 3 + 2 x 2 = 7, P = 1 + 2 = 3.
-    assert s.receptive_field == {"size": [7, 7], "stride": [2, 2], "padding": [3, 3]}
+    assert as_json(s.receptive_field) == {"size": [7, 7], "stride": [2, 2], "padding": [3, 3]}
     assert_measured(TokensBackToGrid(), (3, 16, 16))
 
 
@@ -312,9 +317,9 @@ class WindowAttention(nn.Module):
 
 def test_window_attention_is_unknown_with_its_reason_until_a_window_covers_the_map():
     s = archscope.summarize(WindowAttention(4), (3, 8, 8))
-    assert "unknown" in s.receptive_field and "windows of 4 positions" in s.receptive_field["unknown"]
+    assert s.receptive_field.kind == "unknown" and "windows of 4 positions" in s.receptive_field.reason
     assert any("window or grid attention" in issue for issue in s.receptive_field_issues)
-    assert archscope.summarize(WindowAttention(8), (3, 8, 8)).receptive_field == {"whole_input": True}
+    assert as_json(archscope.summarize(WindowAttention(8), (3, 8, 8)).receptive_field) == {"whole_input": True}
 
 
 class GridAttention(nn.Module):
@@ -336,14 +341,14 @@ class GridAttention(nn.Module):
 
 def test_grid_attention_sees_the_whole_input_when_the_fields_of_a_group_cover_it():
     # 3x3 fields 2 pixels apart overlap: each group of positions reaches every pixel.
-    assert archscope.summarize(GridAttention(3), (3, 8, 8)).receptive_field == {"whole_input": True}
+    assert as_json(archscope.summarize(GridAttention(3), (3, 8, 8)).receptive_field) == {"whole_input": True}
     torch.manual_seed(0)
     x = torch.randn(1, 3, 8, 8, requires_grad=True)
     GridAttention(3).eval()(x)[0, :, 4, 4].sum().backward()
     assert (x.grad != 0).all()
     # 1x1 fields 2 pixels apart leave holes: position (4, 4) sees only even rows and columns.
     s = archscope.summarize(GridAttention(1), (3, 8, 8))
-    assert "positions 2 apart" in s.receptive_field["unknown"]
+    assert "positions 2 apart" in s.receptive_field.reason
     x = torch.randn(1, 3, 8, 8, requires_grad=True)
     GridAttention(1).eval()(x)[0, :, 4, 4].sum().backward()
     assert (x.grad[0, :, 1::2, :] == 0).all()
@@ -372,7 +377,7 @@ class PatchMerging(nn.Module):
 def test_space_to_depth_then_a_linear_layer_is_a_2x2_window(slices):
     s = archscope.summarize(PatchMerging(slices), (3, 8, 8))
     # conv: r=3, P=1; the 2x2 stride-2 window: r = 3 + 1 = 4, j = 2, P = 1.
-    assert {k: s.receptive_field[k] for k in ("size", "stride", "padding")} == {
+    assert {k: list(getattr(s.receptive_field, k)) for k in ("size", "stride", "padding")} == {
         "size": [4, 4], "stride": [2, 2], "padding": [1, 1]
     }
     assert_measured(PatchMerging(slices), (3, 8, 8))
@@ -391,7 +396,7 @@ class SqueezeExcite(nn.Module):
 
 def test_a_global_gate_makes_every_position_see_the_whole_input():
     s = archscope.summarize(SqueezeExcite(), (3, 8, 8))
-    assert s.receptive_field == {"whole_input": True}
+    assert as_json(s.receptive_field) == {"whole_input": True}
     assert field(s, "conv")["size"] == [3, 3]
     torch.manual_seed(0)
     model = SqueezeExcite().eval()
@@ -428,7 +433,7 @@ def test_each_split_output_keeps_its_channels_fields(how):
     s = archscope.summarize(SplitBranches(how), (3, 16, 16))
     stem = {"size": [3, 3], "stride": [1, 1], "padding": [1, 1]}
     dilated = {"size": [7, 7], "stride": [1, 1], "padding": [3, 3]}  # r = 3 + 2 x 2, P = 1 + 2
-    assert s.receptive_field["parts"] == [{"channels": [0, 4], **stem}, {"channels": [4, 8], **dilated}]
+    assert as_json(s.receptive_field)["parts"] == [{"channels": [0, 4], **stem}, {"channels": [4, 8], **dilated}]
     assert_measured(SplitBranches(how), (3, 16, 16))
 
 
@@ -451,7 +456,7 @@ class SplitResidual(SplitBranches):
 
 def test_in_place_additions_after_a_split_are_measured():
     s = archscope.summarize(SplitResidual(), (3, 16, 16))
-    assert s.receptive_field == {"size": [7, 7], "stride": [1, 1], "padding": [3, 3]}
+    assert as_json(s.receptive_field) == {"size": [7, 7], "stride": [1, 1], "padding": [3, 3]}
     assert_measured(SplitResidual(), (3, 16, 16))
 
 
@@ -493,13 +498,13 @@ class Resampled(nn.Module):
 def test_upsampling_fields_are_exact(mode, expected):
     s = archscope.summarize(Resampled(mode), (3, 16, 16))
     size, stride, padding = expected
-    assert s.receptive_field == {"size": [size] * 2, "stride": [stride] * 2, "padding": [padding] * 2}
+    assert as_json(s.receptive_field) == {"size": [size] * 2, "stride": [stride] * 2, "padding": [padding] * 2}
     assert_measured(Resampled(mode), (3, 16, 16))
 
 
 def test_an_upsampled_map_without_a_stride_after_it_is_unknown_with_the_reason():
     s = archscope.summarize(Resampled("nearest", restore=False), (3, 16, 16))
-    assert "positions see different windows" in s.receptive_field["unknown"]
+    assert "positions see different windows" in s.receptive_field.reason
     assert any("repeats every 2 positions" in issue for issue in s.receptive_field_issues)
     # The gradients agree it is no single window: neighbours 2m and 2m+1 start at the same pixel.
     model = Resampled("nearest", restore=False).eval()
@@ -525,7 +530,7 @@ class Unfolded(nn.Module):
 
 def test_unfold_is_a_window():
     s = archscope.summarize(Unfolded(), (3, 8, 8))
-    assert s.receptive_field == {"size": [3, 3], "stride": [1, 1], "padding": [1, 1]}
+    assert as_json(s.receptive_field) == {"size": [3, 3], "stride": [1, 1], "padding": [1, 1]}
     assert_measured(Unfolded(), (3, 8, 8))
 
 
@@ -557,7 +562,7 @@ def test_pads_flips_and_rolls_at_the_start_keep_the_field(step):
     first, expected = FIRST_STEPS[step]
     first = first if isinstance(first, nn.Module) else Lambda(first)
     s = archscope.summarize(Bordered(first), (3, 32, 32))
-    assert s.receptive_field == expected
+    assert as_json(s.receptive_field) == expected
     assert_measured(Bordered(first), (3, 32, 32))
 
 
