@@ -1,0 +1,5 @@
+"""``python -m archscope.cli``."""
+
+from archscope.cli import run
+
+run()

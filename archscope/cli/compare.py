@@ -1,0 +1,58 @@
+"""``archscope compare``: networks side by side, as ratios to the first."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from archscope.cli.application import Format, app, check_outputs, guarded, show
+from archscope.cli.options import ArgOption, FormatOption, OutputOption, check_batch
+
+
+class Layout(str, Enum):
+    auto = "auto"
+    columns = "columns"
+    rows = "rows"
+
+
+@app.command(short_help='Networks side by side, as ratios to the first.')
+@guarded
+def compare(
+    models: Annotated[
+        list[str], typer.Argument(metavar="MODEL...", help="Two or more models (zoo names or file.py:Factory ...); the first is the baseline.")
+    ],
+    input_size: Annotated[
+        Optional[str],
+        typer.Option("--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N for every model. Default: each model's own."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")] = 1,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+    layout: Annotated[
+        Layout,
+        typer.Option(help="columns: one column per model; rows: one row per model; auto: rows past 4 models."),
+    ] = Layout.auto,
+    arg: ArgOption = None,
+) -> None:
+    """Networks side by side: params, MACs, FLOPs, depth, receptive field and memory, as ratios to the first.
+
+    Example: 'archscope compare googlenet-naive googlenet' shows what GoogLeNet's 1x1
+    reductions buy; 'archscope lessons' walks through the classic comparisons.
+    """
+    from archscope.analysis.compare import compare as compare_models
+    from archscope.render.compare_text import compare_csv, compare_json
+    from archscope.render.views import compare_view
+
+    from archscope.models import parse_kwargs
+
+    check_outputs(models, output=(output, ()))
+    check_batch(batch_size)
+    summaries = compare_models(models, input_size, batch_size, model_kwargs=parse_kwargs(arg or []))
+    by_rows = layout is Layout.rows or (layout is Layout.auto and len(summaries) > 4)
+
+    show(
+        fmt, lambda: compare_view(summaries, by_rows), output, models,
+        json_text=lambda: compare_json(summaries), csv_text=lambda: compare_csv(summaries),
+    )  # fmt: skip

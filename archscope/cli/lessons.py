@@ -1,0 +1,48 @@
+"""``archscope lessons``: the classic design comparisons, recomputed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from archscope.cli.application import Format, app, check_outputs, guarded, show, stderr
+from archscope.cli.options import FormatOption, OutputOption
+
+
+@app.command(short_help='The classic design comparisons, recomputed.')
+@guarded
+def lessons(
+    lesson_id: Annotated[
+        Optional[str],
+        typer.Argument(
+            metavar="[ID]", help="A lesson number or id, e.g. 3 or stacked-3x3, or all. Without one: the list."
+        ),
+    ] = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """The classic design comparisons, recomputed: 1x1 reductions, stacked 3x3s, GAP heads, bottlenecks, ...
+
+    Each lesson states the claim, compares zoo entries with the same engine as 'summary',
+    and says what the figures show. Lesson 8 measures gradients on real weights, lesson 9 times two inception modules on the CPU (seconds each).
+    """
+    from archscope.lessons import LESSONS, lesson
+    from archscope.render.lessons_text import lessons_csv, lessons_json
+
+    from archscope.render.views import lesson_list_view, lessons_view
+
+    check_outputs([], output=(output, ()))
+    if lesson_id is None and fmt in (Format.table, Format.markdown):
+        show(fmt, lambda: lesson_list_view(LESSONS), output)  # the list; each lesson on request
+        return
+    if lesson_id is not None and lesson_id.strip().lower() != "all":
+        chosen = [lesson(lesson_id)]
+    else:
+        chosen = []
+        with stderr().status("") as status:
+            for entry in LESSONS:
+                status.update(f"working through lesson {entry.number} of {len(LESSONS)}...")
+                chosen.append(entry())
+
+    show(fmt, lambda: lessons_view(chosen), output, json_text=lambda: lessons_json(chosen), csv_text=lambda: lessons_csv(chosen))

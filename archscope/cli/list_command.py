@@ -1,0 +1,37 @@
+"""``archscope list``: the zoo, with the published figures each network is held to."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from archscope.cli.application import Format, app, check_outputs, guarded, show
+from archscope.cli.options import FormatOption, OutputOption
+from archscope.errors import ArchscopeError
+
+
+@app.command("list", short_help='The zoo, with the published figures each network is held to.')
+@guarded
+def list_command(
+    pattern: Annotated[
+        Optional[str], typer.Argument(metavar="[PATTERN]", help="Shell-style filter on names and aliases, e.g. 'vgg*' or '*bn'.")
+    ] = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """List the zoo: each network's family, default input, reference params and MACs, and source.
+
+    The reference figures are the published ones each network is tested against ('Ref.'):
+    'archscope summary NAME' computes the exact counts.
+    """
+    from archscope.render.views import list_view
+    from archscope.render.zoo_text import zoo_json
+    from archscope.zoo import list_entries
+
+    check_outputs([], output=(output, ()))
+    entries = list_entries(pattern)
+    if not entries:
+        raise ArchscopeError(f"no zoo network matches {pattern!r}; run 'archscope list' to see them all")
+
+    show(fmt, lambda: list_view(entries), output, json_text=lambda: zoo_json(entries))

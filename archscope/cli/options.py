@@ -1,0 +1,61 @@
+"""Option types, checks and small helpers shared by several commands."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any, Optional
+
+import typer
+
+from archscope.cli.application import Format
+from archscope.errors import ArchscopeError
+
+# Larger batches only overflow torch's sizes (2^63 bytes) deeper in the network.
+MAX_BATCH = 2**31 - 1
+PNG = (".png",)
+
+
+def check_batch(value: int) -> int:
+    """A batch size typed on the command line: 1 to MAX_BATCH."""
+    if value < 1:
+        raise ArchscopeError(f"batch size must be at least 1, not {value}")
+    if value > MAX_BATCH:
+        raise ArchscopeError(f"batch size must be at most {MAX_BATCH:,}, not {value:,}")
+    return value
+
+
+def largest_side(input_shape: Any) -> int | None:
+    """The largest spatial side of the first input that has one (a growth chart's 'input' line)."""
+    shapes = input_shape if input_shape and isinstance(input_shape[0], list) else [input_shape]
+    for shape in shapes:
+        if isinstance(shape, list) and len(shape) >= 3:
+            return max(shape[2:])
+    return None
+
+
+ArgOption = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--arg", metavar="KEY=VALUE", help="key=value for the model's factory, read as a Python literal (e.g. num_classes=10); repeatable."
+    ),
+]
+ModelArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="MODEL",
+        help="A zoo name (see 'archscope list'), path/to/file.py:Factory, package.module:Factory, "
+        "torchvision:NAME or timm:NAME."
+    ),
+]
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="table for people; json, csv or markdown for files and scripts.")
+]
+OutputOption = Annotated[
+    Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file (atomically) instead of stdout.")
+]
+
+
+class DType(str, Enum):
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"

@@ -1,0 +1,130 @@
+"""``archscope summary``: every layer's shape, params, MACs, FLOPs and receptive field."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any, Optional
+
+import typer
+
+from archscope.cli.application import APP, Format, app, check_outputs, guarded, show, stderr, write
+from archscope.cli.options import PNG, ArgOption, FormatOption, ModelArgument, OutputOption, check_batch
+from archscope.errors import ArchscopeError
+
+
+class Counter(str, Enum):
+    archscope = "archscope"
+    fvcore = "fvcore"
+
+
+@app.command(short_help="Every layer's shape, params, MACs, FLOPs and receptive field.")
+@guarded
+def summary(
+    model: ModelArgument,
+    input_size: Annotated[
+        Optional[str],
+        typer.Option(
+            "--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N (square); HxW and N keep the network's channels. Default: the network's own."
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")] = 1,
+    depth: Annotated[
+        Optional[int],
+        typer.Option(metavar="N", help="How deep the layer table nests (1 = the model's children). Default: 3 for table/markdown, all for json/csv."),
+    ] = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+    counter: Annotated[
+        Counter,
+        typer.Option(
+            help="archscope counts on the meta device (no weights). fvcore also builds the real network on the CPU "
+            "and adds fvcore's per-operator counts."
+        ),
+    ] = Counter.archscope,
+    train: Annotated[
+        bool,
+        typer.Option(
+            "--train",
+            help="Analyse a training step: the training-mode graph (auxiliary classifiers run, batch norm computes "
+            "statistics), the backward pass per layer, the optimizer step and the training memory.",
+        ),
+    ] = False,
+    optimizer: Annotated[
+        str, typer.Option(metavar="NAME", help="With --train: sgd (with momentum) or adam, whose step and state are counted.")
+    ] = "sgd",
+    fit: Annotated[
+        Optional[str],
+        typer.Option(metavar="SIZE", help="The largest batch whose training memory fits SIZE (24GiB, 512MB); implies --train."),
+    ] = None,
+    arg: ArgOption = None,
+    plot: Annotated[
+        Optional[str], typer.Option(metavar="PNG", help="Save a per-layer chart of parameters and MACs to this PNG.")
+    ] = None,
+    columns: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="LIST",
+            help="The table's columns, comma-separated, from: layer, type, input, output, kernel, rf, params, "
+            "params%, macs, macs%, flops (e.g. layer,kernel,macs). Default: all but input and kernel."
+        ),
+    ] = None,
+) -> None:
+    """Every layer's output shape, parameters, MACs and FLOPs, then the totals and memory.
+
+    Runs on the meta device: no weights are allocated and nothing is computed, so even
+    VGG-19 at 512x512 takes about as long as importing torch.
+    """
+    from archscope.analysis import summarize
+    from archscope.render.summary_text import summary_csv, summary_json
+    from archscope.render.views import parse_columns, summary_view
+
+    try:
+        keys = parse_columns(columns)
+    except ValueError as error:
+        raise ArchscopeError(str(error)) from None
+    if depth is not None and depth < 1:
+        raise ArchscopeError(f"--depth must be at least 1, not {depth}")
+    shown_depth = depth if depth is not None or fmt in (Format.json, Format.csv) else 3
+    from archscope.models import parse_kwargs, resolve_model
+
+    check_outputs([model], output=(output, ()), plot=(plot, PNG))
+    check_batch(batch_size)
+    kwargs = parse_kwargs(arg or [])
+    budget = None
+    if fit is not None:
+        from archscope.analysis.training import check_optimizer, parse_bytes
+
+        budget, train = parse_bytes(fit), True
+        check_optimizer(optimizer)
+    spec = resolve_model(model, kwargs)  # the user's file runs once per command
+    result = summarize(spec, input_size, batch_size, train=train, optimizer=optimizer)
+    if budget is not None:
+        from archscope.analysis.training import fit_batch
+
+        with stderr().status("finding the largest batch that fits..."):
+            result.fit = fit_batch(spec, budget, input_size, optimizer=optimizer)
+    if plot:
+        from archscope.render.plots import layers_png
+
+        write(plot, layers_png(result, depth), [model], PNG, "the --plot picture")
+
+    fv = None
+    if counter is Counter.fvcore:
+        from archscope.analysis.fvcore_counter import fvcore_count
+
+        with stderr().status("building the real network and tracing it with fvcore..."):
+            fv = fvcore_count(spec.real_model(), result.input_shape)
+
+    def view() -> Any:
+        from archscope.render.summary_text import fvcore_table
+
+        made = summary_view(result, shown_depth, keys, APP.terminal_width() if output is None else None)
+        if fv is not None:
+            made.blocks.append(fvcore_table(fv, result))
+        return made
+
+    show(
+        fmt, view, output, [model],
+        json_text=lambda: summary_json(result, shown_depth, extra={"fvcore": fv.to_dict()} if fv else None),
+        csv_text=lambda: summary_csv(result, shown_depth),
+    )  # fmt: skip
