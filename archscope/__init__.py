@@ -7,7 +7,14 @@ Python API::
     model = archscope.create_model("vgg16")  # an nn.Module with freshly initialised weights
     s = archscope.summarize("vgg16")         # per-layer shapes, params, MACs, FLOPs (meta device)
     s.totals.macs, s.to_dict()
+    archscope.compare(["googlenet-naive", "googlenet"])        # side by side, ratios to the first
+    archscope.receptive_fields("vgg16", verify=True)          # by stride stage, checked by gradients
+    archscope.lesson(5)                                       # a worked design comparison
     r = archscope.benchmark("resnet18", batch_sizes=[1, 8])  # latency, throughput, memory
+    archscope.profile("resnet18")                             # time per layer against the roofline
+    archscope.build_report("vgg16")                           # all of it, for one page
+
+Each returns a typed record whose ``to_dict()`` is the JSON the command of the same name writes.
     archscope.register_op(torch.ops.mylib.op, cost)           # price an operator of your own
 
 The names are imported on first use (PEP 562), so ``import archscope`` and ``archscope --help``
@@ -26,10 +33,21 @@ __version__ = "0.1.0"
 # Public name -> the module that defines it.
 _LAZY = {
     "LayerRecord": "archscope.analysis.records",
+    "ReceptiveField": "archscope.analysis.records",
     "Summary": "archscope.analysis.records",
     "Totals": "archscope.analysis.records",
     "UncountedOp": "archscope.analysis.records",
     "summarize": "archscope.analysis.summary",
+    "Comparison": "archscope.analysis.compare",
+    "compare": "archscope.analysis.compare",
+    "ReceptiveFieldReport": "archscope.analysis.rf_report",
+    "receptive_fields": "archscope.analysis.rf_report",
+    "Lesson": "archscope.lessons",
+    "lesson": "archscope.lessons",
+    "Report": "archscope.report",
+    "build_report": "archscope.report",
+    "ProfileReport": "archscope.bench.profile_records",
+    "profile": "archscope.bench.profile",
     "OpCost": "archscope.analysis.ops",
     "register_op": "archscope.analysis.ops",
     "BenchReport": "archscope.bench.records",
@@ -42,10 +60,20 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time these come throu
     import torch.nn as nn
 
     from archscope.analysis.ops import OpCost, register_op
-    from archscope.analysis.records import LayerRecord, Summary, Totals, UncountedOp
+    from archscope.analysis.compare import Comparison, compare
+    from archscope.analysis.records import LayerRecord, ReceptiveField, Summary, Totals, UncountedOp
+    from archscope.analysis.rf_report import ReceptiveFieldReport, receptive_fields
     from archscope.analysis.summary import summarize
+    from archscope.bench.profile import profile
+    from archscope.bench.profile_records import ProfileReport
     from archscope.bench.records import BenchReport, BenchResult
     from archscope.bench.runner import benchmark
+    from archscope.lessons import Lesson, lesson
+    from archscope.report import Report, build_report
+
+
+# Subpackages reachable as attributes (``archscope.lessons.work_through()``) without an import.
+_SUBPACKAGES = ("analysis", "bench", "draw", "lessons", "render", "zoo")
 
 
 def __getattr__(name: str) -> Any:
@@ -53,6 +81,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value  # later look-ups skip this function
         return value
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"archscope.{name}")
     raise AttributeError(f"module 'archscope' has no attribute {name!r}")
 
 
@@ -84,16 +114,27 @@ __all__ = [
     "ArchscopeError",
     "BenchReport",
     "BenchResult",
+    "Comparison",
     "InputSizeError",
     "LayerRecord",
+    "Lesson",
     "OpCost",
+    "ProfileReport",
+    "ReceptiveField",
+    "ReceptiveFieldReport",
+    "Report",
     "Summary",
     "Totals",
     "UncountedOp",
     "UnknownModelError",
     "benchmark",
+    "build_report",
+    "compare",
     "create_model",
+    "lesson",
     "list_models",
+    "profile",
+    "receptive_fields",
     "register_op",
     "summarize",
 ]

@@ -1,18 +1,18 @@
-"""Several networks side by side: the same summary figures, and each one's ratio to the first."""
+"""Several networks side by side: the same summary figures, and each one's ratio to the first.
+
+``Comparison.to_dict()`` is the JSON contract ``archscope.compare/1`` (docs/json.md).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 import torch.nn as nn
 
 from archscope.analysis.records import Summary, field_dict
 from archscope.analysis.summary import summarize
 from archscope.errors import ArchscopeError
-
-COMPARE_SCHEMA = "archscope.compare/1"
-
 
 @dataclass(frozen=True)
 class Metric:
@@ -47,33 +47,48 @@ def ratio(value: Any, baseline: Any) -> float | None:
     return value / baseline
 
 
+@dataclass
+class Comparison:
+    """Summaries of several networks in the order given; the first is the baseline of every ratio."""
+
+    SCHEMA: ClassVar[str] = "archscope.compare/1"
+
+    summaries: list[Summary]
+
+    @property
+    def baseline(self) -> Summary:
+        return self.summaries[0]
+
+    def ratios(self, summary: Summary) -> dict[str, float | None]:
+        """Each numeric metric of ``summary`` over the baseline's (None where there is nothing to divide)."""
+        return {m.key: ratio(m.value(summary), m.value(self.baseline)) for m in METRICS if m.numeric}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``archscope.compare/1`` document (docs/json.md)."""
+        models = [
+            {
+                "model": s.model,
+                "source": s.source,
+                "input_shape": s.input_shape,
+                "output_shape": s.output_shape,
+                "totals": s.to_dict()["totals"],
+                "weighted_depth": s.weighted_depth,
+                "receptive_field": field_dict(s.receptive_field),
+                "uncounted": [u.op for u in s.uncounted],
+                "ratios": self.ratios(s),
+            }
+            for s in self.summaries
+        ]
+        return {"schema": self.SCHEMA, "baseline": self.baseline.model, "models": models}
+
+
 def compare(
     models: Sequence[nn.Module | str],
     input_size: str | Sequence[int] | None = None,
     batch_size: int = 1,
     model_kwargs: dict[str, Any] | None = None,
-) -> list[Summary]:
+) -> Comparison:
     """Summaries of each model in the order given; the first is the baseline."""
     if len(models) < 2:
         raise ArchscopeError("compare needs at least two models, e.g. 'archscope compare googlenet-naive googlenet'")
-    return [summarize(m, input_size, batch_size, model_kwargs=model_kwargs) for m in models]
-
-
-def compare_dict(summaries: list[Summary]) -> dict[str, Any]:
-    """The ``archscope.compare/1`` document (docs/json.md)."""
-    base = summaries[0]
-    models = []
-    for s in summaries:
-        entry = {
-            "model": s.model,
-            "source": s.source,
-            "input_shape": s.input_shape,
-            "output_shape": s.output_shape,
-            "totals": s.to_dict()["totals"],
-            "weighted_depth": s.weighted_depth,
-            "receptive_field": field_dict(s.receptive_field),
-            "uncounted": [u.op for u in s.uncounted],
-            "ratios": {m.key: ratio(m.value(s), m.value(base)) for m in METRICS if m.numeric},
-        }
-        models.append(entry)
-    return {"schema": COMPARE_SCHEMA, "baseline": base.model, "models": models}
+    return Comparison([summarize(m, input_size, batch_size, model_kwargs=model_kwargs) for m in models])

@@ -5,35 +5,41 @@ The record ``ReceptiveFieldReport`` owns the JSON contract ``archscope.rf/1`` (d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Sequence
 
-from archscope.analysis.records import Summary, field_dict
+from archscope.analysis.records import ReceptiveField, Summary, field_dict
 from archscope.analysis.rf_stages import Stage, no_stage_reason, stages
 from archscope.errors import ArchscopeError
 
-RF_SCHEMA = "archscope.rf/1"
 AXES_FACTS = ("size", "stride", "padding")
 
 
 @dataclass
 class FieldCheck:
-    """The analytic field of the last spatial layer beside the same field measured by gradients."""
+    """The analytic field of the last spatial layer beside the same field measured by gradients
+    (both windows: size, stride and padding per axis)."""
 
     layer: str
-    analytic: dict[str, list[int]]
-    measured: dict[str, list[int]]
+    analytic: ReceptiveField
+    measured: ReceptiveField
 
     @property
     def agree(self) -> bool:
-        return self.analytic == self.measured
+        return all(getattr(self.analytic, k) == getattr(self.measured, k) for k in AXES_FACTS)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"layer": self.layer, "analytic": self.analytic, "measured": self.measured, "agree": self.agree}
+        def window(rf: ReceptiveField) -> dict[str, list[int]]:
+            return {k: list(getattr(rf, k)) for k in AXES_FACTS}
+
+        return {"layer": self.layer, "analytic": window(self.analytic), "measured": window(self.measured),
+                "agree": self.agree}  # fmt: skip
 
 
 @dataclass
 class ReceptiveFieldReport:
+    SCHEMA: ClassVar[str] = "archscope.rf/1"
+
     summary: Summary
     stages: list[Stage]
     check: FieldCheck | None = None
@@ -41,7 +47,7 @@ class ReceptiveFieldReport:
     def to_dict(self) -> dict[str, Any]:
         s = self.summary
         data = {
-            "schema": RF_SCHEMA,
+            "schema": self.SCHEMA,
             "model": s.model,
             "input_shape": s.input_shape,
             "receptive_field": field_dict(s.receptive_field),
@@ -65,8 +71,9 @@ def check_field(model: Any, summary: Summary) -> FieldCheck:
     if isinstance(summary.input_shape[0], list):
         raise ArchscopeError("measuring a receptive field by gradients needs a model with a single input")
     record, measured = measure_receptive_field(model, summary.input_shape[1:], name=summary.model)
-    analytic = {k: list(getattr(record.receptive_field, k)) for k in AXES_FACTS}
-    return FieldCheck(record.name, analytic, {k: measured.to_dict()[k] for k in AXES_FACTS})
+    analytic = record.receptive_field
+    found = ReceptiveField("window", tuple(measured.size), tuple(measured.stride), tuple(measured.padding))
+    return FieldCheck(record.name, replace(analytic, parts=(), layout=None), found)
 
 
 def receptive_fields(

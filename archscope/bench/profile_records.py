@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-PROFILE_SCHEMA = "archscope.profile/1"
 
 
 @dataclass
@@ -61,6 +60,8 @@ class ProfileLayer:
 
 @dataclass
 class ProfileReport:
+    SCHEMA: ClassVar[str] = "archscope.profile/1"
+
     model: str
     input_shape: Any  # [N, C, H, W], or a list of shapes for several inputs
     batch_size: int
@@ -94,7 +95,7 @@ class ProfileReport:
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if k not in ("device", "layers")}
         return {
-            "schema": PROFILE_SCHEMA,
+            "schema": self.SCHEMA,
             **data,
             "coverage": self.coverage,
             "device": self.device.to_dict(),

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-BENCH_SCHEMA = "archscope.bench/1"
 
 
 @dataclass
@@ -64,13 +63,15 @@ class BenchEnvironment:
 
 @dataclass
 class BenchReport:
+    SCHEMA: ClassVar[str] = "archscope.bench/1"
+
     environment: BenchEnvironment
     results: list[BenchResult] = field(default_factory=list)
     interrupted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "schema": BENCH_SCHEMA,
+            "schema": self.SCHEMA,
             "environment": asdict(self.environment),
             "results": [r.to_dict() for r in self.results],
             "interrupted": self.interrupted,

@@ -259,12 +259,15 @@ def show(
     output: Optional[str],
     models: Sequence[str] = (),
     *,
-    json_text: Callable[[], str] | None = None,
+    record: Any = None,
+    json_data: Callable[[], dict] | None = None,
     csv_text: Callable[[], str] | None = None,
 ) -> None:
-    """Print a command's view (or its record as JSON), or write it to ``output`` ('-' is stdout).
+    """Print a command's view, or its record as JSON, or write either to ``output`` ('-' is stdout).
 
-    On a terminal the table fits its width; in a pipe or a file nothing is cut.
+    On a terminal the table fits its width; in a pipe or a file nothing is cut. JSON is the
+    record's ``to_dict()`` unless ``json_data`` gives the document; CSV is the view's table
+    unless ``csv_text`` gives it.
     """
     from archscope.render import writers
 
@@ -275,7 +278,7 @@ def show(
             return
         content = writers.plain_text(view(), None)
     elif fmt is Format.json:
-        content = json_text() if json_text is not None else ""
+        content = writers.json_text(json_data() if json_data is not None else record.to_dict())
     elif fmt is Format.csv:
         content = csv_text() if csv_text is not None else writers.csv_text(view())
     else:

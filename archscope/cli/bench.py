@@ -72,7 +72,7 @@ def bench(
     from archscope.bench.device import resolve_device
     from archscope.bench.runner import check_options
     from archscope.models import parse_kwargs, resolve_model
-    from archscope.render.bench_text import bench_csv, bench_json
+    from archscope.render.bench_text import bench_csv
     from archscope.render.views import bench_view
 
     names = list(models or DEFAULT_MODELS)
@@ -114,7 +114,7 @@ def bench(
     def view() -> Any:
         return bench_view(report)
 
-    formats = {"json_text": lambda: bench_json(report), "csv_text": lambda: bench_csv(report)}
+    formats = {"record": report, "csv_text": lambda: bench_csv(report)}
     if not report.interrupted:
         if plot:
             write(plot, picture(), names, PNG, "the --plot picture")
@@ -132,7 +132,7 @@ def bench(
             return render_file(view)
         if fmt is Format.markdown:
             return writers.markdown(view())
-        return formats["json_text" if fmt is Format.json else "csv_text"]()
+        return writers.json_text(report.to_dict()) if fmt is Format.json else bench_csv(report)
 
     for path, content, suffixes in (
         (output, content, ()),

@@ -42,17 +42,16 @@ def compare(
     reductions buy; 'archscope lessons' walks through the classic comparisons.
     """
     from archscope.analysis.compare import compare as compare_models
-    from archscope.render.compare_text import compare_csv, compare_json
+    from archscope.render.compare_text import compare_csv
     from archscope.render.views import compare_view
 
     from archscope.models import parse_kwargs
 
     check_outputs(models, output=(output, ()))
     check_batch(batch_size)
-    summaries = compare_models(models, input_size, batch_size, model_kwargs=parse_kwargs(arg or []))
-    by_rows = layout is Layout.rows or (layout is Layout.auto and len(summaries) > 4)
-
+    comparison = compare_models(models, input_size, batch_size, model_kwargs=parse_kwargs(arg or []))
+    by_rows = layout is Layout.rows or (layout is Layout.auto and len(comparison.summaries) > 4)
     show(
-        fmt, lambda: compare_view(summaries, by_rows), output, models,
-        json_text=lambda: compare_json(summaries), csv_text=lambda: compare_csv(summaries),
+        fmt, lambda: compare_view(comparison, by_rows), output, models,
+        record=comparison, csv_text=lambda: compare_csv(comparison),
     )  # fmt: skip

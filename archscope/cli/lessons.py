@@ -27,22 +27,18 @@ def lessons(
     Each lesson states the claim, compares zoo entries with the same engine as 'summary',
     and says what the figures show. Lesson 8 measures gradients on real weights, lesson 9 times two inception modules on the CPU (seconds each).
     """
-    from archscope.lessons import LESSONS, lesson
-    from archscope.render.lessons_text import lessons_csv, lessons_json
-
+    from archscope.lessons import LESSONS, work_through
+    from archscope.render.lessons_text import lessons_csv
     from archscope.render.views import lesson_list_view, lessons_view
 
     check_outputs([], output=(output, ()))
     if lesson_id is None and fmt in (Format.table, Format.markdown):
         show(fmt, lambda: lesson_list_view(LESSONS), output)  # the list; each lesson on request
         return
-    if lesson_id is not None and lesson_id.strip().lower() != "all":
-        chosen = [lesson(lesson_id)]
-    else:
-        chosen = []
-        with stderr().status("") as status:
-            for entry in LESSONS:
-                status.update(f"working through lesson {entry.number} of {len(LESSONS)}...")
-                chosen.append(entry())
-
-    show(fmt, lambda: lessons_view(chosen), output, json_text=lambda: lessons_json(chosen), csv_text=lambda: lessons_csv(chosen))
+    every = lesson_id is None or lesson_id.strip().lower() == "all"
+    with stderr().status("") as status:
+        worked = work_through(
+            None if every else [lesson_id],
+            lambda entry: status.update(f"working through lesson {entry.number} of {len(LESSONS)}..."),
+        )
+    show(fmt, lambda: lessons_view(worked), output, record=worked, csv_text=lambda: lessons_csv(worked))

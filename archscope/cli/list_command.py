@@ -26,12 +26,10 @@ def list_command(
     'archscope summary NAME' computes the exact counts.
     """
     from archscope.render.views import list_view
-    from archscope.render.zoo_text import zoo_json
-    from archscope.zoo import list_entries
+    from archscope.zoo import ZooListing, list_entries
 
     check_outputs([], output=(output, ()))
-    entries = list_entries(pattern)
-    if not entries:
+    listing = ZooListing(list_entries(pattern))
+    if not listing.entries:
         raise ArchscopeError(f"no zoo network matches {pattern!r}; run 'archscope list' to see them all")
-
-    show(fmt, lambda: list_view(entries), output, json_text=lambda: zoo_json(entries))
+    show(fmt, lambda: list_view(listing), output, record=listing)

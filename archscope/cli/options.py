@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -22,15 +22,6 @@ def check_batch(value: int) -> int:
     if value > MAX_BATCH:
         raise ArchscopeError(f"batch size must be at most {MAX_BATCH:,}, not {value:,}")
     return value
-
-
-def largest_side(input_shape: Any) -> int | None:
-    """The largest spatial side of the first input that has one (a growth chart's 'input' line)."""
-    shapes = input_shape if input_shape and isinstance(input_shape[0], list) else [input_shape]
-    for shape in shapes:
-        if isinstance(shape, list) and len(shape) >= 3:
-            return max(shape[2:])
-    return None
 
 
 ArgOption = Annotated[

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Optional
 
 import typer
 
 from archscope.cli.application import Format, app, check_outputs, fail, guarded, show, stderr, write
-from archscope.cli.options import PNG, ArgOption, FormatOption, ModelArgument, OutputOption, largest_side
+from archscope.cli.options import PNG, ArgOption, FormatOption, ModelArgument, OutputOption
 from archscope.errors import ArchscopeError
 
 
@@ -64,6 +63,7 @@ def rf(
             report = receptive_fields(spec, input_size, verify=verify)
     result = report.summary
     if plot:
+        from archscope.render.numbers import largest_side
         from archscope.render.plots import rf_growth_png
 
         write(plot, rf_growth_png(result.model, growth(result), largest_side(result.input_shape)), [model], PNG,
@@ -81,8 +81,8 @@ def rf(
         write(effective, picture, [model], PNG, "the --effective picture")
 
     show(
-        fmt, lambda: rf_view(result, report.stages, report.check), output, [model],
-        json_text=lambda: json.dumps(report.to_dict(), indent=2) + "\n", csv_text=lambda: rf_csv(report.stages),
+        fmt, lambda: rf_view(report), output, [model],
+        record=report, csv_text=lambda: rf_csv(report.stages),
     )  # fmt: skip
     if report.check is not None and not report.check.agree:
-        raise fail(f"the measured receptive field differs from the analytic one: {field_sentence(report.check.measured)}", 1)
+        raise fail(f"the measured receptive field differs from the analytic one: {field_sentence(report.check.measured)} by gradients, {field_sentence(report.check.analytic)} by analysis", 1)

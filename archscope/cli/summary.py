@@ -75,7 +75,7 @@ def summary(
     VGG-19 at 512x512 takes about as long as importing torch.
     """
     from archscope.analysis import summarize
-    from archscope.render.summary_text import summary_csv, summary_json
+    from archscope.render.summary_text import summary_csv, summary_document
     from archscope.render.views import parse_columns, summary_view
 
     try:
@@ -125,6 +125,6 @@ def summary(
 
     show(
         fmt, view, output, [model],
-        json_text=lambda: summary_json(result, shown_depth, extra={"fvcore": fv.to_dict()} if fv else None),
+        json_data=lambda: summary_document(result, shown_depth, extra={"fvcore": fv.to_dict()} if fv else None),
         csv_text=lambda: summary_csv(result, shown_depth),
     )  # fmt: skip

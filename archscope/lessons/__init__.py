@@ -1,6 +1,8 @@
 """The worked design comparisons the classic papers teach, one registered lesson each.
 
-``lesson(3)`` or ``lesson("stacked-3x3")`` recomputes one; ``LESSONS`` lists them in order.
+``lesson(3)`` or ``lesson("stacked-3x3")`` recomputes one, ``work_through()`` all of them (a
+``LessonSet``, whose ``to_dict()`` is the JSON contract ``archscope.lessons/1``); ``LESSONS``
+lists them in order.
 Every figure comes from the engine (``summarize``, a gradient measurement, ``profile``);
 nothing is typed in.
 """
@@ -8,10 +10,10 @@ nothing is typed in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 from archscope.errors import ArchscopeError
-from archscope.lessons.record import LESSONS_SCHEMA, Lesson
+from archscope.lessons.record import Lesson, LessonSet
 
 
 @dataclass(frozen=True)
@@ -49,16 +51,34 @@ def register_lesson(
 
 
 def lesson(key: str | int) -> Lesson:
-    """One lesson by number (1 to the number of lessons) or id ("stacked-3x3")."""
+    """One lesson by number (1 to the number of lessons) or id ("stacked-3x3"), worked through."""
+    return _entry(key)()
+
+
+def _entry(key: str | int) -> LessonEntry:
     text = str(key).strip().lower()
     for entry in LESSONS:
         if text == str(entry.number) or text == entry.id:
-            return entry()
+            return entry
     ids = ", ".join(e.id for e in LESSONS)
     raise ArchscopeError(f"unknown lesson {key!r}; choose 1-{len(LESSONS)} or one of: {ids}")
+
+
+def work_through(
+    keys: Sequence[str | int] | None = None, on_start: Callable[[LessonEntry], None] | None = None
+) -> LessonSet:
+    """The lessons with these numbers or ids (every lesson when None), in order; ``on_start``
+    hears each lesson as its work begins (a measured lesson takes seconds)."""
+    chosen = LESSONS if keys is None else [_entry(key) for key in keys]
+    done = []
+    for entry in chosen:
+        if on_start is not None:
+            on_start(entry)
+        done.append(entry())
+    return LessonSet(done)
 
 
 # Imported for its registrations, in the order a course teaches them.
 from archscope.lessons import classic  # noqa: E402, F401
 
-__all__ = ["LESSONS", "LESSONS_SCHEMA", "Lesson", "LessonEntry", "lesson", "register_lesson"]
+__all__ = ["LESSONS", "Lesson", "LessonEntry", "LessonSet", "lesson", "register_lesson", "work_through"]

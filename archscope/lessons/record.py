@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-LESSONS_SCHEMA = "archscope.lessons/1"
+from typing import Any, ClassVar
 
 
 @dataclass
@@ -26,3 +24,15 @@ class Lesson:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class LessonSet:
+    """The lessons ``archscope lessons`` worked through, in order."""
+
+    SCHEMA: ClassVar[str] = "archscope.lessons/1"
+
+    lessons: list[Lesson]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": self.SCHEMA, "lessons": [x.to_dict() for x in self.lessons]}

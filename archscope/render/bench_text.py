@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 from archscope.bench.records import BenchReport, BenchResult
 from archscope.render.numbers import human_bytes, human_count, shape_text
@@ -56,8 +55,6 @@ def result_cells(r: BenchResult) -> list[str]:
     ]
 
 
-def bench_json(report: BenchReport) -> str:
-    return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
 CSV_COLUMNS = [

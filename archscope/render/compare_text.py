@@ -1,13 +1,12 @@
-"""``archscope compare`` as cells, JSON, CSV and Markdown."""
+"""``archscope compare`` as cells and CSV (its JSON is ``Comparison.to_dict()``)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
-from archscope.analysis.compare import METRICS, Metric, compare_dict, ratio
+from archscope.analysis.compare import METRICS, Comparison, Metric, ratio
 from archscope.analysis.records import Summary
 from archscope.render.numbers import human_bytes, human_count, shape_text
 from archscope.render.safe import csv_row
@@ -56,20 +55,15 @@ def compare_grid(summaries: list[Summary], by_model_rows: bool) -> tuple[list[st
     return headers, rows
 
 
-def compare_json(summaries: list[Summary]) -> str:
-    return json.dumps(compare_dict(summaries), indent=2) + "\n"
-
-
-def compare_csv(summaries: list[Summary]) -> str:
+def compare_csv(comparison: Comparison) -> str:
     """One row per model, exact integers, then each numeric metric's ratio to the first model."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     numeric = [m for m in METRICS if m.numeric]
     writer.writerow(csv_row(["model", *(m.key for m in METRICS), *(f"{m.key}_ratio" for m in numeric)]))
-    base = summaries[0]
-    for s in summaries:
+    for s in comparison.summaries:
         values = [shape_text(m.value(s)) if not m.numeric else m.value(s) for m in METRICS]
-        ratios = [ratio(m.value(s), m.value(base)) for m in numeric]
+        ratios = list(comparison.ratios(s).values())
         writer.writerow(
             csv_row([s.model, *("" if v is None else v for v in values), *("" if r is None else f"{r:.6g}" for r in ratios)])
         )

@@ -1,25 +1,19 @@
-"""``archscope lessons`` as JSON, CSV and Markdown."""
+"""``archscope lessons`` as CSV (its JSON is ``LessonSet.to_dict()``, its table a view)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 
-from archscope.lessons import LESSONS_SCHEMA, Lesson
+from archscope.lessons import LessonSet
 from archscope.render.safe import csv_row
 
 
-def lessons_json(lessons: list[Lesson]) -> str:
-    return json.dumps({"schema": LESSONS_SCHEMA, "lessons": [x.to_dict() for x in lessons]}, indent=2) + "\n"
-
-
-
-def lessons_csv(lessons: list[Lesson]) -> str:
+def lessons_csv(worked: LessonSet) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["lesson", "id", "figure", "value"])
-    for x in lessons:
+    for x in worked.lessons:
         writer.writerows(csv_row([x.number, x.id, k, v]) for k, v in x.figures.items())
         writer.writerows(csv_row([x.number, x.id, k, f"{v:.6g}"]) for k, v in x.measurements.items())
     return buffer.getvalue()

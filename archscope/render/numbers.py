@@ -43,3 +43,12 @@ def shape_text(shape: Any) -> str:
     if not shape:
         return "scalar"
     return ", ".join(shape_text(s) for s in shape)
+
+
+def largest_side(input_shape: Any) -> int | None:
+    """The largest spatial side of the first input that has one (a growth chart's 'input' line)."""
+    shapes = input_shape if input_shape and isinstance(input_shape[0], list) else [input_shape]
+    for shape in shapes:
+        if isinstance(shape, list) and len(shape) >= 3:
+            return max(shape[2:])
+    return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from archscope.bench.profile_records import ProfileReport
@@ -97,10 +96,6 @@ def profile_view(report: ProfileReport) -> View:
 
 def _csv_rows(report: ProfileReport) -> list[list[Any]]:
     return [["" if getattr(x, c) is None else getattr(x, c) for c in CSV_COLUMNS] for x in report.layers]
-
-
-def profile_json(report: ProfileReport) -> str:
-    return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
 def profile_csv(report: ProfileReport) -> str:

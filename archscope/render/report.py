@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from urllib.parse import quote
 
-from archscope.analysis.records import Summary
-from archscope.analysis.rf_stages import Stage
+from archscope.analysis.rf_report import ReceptiveFieldReport
 from archscope.render import writers
 from archscope.render.numbers import shape_text
 from archscope.render.safe import html_text, md_text
 from archscope.render.view import Pairs, Table, View
 from archscope.render.views import bench_view, rf_view, summary_view, totals_items
+from archscope.report import Report
 
 # The pictures a report can hold: key -> what it shows (its alt text, and its file name's part).
 PICTURES = {
@@ -50,16 +50,31 @@ class Section:
     pictures: list[str] = field(default_factory=list)  # keys of PICTURES, in order
 
 
-def sections(
-    summary: Summary,
-    stages: list[Stage],
-    pictures: dict[str, bytes | str],
-    bench: object | None = None,
-    profile: object | None = None,
-    depth: int = 3,
-) -> list[Section]:
+def report_pictures(report: Report) -> dict[str, bytes | str]:
+    """Every picture the page shows (key of PICTURES -> PNG bytes, or the drawing's SVG)."""
+    from archscope.draw import picture
+    from archscope.render.numbers import largest_side
+    from archscope.render.plots import bench_png, layers_png, rf_growth_png
+
+    summary = report.summary
+    pictures: dict[str, bytes | str] = {
+        "drawing": picture(summary, report.flow, "svg"), "layers": layers_png(summary, report.depth)
+    }  # fmt: skip
+    if report.stages:
+        pictures["growth"] = rf_growth_png(summary.model, report.growth, largest_side(summary.input_shape))
+    if report.bench is not None:
+        pictures["bench"] = bench_png(report.bench)
+    if report.profile is not None:
+        from archscope.render.profile_plots import roofline_png, time_vs_macs_png
+
+        pictures["roofline"], pictures["time_vs_macs"] = roofline_png(report.profile), time_vs_macs_png(report.profile)
+    return pictures
+
+
+def sections(report: Report, pictures: dict[str, bytes | str]) -> list[Section]:
     """What the page says, in order; a section is left out where its data or pictures are absent."""
-    full = summary_view(summary, depth)
+    summary, stages, bench, profile = report.summary, report.stages, report.bench, report.profile
+    full = summary_view(summary, report.depth)
     table = next(b for b in full.blocks if isinstance(b, Table))
     out = [Section("", View("", full.subtitle + [f"Input {shape_text(summary.input_shape)}, output "
                                                   f"{shape_text(summary.output_shape)}."], [Pairs(totals_items(summary))]))]  # fmt: skip
@@ -67,7 +82,7 @@ def sections(
         out.append(Section("Architecture", pictures=["drawing"]))
     out.append(Section("Where the parameters and MACs are", pictures=[k for k in ("layers",) if k in pictures]))
     if stages:
-        rf = rf_view(summary, stages)
+        rf = rf_view(ReceptiveFieldReport(summary, stages))
         out.append(Section("Receptive field", View("", [], rf.blocks), [k for k in ("growth",) if k in pictures]))
     if bench is not None:
         b = bench_view(bench)
@@ -92,21 +107,16 @@ def _inline_svg(svg: bytes | str) -> str:
     return text[text.find("<svg") :]
 
 
-def report_html(
-    summary: Summary,
-    stages: list[Stage],
-    pictures: dict[str, bytes | str],
-    bench: object | None = None,
-    depth: int = 3,
-    profile: object | None = None,
-) -> str:
-    """One self-contained HTML page."""
+def report_html(report: Report, pictures: dict[str, bytes | str] | None = None) -> str:
+    """One self-contained HTML page; ``pictures`` defaults to ``report_pictures(report)``."""
+    pictures = report_pictures(report) if pictures is None else pictures
+    summary = report.summary
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>archscope: {html_text(summary.model)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{html_text(summary.model)}</h1>",
     ]
-    for section in sections(summary, stages, pictures, bench, profile, depth):
+    for section in sections(report, pictures):
         if section.heading:
             parts.append(f"<h2>{html_text(section.heading)}</h2>")
         if section.view is not None:
@@ -129,19 +139,14 @@ def picture_files(report_path: str) -> dict[str, str]:
 
 
 def report_markdown(
-    summary: Summary,
-    stages: list[Stage],
-    pictures: dict[str, bytes | str],
-    report_path: str,
-    bench: object | None = None,
-    depth: int = 3,
-    profile: object | None = None,
+    report: Report, report_path: str, pictures: dict[str, bytes | str] | None = None
 ) -> tuple[str, dict[str, bytes | str]]:
     """The Markdown page, and the picture files to write beside it (path -> content)."""
+    pictures = report_pictures(report) if pictures is None else pictures
     files = picture_files(report_path)
-    lines = [f"# {md_text(summary.model)}", ""]
+    lines = [f"# {md_text(report.summary.model)}", ""]
     beside: dict[str, bytes | str] = {}
-    for section in sections(summary, stages, pictures, bench, profile, depth):
+    for section in sections(report, pictures):
         if section.heading:
             lines += [f"## {md_text(section.heading)}", ""]
         if section.view is not None:

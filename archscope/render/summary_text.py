@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from archscope.analysis.fvcore_counter import FvcoreCount
 from archscope.analysis.records import Summary
 from archscope.render.numbers import human_count
@@ -11,13 +9,20 @@ from archscope.render.view import Column, Table
 from archscope.render.views import summary_view
 
 
-def summary_json(summary: Summary, depth: int | None = None, extra: dict | None = None) -> str:
-    """The ``archscope.summary/1`` document; ``extra`` adds top-level keys (e.g. ``fvcore``)."""
+def summary_document(summary: Summary, depth: int | None = None, extra: dict | None = None) -> dict:
+    """The ``archscope.summary/1`` document, layers to ``depth``; ``extra`` adds top-level keys (``fvcore``)."""
     data = summary.to_dict()
     if depth is not None:
         data["layers"] = [layer for layer in data["layers"] if layer["depth"] <= depth]
     data.update(extra or {})
-    return json.dumps(data, indent=2) + "\n"
+    return data
+
+
+def summary_json(summary: Summary, depth: int | None = None, extra: dict | None = None) -> str:
+    """``summary_document`` as the text ``summary -f json`` writes."""
+    from archscope.render.writers import json_text
+
+    return json_text(summary_document(summary, depth, extra))
 
 
 def summary_csv(summary: Summary, depth: int | None = None) -> str:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from archscope.analysis.records import LayerRecord, Summary
 from archscope.render.numbers import human_bytes, human_count, shape_text
 from archscope.render.rf_text import axes_text, field_sentence, parts_sentence, rf_cell
 from archscope.render.view import Column, Note, Pairs, Table, View
+
+if TYPE_CHECKING:  # the records only; importing them here would import torch
+    from archscope.analysis.compare import Comparison
+    from archscope.analysis.rf_report import ReceptiveFieldReport
+    from archscope.lessons import LessonSet
+    from archscope.zoo import ZooListing
 
 # --- summary ---------------------------------------------------------------------------------
 
@@ -157,8 +163,9 @@ def summary_view(
 # --- list ---------------------------------------------------------------------------------
 
 
-def list_view(entries: Sequence[Any]) -> View:
+def list_view(listing: ZooListing) -> View:
     """The zoo: the reference figures each network is tested against ('Ref.')."""
+    entries = listing.entries
     columns = [
         Column("Name"),
         Column("Family", drop=2),
@@ -183,10 +190,11 @@ def list_view(entries: Sequence[Any]) -> View:
 # --- compare --------------------------------------------------------------------------------
 
 
-def compare_view(summaries: Sequence[Summary], by_model_rows: bool = False) -> View:
+def compare_view(comparison: Comparison, by_model_rows: bool = False) -> View:
     """Metrics as rows and models as columns (or one row per model), each figure with its ratio to the first."""
     from archscope.render.compare_text import compare_grid
 
+    summaries = comparison.summaries
     headers, rows = compare_grid(list(summaries), by_model_rows)
     if by_model_rows:
         columns = [Column(headers[0], shrink=True), *(Column(h, numeric=True, wrap=True) for h in headers[1:])]
@@ -200,8 +208,9 @@ def compare_view(summaries: Sequence[Summary], by_model_rows: bool = False) -> V
 # --- rf ---------------------------------------------------------------------------------------
 
 
-def rf_view(summary: Summary, stages: Sequence[Any], check: Any = None) -> View:
+def rf_view(report: ReceptiveFieldReport) -> View:
     """The stages table, the last map's field and its parts, and (with a check) analytic beside measured."""
+    summary, stages, check = report.summary, report.stages, report.check
     columns = [
         Column("Stage", numeric=True),
         Column("Stride", numeric=True),
@@ -223,7 +232,8 @@ def rf_view(summary: Summary, stages: Sequence[Any], check: Any = None) -> View:
     blocks: list = [Table(columns, rows), Pairs(items), Note("After it, every output sees the whole input.", "dim")]
     blocks += [Note(f"note: {issue}", "warn") for issue in summary.receptive_field_issues]
     if check is not None:
-        rows = [[f"{check.layer} {k}", axes_text(check.analytic[k]), axes_text(check.measured[k])] for k in check.analytic]
+        rows = [[f"{check.layer} {k}", axes_text(getattr(check.analytic, k)), axes_text(getattr(check.measured, k))]
+                for k in ("size", "stride", "padding")]  # fmt: skip
         rows.append(["agree", "", "yes" if check.agree else "NO"])
         blocks.append(Table([Column(""), Column("Analytic", wrap=True), Column("Measured by gradients", wrap=True)], rows))
     return View(f"{summary.model}  receptive field, input {shape_text(summary.input_shape)}", [], blocks)
@@ -260,10 +270,10 @@ def bench_view(report: Any) -> View:
 # --- lessons ------------------------------------------------------------------------------
 
 
-def lessons_view(lessons: Sequence[Any]) -> View:
+def lessons_view(worked: LessonSet) -> View:
     """Each lesson: its title, the claim, the figures side by side, and what they show."""
     blocks: list = []
-    for x in lessons:
+    for x in worked.lessons:
         blocks.append(Note(f"{x.number}. {x.title}  [{x.id}]", "heading"))
         blocks.append(Note(x.statement, "dim"))
         rows = [[x.label(k), f"{v:,}"] for k, v in x.figures.items()]

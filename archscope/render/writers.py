@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import textwrap
 from typing import TYPE_CHECKING, Sequence
 
@@ -90,7 +91,15 @@ def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int | N
     # 3. Wrap text columns (and numbers with a unit or a ratio between words), down to their longest word.
     narrow(shown, {i: _floor(columns[i], cells[i]) for i in shown})
     # 4. Cut names, as a last resort, never below SHRUNK_MIN.
+    whole = list(widths)
     narrow([i for i in shown if columns[i].shrink and not columns[i].numeric], {i: SHRUNK_MIN for i in shown})
+    if total() > width and len(shown) > 2:
+        # Still too wide: table_lines stacks pages of columns, each repeating the first, so a name
+        # is cut only as far as the first column beside one other must fit ("resnet1…" names none).
+        cut, (key, rest) = list(widths), (shown[0], shown[1:])
+        widths[key] = max(cut[key], min(whole[key], width - len(GAP) - max(cut[i] for i in rest)))
+        for i in rest:
+            widths[i] = max(cut[i], min(whole[i], width - len(GAP) - widths[key]))
     return shown, widths
 
 
@@ -218,6 +227,11 @@ def markdown(view: View, level: int = 1) -> str:
             heading = "#" * (max(level, 1) + 1)
             lines.append(f"{heading} {text}" if block.style == "heading" else f"*{text}*" if block.style == "dim" else text)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def json_text(document: dict) -> str:
+    """A record's ``to_dict()`` as the JSON every command writes: indented, exact, one final newline."""
+    return json.dumps(document, indent=2) + "\n"
 
 
 def csv_text(view: View) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable, ClassVar
 
 import torch.nn as nn
 
@@ -51,6 +51,29 @@ class ModelEntry:
 
     def build(self, **kwargs) -> nn.Module:
         return self.builder(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.reference
+        return {
+            "name": self.name,
+            "aliases": list(self.aliases),
+            "family": self.family,
+            "input_size": list(self.input_size),
+            "source": self.source,
+            "reference": {"params": r.params, "macs": r.macs, "macs_tolerance": r.macs_tolerance, "source": r.source},
+        }
+
+
+@dataclass
+class ZooListing:
+    """The networks ``archscope list`` shows, in the order they were published."""
+
+    SCHEMA: ClassVar[str] = "archscope.list/1"
+
+    entries: list[ModelEntry]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": self.SCHEMA, "models": [e.to_dict() for e in self.entries]}
 
 
 _REGISTRY: dict[str, ModelEntry] = {}

@@ -15,9 +15,9 @@ from archscope.analysis.summary import analyze
 from archscope.analysis.traffic import TrafficObserver, operator_bytes, tensor_bytes
 from archscope.bench.bandwidth import calibrate_bandwidth
 from archscope.bench.profile import Timeline, _Instruments, _steps, layer_figures, profile, roofline, row_indices
-from archscope.bench.profile_records import PROFILE_SCHEMA, ProfileDevice
+from archscope.bench.profile_records import ProfileDevice, ProfileReport
 from archscope.errors import ArchscopeError
-from archscope.render.profile_text import profile_csv, profile_json, profile_view
+from archscope.render.profile_text import profile_csv, profile_view
 from archscope.render.writers import plain_text
 
 FAST = dict(min_time=0.02, warmup=1, calibrate=False)
@@ -136,8 +136,8 @@ def test_a_report_has_one_row_per_layer_and_shares_that_add_up():
     assert report.runs >= 5 and report.total_p10_ms <= report.total_ms <= report.total_p90_ms
     # A generous bound that no machine's load can break: the rows are a good part of the step, not ten times it.
     assert 0.05 < report.coverage < 10
-    data = json.loads(profile_json(report))
-    assert data["schema"] == PROFILE_SCHEMA and data["device"]["peak_flops"] is None
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["schema"] == ProfileReport.SCHEMA == "archscope.profile/1" and data["device"]["peak_flops"] is None
     assert {"name", "type", "time_ms", "share", "macs", "flops", "bytes", "intensity", "achieved_flops", "bound"} <= set(data["layers"][0])
     assert profile_csv(report).splitlines()[1].startswith("features.0,Conv2d,2,")
 

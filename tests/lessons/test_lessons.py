@@ -3,7 +3,7 @@
 import pytest
 
 from archscope.lessons import classic as L
-from archscope.lessons import lesson
+from archscope.lessons import LessonSet, lesson, work_through
 from archscope.errors import ArchscopeError
 
 C = 256
@@ -152,3 +152,12 @@ def test_archscope_lessons_lists_them_without_working_them_out(monkeypatch):
     out = CliRunner().invoke(app, ["lessons"]).output
     for entry in LESSONS:
         assert entry.id in out and entry.title[:30] in out
+
+
+def test_working_through_several_lessons_gives_one_record_in_the_order_asked():
+    heard = []
+    worked = work_through(["bottleneck", 3], on_start=lambda entry: heard.append(entry.number))
+    assert [x.number for x in worked.lessons] == heard == [5, 3]
+    data = worked.to_dict()
+    assert data["schema"] == LessonSet.SCHEMA == "archscope.lessons/1"
+    assert data["lessons"][1]["figures"] == lesson(3).figures

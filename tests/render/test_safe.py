@@ -12,6 +12,7 @@ import torch.nn as nn
 import archscope
 from archscope.render.plots import layers_png
 from archscope.render.report import report_html, report_markdown
+from archscope.report import Report
 from archscope.render.safe import clean, csv_cell, html_text, md_text
 from archscope.render.summary_text import summary_csv, summary_json
 from archscope.render.view import Column
@@ -107,10 +108,10 @@ def test_width_is_measured_on_the_cleaned_text():
 
 
 def test_html_and_markdown_reports_escape_names():
-    s = hostile_summary()
-    page = report_html(s, [], {})
+    report = Report(hostile_summary(), stages=[], growth=[], flow=None, depth=3)
+    page = report_html(report, pictures={})
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page and "\x1b" not in page
-    text, files = report_markdown(s, [], {}, "report.md")
+    text, files = report_markdown(report, "report.md", pictures={})
     assert "<img src=x" not in text and files == {}
 
 

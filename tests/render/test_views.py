@@ -8,7 +8,7 @@ import archscope
 from archscope.render.view import Column, Table, View
 from archscope.render.views import compare_view, list_view, summary_view
 from archscope.render.writers import csv_text, html, markdown, plain_text, table_lines
-from archscope.zoo import list_entries
+from archscope.zoo import ZooListing, list_entries
 
 WIDTHS = [80, 100, 160, None]
 
@@ -47,18 +47,18 @@ def test_piped_output_is_never_cut_or_wrapped(resnet50):
 @pytest.mark.parametrize("width", [80, 100, 160])
 def test_archscope_list_takes_a_few_lines_per_network(width):
     entries = list_entries()
-    lines = plain_text(list_view(entries), width).splitlines()
+    lines = plain_text(list_view(ZooListing(entries)), width).splitlines()
     assert max(len(line) for line in lines) <= width
     assert len(lines) <= 5 * len(entries) + 10
 
 
 @pytest.mark.parametrize("width", [80, 100])
 def test_five_models_compared_fit_by_stacking_pages_never_by_cutting(width):
-    summaries = [archscope.summarize(n) for n in ["vgg16", "resnet50", "googlenet", "alexnet", "inception-v4"]]
-    text = plain_text(compare_view(summaries), width)
+    comparison = archscope.compare(["vgg16", "resnet50", "googlenet", "alexnet", "inception-v4"])
+    text = plain_text(compare_view(comparison), width)
     assert max(len(line) for line in text.splitlines()) <= width
     assert "…" not in text
-    for s in summaries:
+    for s in comparison.summaries:
         assert s.model in text
 
 

@@ -1,8 +1,12 @@
+import json
+
 import pytest
+from typer.testing import CliRunner
 
 import archscope
+from archscope.cli import app
 from archscope.errors import UnknownModelError
-from archscope.zoo import get_entry, list_entries
+from archscope.zoo import ZooListing, get_entry, list_entries
 from archscope.zoo.registry import Reference, register
 
 
@@ -50,3 +54,13 @@ def test_create_model_builds_real_weights_or_none_on_meta():
     vgg = archscope.create_model("vgg19", device="meta")
     assert all(p.is_meta for p in vgg.parameters())
     assert archscope.create_model("lenet5", num_classes=7).classifier[-1].out_features == 7
+
+
+def test_the_listing_is_the_json_archscope_list_writes():
+    listing = ZooListing(list_entries("vgg1[69]"))
+    data = listing.to_dict()
+    assert data["schema"] == ZooListing.SCHEMA == "archscope.list/1"
+    assert [m["name"] for m in data["models"]] == ["vgg16", "vgg19"]
+    assert data["models"][0]["reference"]["params"] == 138_357_544  # the exact count; Simonyan & Zisserman 2014, Table 2, rounds it to 138 M
+    printed = CliRunner().invoke(app, ["list", "vgg1[69]", "-f", "json"]).output
+    assert json.loads(printed) == data
