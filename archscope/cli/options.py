@@ -8,20 +8,15 @@ from typing import Annotated, Optional
 import typer
 
 from archscope.cli.application import Format
-from archscope.errors import ArchscopeError
 
-# Larger batches only overflow torch's sizes (2^63 bytes) deeper in the network.
-MAX_BATCH = 2**31 - 1
 PNG = (".png",)
 
 
 def check_batch(value: int) -> int:
-    """A batch size typed on the command line: 1 to MAX_BATCH."""
-    if value < 1:
-        raise ArchscopeError(f"batch size must be at least 1, not {value}")
-    if value > MAX_BATCH:
-        raise ArchscopeError(f"batch size must be at most {MAX_BATCH:,}, not {value:,}")
-    return value
+    """A batch size typed on the command line, held to the core's one rule (analysis.input_size)."""
+    from archscope.analysis.input_size import check_batch_size
+
+    return check_batch_size(value)
 
 
 ArgOption = Annotated[
