@@ -94,8 +94,9 @@ def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int | N
     whole = list(widths)
     narrow([i for i in shown if columns[i].shrink and not columns[i].numeric], {i: SHRUNK_MIN for i in shown})
     if total() > width and len(shown) > 2:
-        # Still too wide: table_lines stacks pages of columns, each repeating the first, so a name
-        # is cut only as far as the first column beside one other must fit ("resnet1…" names none).
+        # Still too wide, so table_lines stacks pages of columns (each repeating the first): names
+        # need not be cut to one line's width, only as far as a page of the first and one other
+        # column needs ("resnet1…" would name no network).
         cut, (key, rest) = list(widths), (shown[0], shown[1:])
         widths[key] = max(cut[key], min(whole[key], width - len(GAP) - max(cut[i] for i in rest)))
         for i in rest:
