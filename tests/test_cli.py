@@ -197,3 +197,13 @@ def test_help_teaches_without_type_placeholders(command):
     out = run(*([command] if command else []), "--help", columns=80).output
     assert not re.search(r"<(bool|str|int|float|list\[str\])>", out), out
     assert max(len(line) for line in out.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("command, usage", [
+    ("summary", "Usage: archscope summary [OPTIONS] MODEL"),
+    ("compare", "Usage: archscope compare [OPTIONS] MODEL..."),
+    ("list", "Usage: archscope list [OPTIONS] [PATTERN]"),
+    ("lessons", "Usage: archscope lessons [OPTIONS] [ID]"),
+])  # fmt: skip
+def test_usage_lines_name_arguments_as_click_does(command, usage):
+    assert run(command, "--help").output.splitlines()[0] == usage

@@ -33,6 +33,16 @@ def _argument_type_hidden(self: Any, ctx: Any) -> None:
 typer.core.TyperArgument.display_type_rich = _argument_type_hidden  # type: ignore[method-assign]
 
 
+def _usage_name(self: Any) -> str:
+    """The usage line as click writes it: 'MODEL', '[PATTERN]', 'MODEL...' (Typer 0.29 writes '{MODEL}')."""
+    name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+    return name + ("..." if self.nargs != 1 else "")
+
+
+if hasattr(typer.core.TyperArgument, "_usage_display_name"):  # absent in other Typer versions: theirs is kept
+    typer.core.TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign]
+
+
 class OneLineErrors(TyperGroup):
     """Usage errors (a bad option value, a missing argument) as one line, like archscope's own.
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Callable, Optional, Sequence
 import typer
 
 from archscope.cli.application import Format, app, check_outputs, guarded, say, show, sources, stderr, write
-from archscope.cli.options import PNG, ArgOption, DType, FormatOption, OutputOption, check_batch
+from archscope.cli.options import PNG, ArgOption, DType, FormatOption, OutputOption, check_batch, InputSizeOption
 from archscope.errors import ArchscopeError
 from archscope.render.safe import clean
 
@@ -41,9 +41,7 @@ def bench(
     batch_size: Annotated[
         str, typer.Option("--batch-size", "-b", metavar="N", help="One batch size or a sweep, e.g. 1,8,32.")
     ] = "1",
-    input_size: Annotated[
-        Optional[str], typer.Option("--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N. Default: each network's own.")
-    ] = None,
+    input_size: InputSizeOption = None,
     dtype: Annotated[DType, typer.Option(help="float16 and bfloat16 run under autocast.")] = DType.float32,
     channels_last: Annotated[bool, typer.Option("--channels-last", help="NHWC memory layout for model and input.")] = False,
     compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the model first.")] = False,

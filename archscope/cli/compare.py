@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from archscope.cli.application import Format, app, check_outputs, guarded, show
-from archscope.cli.options import ArgOption, FormatOption, OutputOption, check_batch
+from archscope.cli.options import ArgOption, FormatOption, OutputOption, check_batch, BatchSizeOption, InputSizeOption
 
 
 class Layout(str, Enum):
@@ -21,13 +21,10 @@ class Layout(str, Enum):
 @guarded
 def compare(
     models: Annotated[
-        list[str], typer.Argument(metavar="MODEL...", help="Two or more models (zoo names or file.py:Factory ...); the first is the baseline.")
+        list[str], typer.Argument(metavar="MODEL", help="Two or more models (zoo names or file.py:Factory ...); the first is the baseline.")
     ],
-    input_size: Annotated[
-        Optional[str],
-        typer.Option("--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N for every model. Default: each model's own."),
-    ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")] = 1,
+    input_size: InputSizeOption = None,
+    batch_size: BatchSizeOption = 1,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
     layout: Annotated[

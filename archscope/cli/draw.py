@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from archscope.cli.application import app, check_outputs, guarded, stderr, write
-from archscope.cli.options import ArgOption, ModelArgument
+from archscope.cli.options import ArgOption, ModelArgument, InputSizeOption
 from archscope.errors import ArchscopeError
 from archscope.render.safe import clean
 
@@ -47,9 +47,7 @@ def draw(
     weight: Annotated[
         DrawWeight, typer.Option(help="What shades the boxes (log scale); time runs 'profile' on the CPU first.")
     ] = DrawWeight.macs,
-    input_size: Annotated[
-        Optional[str], typer.Option("--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N. Default: the network's own.")
-    ] = None,
+    input_size: InputSizeOption = None,
     arg: ArgOption = None,
 ) -> None:
     """The architecture as its paper draws it, with each layer's shape, params, MACs and receptive field.

@@ -16,7 +16,7 @@ def lessons(
     lesson_id: Annotated[
         Optional[str],
         typer.Argument(
-            metavar="[ID]", help="A lesson number or id, e.g. 3 or stacked-3x3, or all. Without one: the list."
+            metavar="ID", help="A lesson number or id, e.g. 3 or stacked-3x3, or all. Without one: the list."
         ),
     ] = None,
     fmt: FormatOption = Format.table,

@@ -15,7 +15,7 @@ from archscope.errors import ArchscopeError
 @guarded
 def list_command(
     pattern: Annotated[
-        Optional[str], typer.Argument(metavar="[PATTERN]", help="Shell-style filter on names and aliases, e.g. 'vgg*' or '*bn'.")
+        Optional[str], typer.Argument(metavar="PATTERN", help="Shell-style filter on names and aliases, e.g. 'vgg*' or '*bn'.")
     ] = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,

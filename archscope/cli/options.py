@@ -45,3 +45,16 @@ class DType(str, Enum):
     float32 = "float32"
     float16 = "float16"
     bfloat16 = "bfloat16"
+
+
+InputSizeOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--input-size", "-i", metavar="SIZE",
+        help="One input, without the batch, as the first layer takes it: CxHxW (3x224x224); HxW or N for a "
+        "square image keep the network's channels; 4x200 for a Conv1d, 3x16x112x112 for a Conv3d, 64 for a "
+        "Linear. ':int64' gives the type (tokens: 50:int64); '+' joins several inputs (3x32x32+16). "
+        "Default: the network's own.",
+    ),
+]  # fmt: skip
+BatchSizeOption = Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")]

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from archscope.cli.application import Format, app, check_outputs, guarded, show, stderr, write
-from archscope.cli.options import PNG, ArgOption, DType, FormatOption, ModelArgument, OutputOption, check_batch
+from archscope.cli.options import PNG, ArgOption, DType, FormatOption, ModelArgument, OutputOption, check_batch, BatchSizeOption, InputSizeOption
 from archscope.errors import ArchscopeError
 
 
@@ -23,10 +23,8 @@ class ProfileMode(str, Enum):
 def profile(
     model: ModelArgument,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto (CUDA when there is one).")] = "cpu",
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")] = 1,
-    input_size: Annotated[
-        Optional[str], typer.Option("--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N. Default: the network's own.")
-    ] = None,
+    batch_size: BatchSizeOption = 1,
+    input_size: InputSizeOption = None,
     dtype: Annotated[DType, typer.Option(help="float16 and bfloat16 run under autocast.")] = DType.float32,
     channels_last: Annotated[bool, typer.Option("--channels-last", help="NHWC memory layout for model and input.")] = False,
     mode: Annotated[

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from archscope.cli.application import app, check_outputs, guarded, stderr, write
-from archscope.cli.options import PNG, ArgOption, ModelArgument, check_batch
+from archscope.cli.options import PNG, ArgOption, ModelArgument, check_batch, BatchSizeOption, InputSizeOption
 from archscope.errors import ArchscopeError
 from archscope.render.safe import clean
 
@@ -19,10 +19,8 @@ REPORT_SUFFIXES = ("html", "htm", "md", "markdown")
 def report(
     model: ModelArgument,
     output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="report.html or report.md: one self-contained page.")],
-    input_size: Annotated[
-        Optional[str], typer.Option("--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N. Default: the network's own.")
-    ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")] = 1,
+    input_size: InputSizeOption = None,
+    batch_size: BatchSizeOption = 1,
     depth: Annotated[int, typer.Option(metavar="N", help="How deep the layer table nests.")] = 3,
     with_bench: Annotated[bool, typer.Option("--bench", help="Also benchmark the model on the CPU (a few seconds).")] = False,
     with_profile: Annotated[

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from archscope.cli.application import Format, app, check_outputs, fail, guarded, show, stderr, write
-from archscope.cli.options import PNG, ArgOption, FormatOption, ModelArgument, OutputOption
+from archscope.cli.options import PNG, ArgOption, FormatOption, ModelArgument, OutputOption, InputSizeOption
 from archscope.errors import ArchscopeError
 
 
@@ -15,10 +15,7 @@ from archscope.errors import ArchscopeError
 @guarded
 def rf(
     model: ModelArgument,
-    input_size: Annotated[
-        Optional[str],
-        typer.Option("--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N (square). Default: the network's own."),
-    ] = None,
+    input_size: InputSizeOption = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
     plot: Annotated[

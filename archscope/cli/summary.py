@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from archscope.cli.application import APP, Format, app, check_outputs, guarded, show, stderr, write
-from archscope.cli.options import PNG, ArgOption, FormatOption, ModelArgument, OutputOption, check_batch
+from archscope.cli.options import PNG, ArgOption, FormatOption, ModelArgument, OutputOption, check_batch, BatchSizeOption, InputSizeOption
 from archscope.errors import ArchscopeError
 
 
@@ -21,13 +21,8 @@ class Counter(str, Enum):
 @guarded
 def summary(
     model: ModelArgument,
-    input_size: Annotated[
-        Optional[str],
-        typer.Option(
-            "--input-size", "-i", metavar="SIZE", help="CxHxW, HxW or N (square); HxW and N keep the network's channels. Default: the network's own."
-        ),
-    ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")] = 1,
+    input_size: InputSizeOption = None,
+    batch_size: BatchSizeOption = 1,
     depth: Annotated[
         Optional[int],
         typer.Option(metavar="N", help="How deep the layer table nests (1 = the model's children). Default: 3 for table/markdown, all for json/csv."),
