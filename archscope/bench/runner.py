@@ -270,6 +270,8 @@ def benchmark(
             mode=mode,
             warmup=warmup,
             min_time_s=min_time,
+            load_average=_load_average(),
+            cpu_count=os.cpu_count(),
         )
         report = BenchReport(environment)
         if calibrate:
@@ -345,3 +347,11 @@ def _run_with_memory_guard(
 def _shape(batch: int, sizes: list[tuple[int, ...]]) -> list:
     shapes = [[batch, *s] for s in sizes]
     return shapes[0] if len(shapes) == 1 else shapes
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average (os.getloadavg), or None where the system has none (Windows)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None

@@ -105,7 +105,11 @@ def bench_png(report) -> bytes:
     The batch sizes are the ticks; the title says the device, dtype and mode. With a single
     batch size there is no curve to draw: one bar per model instead.
     """
-    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+    from matplotlib.ticker import FixedLocator, LogFormatter, NullLocator, ScalarFormatter
+
+    class PlainLog(LogFormatter):
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return f"{x:g}" if super().__call__(x, pos) else ""
 
     results = [r for r in report.results if r.error is None]
     e = report.environment
@@ -144,6 +148,9 @@ def bench_png(report) -> bytes:
         ax.xaxis.set_major_locator(FixedLocator(batches))  # the batch sizes measured, written as numbers
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(ScalarFormatter())
+        # Plain numbers on the log y axis ('0.6', '90', not '6e-01' or '9x10^1'); matplotlib still picks which ticks to label.
+        ax.yaxis.set_major_formatter(PlainLog(labelOnlyBase=False))
+        ax.yaxis.set_minor_formatter(PlainLog(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
         ax.tick_params(axis="x", labelrotation=45 if len(batches) > 8 else 0)
         ax.set_xlabel("batch size")
         ax.set_ylabel(label)

@@ -264,6 +264,11 @@ def bench_view(report: Any) -> View:
     blocks += [Note(f"{r.model} batch {r.batch_size}: {r.note}", "warn") for r in report.results if r.note]
     if report.interrupted:
         blocks.append(Note("interrupted: only the rows above finished", "warn"))
+    e = report.environment
+    if e.busy and e.device == "cpu":
+        blocks.append(Note(f"note: the machine was busy as the run began (1-minute load average {e.load_average:g} on "
+                           f"{e.cpu_count} CPUs): other processes competed for the CPU, so these times may be "
+                           "slower than this model runs; run again on a quiet machine or with --threads 1", "warn"))  # fmt: skip
     return View("archscope bench", [environment_line(report)], blocks)
 
 

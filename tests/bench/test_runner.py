@@ -11,6 +11,8 @@ from archscope.bench import benchmark
 from archscope.bench.device import resolve_device
 from archscope.bench.runner import TRAIN_FLOPS_FACTOR, is_out_of_memory
 from archscope.errors import ArchscopeError
+from archscope.render.views import bench_view
+from archscope.render.writers import plain_text
 
 FAST = dict(min_time=0.05, warmup=1, calibrate=False)
 
@@ -194,3 +196,20 @@ def test_json_contract():
     for key in ("model", "batch_size", "input_shape", "dtype", "mode", "throughput", "peak_memory_bytes",
                 "memory_source", "analytic_memory_bytes", "flops", "achieved_flops", "peak_fraction"):  # fmt: skip
         assert key in row
+
+
+def test_a_busy_machine_is_recorded_and_the_table_says_its_times_may_be_slow(monkeypatch):
+    monkeypatch.setattr("os.getloadavg", lambda: (5.0, 4.0, 3.0))
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    report = benchmark("lenet5", **FAST)
+    assert (report.environment.load_average, report.environment.cpu_count) == (5.0, 2)
+    assert report.environment.busy and report.to_dict()["environment"]["load_average"] == 5.0
+    text = plain_text(bench_view(report), None)
+    assert "load average 5 on 2 CPUs" in text and "--threads 1" in text
+
+
+def test_a_quiet_machine_gets_no_warning(monkeypatch):
+    monkeypatch.setattr("os.getloadavg", lambda: (0.3, 0.2, 0.1))
+    report = benchmark("lenet5", **FAST)
+    assert not report.environment.busy
+    assert "load average" not in plain_text(bench_view(report), None)
