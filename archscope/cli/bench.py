@@ -8,7 +8,7 @@ from typing import Annotated, Any, Callable, Optional, Sequence
 import typer
 
 from archscope.cli.application import Format, app, check_outputs, guarded, say, show, sources, stderr, write
-from archscope.cli.options import PNG, ArgOption, DType, FormatOption, OutputOption, check_batch, InputSizeOption
+from archscope.cli.options import PNG, ArgOption, DType, FormatOption, OutputOption, check_batch, InputSizeOption, DeviceOption, ThreadsOption
 from archscope.errors import ArchscopeError
 from archscope.render.safe import clean
 
@@ -37,7 +37,7 @@ def bench(
         Optional[list[str]],
         typer.Argument(metavar="MODEL", help="Zoo names or file.py:Factory ... Default: one network from each family of the zoo."),
     ] = None,
-    device: Annotated[str, typer.Option(metavar="DEVICE", help="cpu, cuda, cuda:N or auto (CUDA when there is one).")] = "cpu",
+    device: DeviceOption = "cpu",
     batch_size: Annotated[
         str, typer.Option("--batch-size", "-b", metavar="N", help="One batch size or a sweep, e.g. 1,8,32.")
     ] = "1",
@@ -48,7 +48,7 @@ def bench(
     mode: Annotated[Mode, typer.Option(help="inference, or train: forward + backward + SGD step.")] = Mode.inference,
     warmup: Annotated[int, typer.Option(metavar="N", help="Untimed runs before measuring.")] = 3,
     min_time: Annotated[float, typer.Option(metavar="SECONDS", help="Seconds of timed runs per row (at least 5 runs).")] = 1.0,
-    threads: Annotated[Optional[int], typer.Option(metavar="N", help="CPU threads for torch (default: torch's own choice).")] = None,
+    threads: ThreadsOption = None,
     auto_batch: Annotated[
         bool, typer.Option("--auto-batch", help="On out-of-memory, halve the batch until it fits.")
     ] = False,

@@ -58,3 +58,7 @@ InputSizeOption = Annotated[
     ),
 ]  # fmt: skip
 BatchSizeOption = Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")]
+DeviceOption = Annotated[str, typer.Option(metavar="DEVICE", help="cpu, cuda, cuda:N or auto (CUDA when there is one).")]
+ThreadsOption = Annotated[
+    Optional[int], typer.Option(metavar="N", help="CPU threads for torch (default: torch's own choice).")
+]

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from archscope.cli.application import Format, app, check_outputs, guarded, show, stderr, write
-from archscope.cli.options import PNG, ArgOption, DType, FormatOption, ModelArgument, OutputOption, check_batch, BatchSizeOption, InputSizeOption
+from archscope.cli.options import PNG, ArgOption, DType, FormatOption, ModelArgument, OutputOption, check_batch, BatchSizeOption, InputSizeOption, DeviceOption, ThreadsOption
 from archscope.errors import ArchscopeError
 
 
@@ -22,7 +22,7 @@ class ProfileMode(str, Enum):
 @guarded
 def profile(
     model: ModelArgument,
-    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto (CUDA when there is one).")] = "cpu",
+    device: DeviceOption = "cpu",
     batch_size: BatchSizeOption = 1,
     input_size: InputSizeOption = None,
     dtype: Annotated[DType, typer.Option(help="float16 and bfloat16 run under autocast.")] = DType.float32,
@@ -30,12 +30,12 @@ def profile(
     mode: Annotated[
         ProfileMode, typer.Option(help="eval (or inference): the forward pass; train: forward, backward and an SGD step.")
     ] = ProfileMode.eval,
-    warmup: Annotated[int, typer.Option(help="Untimed runs of each kind before measuring.")] = 3,
+    warmup: Annotated[int, typer.Option(metavar="N", help="Untimed runs of each kind before measuring.")] = 3,
     min_time: Annotated[
-        float, typer.Option(help="Seconds of uninstrumented runs (at least 5); as many instrumented runs alternate with them.")
+        float, typer.Option(metavar="SECONDS", help="Seconds of uninstrumented runs (at least 5); as many instrumented runs alternate with them.")
     ] = 1.0,
     depth: Annotated[int, typer.Option(metavar="N", help="Which layers are rows, as in 'summary --depth'.")] = 2,
-    threads: Annotated[Optional[int], typer.Option(help="CPU threads for torch (default: torch's own choice).")] = None,
+    threads: ThreadsOption = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
     roofline: Annotated[Optional[str], typer.Option(metavar="PNG", help="Save the roofline plot to this PNG.")] = None,
