@@ -52,3 +52,8 @@ def largest_side(input_shape: Any) -> int | None:
         if isinstance(shape, list) and len(shape) >= 3:
             return max(shape[2:])
     return None
+
+
+def decimal_bytes(n: int | float) -> str:
+    """Traffic in decimal units, as bandwidths are quoted: 960 -> '960 B', 23_500 -> '23.5 KB'."""
+    return f"{n:.0f} B" if abs(n) < 1000 else human_count(n) + "B"

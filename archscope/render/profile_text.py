@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from archscope.bench.profile_records import ProfileReport
-from archscope.render.numbers import human_count, shape_text
+from archscope.render.numbers import decimal_bytes, human_count, shape_text
 from archscope.render.view import Column, Note, Pairs, Table, View
 
 
@@ -26,11 +26,11 @@ _COLUMNS: dict[str, tuple[Column, Any]] = {
     "mac_share": (Column("% MACs", numeric=True), lambda x: f"{x.mac_share:.1%}"),
     "macs": (Column("MACs", numeric=True, drop=6), lambda x: human_count(x.macs)),
     "flops": (Column("FLOPs", numeric=True, drop=8), lambda x: human_count(x.flops)),
-    "bytes": (Column("Bytes", numeric=True, drop=2), lambda x: human_count(x.bytes) + "B" if x.bytes else "0"),
+    "bytes": (Column("Bytes", numeric=True, drop=2), lambda x: decimal_bytes(x.bytes) if x.bytes else "0"),
     "intensity": (Column("FLOP/B", numeric=True), lambda x: f"{x.intensity:.3g}" if x.intensity is not None else "-"),
     "achieved": (Column("FLOP/s", numeric=True, drop=1), lambda x: human_count(x.achieved_flops)),
     "bandwidth": (Column("Bytes/s", numeric=True, drop=7),
-                  lambda x: human_count(x.achieved_bytes_per_s) + "B" if x.achieved_bytes_per_s else "-"),
+                  lambda x: decimal_bytes(x.achieved_bytes_per_s) if x.achieved_bytes_per_s else "-"),
     "roof": (Column("% roof", numeric=True), lambda x: f"{x.roofline_fraction:.0%}" if x.roofline_fraction is not None else "-"),
     "bound": (Column("Bound"), lambda x: x.bound or "-"),
 }  # fmt: skip

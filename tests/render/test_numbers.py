@@ -1,6 +1,6 @@
 import pytest
 
-from archscope.render.numbers import human_bytes, human_count, shape_text
+from archscope.render.numbers import decimal_bytes, human_bytes, human_count, shape_text
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,7 @@ def test_latencies_read_in_milliseconds_without_exponents(ms, text):
     from archscope.render.bench_text import ms_text
 
     assert ms_text(ms) == text
+
+
+def test_traffic_reads_in_one_decimal_unit_style():
+    assert [decimal_bytes(n) for n in (0, 960, 999, 23_500, 9_580_000_000)] == ["0 B", "960 B", "999 B", "23.5 KB", "9.58 GB"]
