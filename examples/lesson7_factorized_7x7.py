@@ -11,5 +11,5 @@ for name in ("conv7x7", "conv7x7-factorized"):
 
 # The same factorisation inside the real network: Inception-B's deepest branch.
 v4 = archscope.summarize("inception-v4")
-branch = next(x for x in v4.layers if x.name == "features.6.branches.3")
-print(f"inception-v4 features.6.branches.3: {branch.macs:,} MACs, receptive field {list(branch.receptive_field.size)}")
+branch = next(x for x in v4.layers if x.name == "inception_b1.branches.3")
+print(f"inception-v4 inception_b1.branches.3: {branch.macs:,} MACs, receptive field {list(branch.receptive_field.size)}")

@@ -8,6 +8,8 @@ later modules are factorised into 1x7 + 7x1 and 1x3 + 3x1 pairs.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import torch
 import torch.nn as nn
 
@@ -154,25 +156,30 @@ class InceptionC(nn.Module):
         )
 
 
-class InceptionV4(nn.Module):
-    """Figure 9: stem, 4 x Inception-A, Reduction-A, 7 x Inception-B, Reduction-B, 3 x Inception-C."""
+# Figure 9, bottom to top: each block's name and how many times it repeats.
+FIGURE_9 = (("stem", Stem, 1), ("inception_a", InceptionA, 4), ("reduction_a", ReductionA, 1),
+            ("inception_b", InceptionB, 7), ("reduction_b", ReductionB, 1), ("inception_c", InceptionC, 3))  # fmt: skip
+
+
+class InceptionV4(nn.Sequential):
+    """Figure 9: stem, 4 x Inception-A, Reduction-A, 7 x Inception-B, Reduction-B, 3 x Inception-C,
+    average pooling, dropout (keep 0.8) and the classifier.
+
+    The blocks are the model's own children, named as the figure names them (``inception_a1`` ..
+    ``inception_a4``), so ``summary --depth 1`` reads like Figure 9.
+    """
 
     def __init__(self, num_classes: int = 1000) -> None:
-        super().__init__()
-        self.features = nn.Sequential(
-            Stem(),
-            *(InceptionA() for _ in range(4)),
-            ReductionA(),
-            *(InceptionB() for _ in range(7)),
-            ReductionB(),
-            *(InceptionC() for _ in range(3)),
-        )
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.dropout = nn.Dropout(0.2)  # "keep 0.8"
-        self.fc = nn.Linear(1536, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(torch.flatten(self.avgpool(self.features(x)), 1)))
+        blocks: list[tuple[str, nn.Module]] = []
+        for name, block, repeats in FIGURE_9:
+            blocks += [(name if repeats == 1 else f"{name}{i}", block()) for i in range(1, repeats + 1)]
+        super().__init__(OrderedDict([
+            *blocks,
+            ("avgpool", nn.AdaptiveAvgPool2d(1)),
+            ("flatten", nn.Flatten(1)),
+            ("dropout", nn.Dropout(0.2)),  # "keep 0.8"
+            ("fc", nn.Linear(1536, num_classes)),
+        ]))  # fmt: skip
 
 
 @register(

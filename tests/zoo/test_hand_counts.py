@@ -138,6 +138,6 @@ def test_cifar_resnets_section_4_2(depth, n):
 
 def test_inception_v4_factorised_7x7_costs_two_sevenths():
     # Inception-B's deepest branch on 17x17: 1x1 to 192, then 1x7/7x1 pairs.
-    layer = next(x for x in archscope.summarize("inception-v4").layers if x.name == "features.6.branches.3")
+    layer = next(x for x in archscope.summarize("inception-v4").layers if x.name == "inception_b1.branches.3")
     chain = [(1024, 192, 1), (192, 192, 7), (192, 224, 7), (224, 224, 7), (224, 256, 7)]
     assert layer.macs == sum(17 * 17 * i * o * k for i, o, k in chain)
