@@ -341,7 +341,7 @@ def frames(graph: Graph, summary: Summary, repeats: dict[int, _Repeat]) -> list[
         for call in node.enclosing:
             inside[call].append(node.id)
     groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    most = 0.85 * len(graph.nodes)  # a frame around nearly everything (inception-v4's features) says nothing
+    most = 0.85 * len(graph.nodes)  # a frame around nearly everything (a network's whole 'features' Sequential) says nothing
     for call in sorted(inside):
         record = summary.layers[call]
         named = record.type not in _PLAIN_CONTAINERS or record.depth == 1
