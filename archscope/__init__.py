@@ -13,9 +13,11 @@ Python API::
     r = archscope.benchmark("resnet18", batch_sizes=[1, 8])  # latency, throughput, memory
     archscope.profile("resnet18")                             # time per layer against the roofline
     archscope.build_report("vgg16")                           # all of it, for one page
-
-Each returns a typed record whose ``to_dict()`` is the JSON the command of the same name writes.
     archscope.register_op(torch.ops.mylib.op, cost)           # price an operator of your own
+
+``summarize``, ``compare``, ``receptive_fields``, ``benchmark``, ``profile`` and ``build_report``
+each return a typed record whose ``to_dict()`` is the JSON of the command of the same name
+(``lessons.work_through()`` for ``archscope lessons``).
 
 The names are imported on first use (PEP 562), so ``import archscope`` and ``archscope --help``
 do not import torch until something needs it.

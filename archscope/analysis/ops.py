@@ -8,8 +8,8 @@ fails when this module is imported, and holds four facts:
   multiply-accumulates of convolutions and matrix products, bias excluded; FLOPs are 2 x MACs
   plus every other operator. ``None`` means the operator never reaches the dispatcher (a
   composite that decomposes into others, listed only for its linearisation).
-* ``field``: how a receptive field passes through it (``FieldRule``), read by
-  ``analysis.receptive_field``.
+* ``field``: how a receptive field passes through it (``FieldRule``), read by the tracker
+  (``analysis.receptive_field``), which applies the rule of that name in ``analysis.rf_rules``.
 * ``weighted``: whether it applies learned weights (a step of the "weighted depth").
 * ``linearise``: what the gradient measurement of receptive fields does with it
   (``analysis.rf_measure``): keep it, drop it (an activation or a normalisation becomes the

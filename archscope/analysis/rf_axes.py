@@ -44,7 +44,7 @@ class Atom:
     grid: tuple[Atom, ...] = ()  # tokens: the spatial atoms of the grid, row-major
     before: int = 0  # tokens: extra tokens ahead of the grid
     after: int = 0  # tokens: extra tokens after it
-    paired: bool = False  # space, tokens: the key positions of attention scores (see receptive_field)
+    paired: bool = False  # space, tokens: the key positions of attention scores (see rf_rules)
 
 
 Dims = tuple[tuple[Atom, ...], ...]

@@ -1,4 +1,4 @@
-"""``archscope bench`` as cells, JSON, CSV and Markdown."""
+"""``archscope bench`` as table cells and CSV (its JSON is ``BenchReport.to_dict()``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``archscope profile`` as a view (render.view) for every writer, and as JSON and CSV."""
+"""``archscope profile`` as a view (render.view) for every writer, and as CSV (its JSON is ``ProfileReport.to_dict()``)."""
 
 from __future__ import annotations
 

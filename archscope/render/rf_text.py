@@ -1,4 +1,4 @@
-"""Receptive fields as short table cells, and the `archscope rf` report as JSON/CSV/Markdown."""
+"""Receptive fields as short table cells and sentences, and the `archscope rf` stages as CSV."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A Summary as JSON and CSV (its table, Markdown and HTML come from render.views), and fvcore's count."""
+"""A Summary's JSON document as ``summary -f json`` writes it (layers to a depth, fvcore's count beside),
+its CSV (the view's table), and fvcore's count as a table."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from archscope.render.numbers import human_bytes, human_count, shape_text
 from archscope.render.rf_text import axes_text, field_sentence, parts_sentence, rf_cell
 from archscope.render.view import Column, Note, Pairs, Table, View
 
-if TYPE_CHECKING:  # the records only; importing them here would import torch
+if TYPE_CHECKING:  # for annotations only: the modules that define them build the records (and import torch)
     from archscope.analysis.compare import Comparison
     from archscope.analysis.rf_report import ReceptiveFieldReport
     from archscope.lessons import LessonSet
