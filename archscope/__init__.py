@@ -45,6 +45,8 @@ _LAZY = {
     "ReceptiveFieldReport": "archscope.analysis.rf_report",
     "receptive_fields": "archscope.analysis.rf_report",
     "Lesson": "archscope.lessons",
+    "LessonSet": "archscope.lessons",
+    "ZooListing": "archscope.zoo",
     "lesson": "archscope.lessons",
     "Report": "archscope.report",
     "build_report": "archscope.report",
@@ -70,7 +72,8 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time these come throu
     from archscope.bench.profile_records import ProfileReport
     from archscope.bench.records import BenchReport, BenchResult
     from archscope.bench.runner import benchmark
-    from archscope.lessons import Lesson, lesson
+    from archscope.lessons import Lesson, LessonSet, lesson
+    from archscope.zoo import ZooListing
     from archscope.report import Report, build_report
 
 
@@ -120,6 +123,7 @@ __all__ = [
     "InputSizeError",
     "LayerRecord",
     "Lesson",
+    "LessonSet",
     "OpCost",
     "ProfileReport",
     "ReceptiveField",
@@ -129,6 +133,7 @@ __all__ = [
     "Totals",
     "UncountedOp",
     "UnknownModelError",
+    "ZooListing",
     "benchmark",
     "build_report",
     "compare",

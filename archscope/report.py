@@ -11,7 +11,7 @@ from typing import Any, Callable, ClassVar, Sequence
 
 from archscope.analysis.records import Summary
 from archscope.analysis.rf_stages import GrowthPoint, Stage, growth, stages
-from archscope.errors import ArchscopeError
+from archscope.analysis.input_size import check_depth
 
 
 @dataclass
@@ -59,8 +59,7 @@ def build_report(
     from archscope.draw import trace
     from archscope.models import resolve_model
 
-    if depth < 1:
-        raise ArchscopeError(f"--depth must be at least 1, not {depth}")
+    check_depth(depth)
     step = on_step or (lambda name: None)
     step("analysing")
     spec = resolve_model(model, model_kwargs) if isinstance(model, str) else model

@@ -390,13 +390,13 @@ def macs_verdict(row: Row) -> str | None:
 
 
 def rf_unknown_reason(row: Row) -> str | None:
-    """None when the receptive field is known (a size or whole_input), else why not."""
+    """None when the receptive field is known (a size, whole_input or no_signal), else why not."""
     rf = row.receptive_field
     if rf is None:
         return "no receptive_field (null)"
     if isinstance(rf, dict) and "unknown" in rf:
         return str(rf["unknown"])
-    if isinstance(rf, dict) and ("size" in rf or rf.get("whole_input")):
+    if isinstance(rf, dict) and ("size" in rf or rf.get("whole_input") or rf.get("no_signal")):
         return None
     return f"unexpected receptive_field {json.dumps(rf)[:80]}"
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from archscope.errors import InputSizeError
+from archscope.errors import ArchscopeError, InputSizeError
 
 _FORMS = "CxHxW, HxW or N (square), optionally :dtype, e.g. 3x224x224, 224 or 50:int64"
 # The element types an input can be given as (torch's names).
@@ -190,6 +190,15 @@ def check_batch_size(batch_size: Any) -> int:
     if batch_size > MAX_ELEMENTS:
         raise InputSizeError(f"batch size {batch_size:,} is larger than any analysis can hold")
     return int(batch_size)
+
+
+def check_depth(depth: Any) -> int:
+    """How deep a table, chart or drawing nests (1 = the model's children): a whole number from 1 up."""
+    if isinstance(depth, bool) or not isinstance(depth, int):
+        raise ArchscopeError(f"--depth must be a whole number, not {depth!r}")
+    if depth < 1:
+        raise ArchscopeError(f"--depth must be at least 1, not {depth}")
+    return depth
 
 
 def format_shape(shape: Sequence[int]) -> str:

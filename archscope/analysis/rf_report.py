@@ -29,10 +29,7 @@ class FieldCheck:
         return all(getattr(self.analytic, k) == getattr(self.measured, k) for k in AXES_FACTS)
 
     def to_dict(self) -> dict[str, Any]:
-        def window(rf: ReceptiveField) -> dict[str, list[int]]:
-            return {k: list(getattr(rf, k)) for k in AXES_FACTS}
-
-        return {"layer": self.layer, "analytic": window(self.analytic), "measured": window(self.measured),
+        return {"layer": self.layer, "analytic": self.analytic.to_dict(), "measured": self.measured.to_dict(),
                 "agree": self.agree}  # fmt: skip
 
 

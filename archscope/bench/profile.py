@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn as nn
 
-from archscope.analysis.input_size import parse_input_sizes
+from archscope.analysis.input_size import check_depth, parse_input_sizes
 from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.summary import analyze
 from archscope.analysis.traffic import TrafficObserver
@@ -338,8 +338,7 @@ def profile(
     train = MODES[mode] == "train"
     if dtype not in DTYPES:
         raise ArchscopeError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-        raise ArchscopeError(f"--depth must be a whole number of at least 1, not {depth!r}")
+    check_depth(depth)
     torch_device = resolve_device(device)
     torch_dtype = DTYPES[dtype]
     say = on_progress or (lambda text: None)

@@ -75,10 +75,7 @@ def check_options(
         batch_sizes = [batch_sizes]
     if not isinstance(batch_sizes, (list, tuple)) or not batch_sizes:
         raise TypeError("batch_sizes must be a whole number or a non-empty list of them, e.g. [1, 8, 32]")
-    batches = [_whole(b, "a batch size") for b in batch_sizes]
-    for b in batches:
-        if b < 1:
-            raise ArchscopeError(f"batch size must be at least 1, not {b}")
+    batches = [check_batch_size(_whole(b, "a batch size")) for b in batch_sizes]
     if not 0 <= _whole(warmup, "warmup") <= MAX_WARMUP:
         raise ArchscopeError(f"--warmup must be from 0 to {MAX_WARMUP:,}, not {warmup:,}")
     if isinstance(min_time, bool) or not isinstance(min_time, (int, float)):
@@ -249,7 +246,6 @@ def benchmark(
         raise ArchscopeError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     if mode not in ("inference", "train"):
         raise ArchscopeError(f"unknown mode {mode!r}; choose inference or train")
-    batches = [check_batch_size(b) for b in batches]
     torch_device = resolve_device(device)
     torch_dtype = DTYPES[dtype]
     # Resolve every name before anything runs, so a typo fails at once, not after an hour.

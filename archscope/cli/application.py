@@ -263,36 +263,47 @@ def write(path: str, data: str | bytes, models: Sequence[str], suffixes: Sequenc
         say(f"wrote {target.shown}")
 
 
+def file_text(
+    fmt: Format,
+    view: Callable[[], Any],
+    *,
+    record: Any = None,
+    json_data: Callable[[], dict] | None = None,
+    csv_text: Callable[[], str] | None = None,
+) -> str:
+    """A command's output as a file or a pipe gets it: the view in full (nothing cut) for a table
+    or Markdown; the record's ``to_dict()`` (or ``json_data``) as JSON; the view's table (or
+    ``csv_text``) as CSV."""
+    from archscope.render import writers
+
+    if fmt is Format.table:
+        return writers.plain_text(view(), None)
+    if fmt is Format.json:
+        return writers.json_text(json_data() if json_data is not None else record.to_dict())
+    if fmt is Format.csv:
+        return csv_text() if csv_text is not None else writers.csv_text(view())
+    return writers.markdown(view())
+
+
 def show(
     fmt: Format,
     view: Callable[[], Any],
     output: Optional[str],
     models: Sequence[str] = (),
-    *,
-    record: Any = None,
-    json_data: Callable[[], dict] | None = None,
-    csv_text: Callable[[], str] | None = None,
+    **formats: Any,
 ) -> None:
     """Print a command's view, or its record as JSON, or write either to ``output`` ('-' is stdout).
 
-    On a terminal the table fits its width; in a pipe or a file nothing is cut. JSON is the
-    record's ``to_dict()`` unless ``json_data`` gives the document; CSV is the view's table
-    unless ``csv_text`` gives it.
+    On a terminal the table fits its width; in a pipe or a file nothing is cut (``file_text``,
+    which takes the same ``record``, ``json_data`` and ``csv_text``).
     """
     from archscope.render import writers
 
-    if fmt is Format.table:
-        if output is None:
-            # Laid out for the width already: rich must not wrap it again (soft_wrap).
-            APP.stdout().print(writers.terminal(view(), APP.terminal_width()), soft_wrap=True)
-            return
-        content = writers.plain_text(view(), None)
-    elif fmt is Format.json:
-        content = writers.json_text(json_data() if json_data is not None else record.to_dict())
-    elif fmt is Format.csv:
-        content = csv_text() if csv_text is not None else writers.csv_text(view())
-    else:
-        content = writers.markdown(view())
+    if fmt is Format.table and output is None:
+        # Laid out for the width already: rich must not wrap it again (soft_wrap).
+        APP.stdout().print(writers.terminal(view(), APP.terminal_width()), soft_wrap=True)
+        return
+    content = file_text(fmt, view, **formats)
     if output is None:
         sys.stdout.write(content)
     else:

@@ -7,8 +7,9 @@ from typing import Annotated, Any, Callable, Optional, Sequence
 
 import typer
 
-from archscope.cli.application import Format, app, check_outputs, guarded, say, show, sources, stderr, write
-from archscope.cli.options import PNG, ArgOption, DType, FormatOption, OutputOption, check_batch, InputSizeOption, DeviceOption, ThreadsOption
+from archscope.analysis.input_size import check_batch_size
+from archscope.cli.application import Format, app, check_outputs, file_text, guarded, say, show, sources, stderr, write
+from archscope.cli.options import PNG, ArgOption, DType, FormatOption, OutputOption, InputSizeOption, DeviceOption, ThreadsOption
 from archscope.errors import ArchscopeError
 from archscope.render.safe import clean
 
@@ -27,7 +28,7 @@ def parse_batch_sizes(text: str) -> list[int]:
         raise ArchscopeError(f"malformed --batch-size {shown!r}: expected numbers separated by commas, e.g. 1,8,32") from None
     if not sizes:
         raise ArchscopeError("--batch-size needs at least one number, e.g. 1 or 1,8,32")
-    return [check_batch(size) for size in sizes]
+    return [check_batch_size(size) for size in sizes]
 
 
 @app.command(short_help='Latency, throughput, memory and achieved FLOP/s.')
@@ -123,30 +124,14 @@ def bench(
     if output is None:
         show(fmt, view, None, **formats)
 
-    def content() -> str:
-        from archscope.render import writers
-
-        if fmt is Format.table:
-            return render_file(view)
-        if fmt is Format.markdown:
-            return writers.markdown(view())
-        return writers.json_text(report.to_dict()) if fmt is Format.json else bench_csv(report)
-
     for path, content, suffixes in (
-        (output, content, ()),
+        (output, lambda: file_text(fmt, view, **formats), ()),
         (plot, picture, PNG),
     ):
         if path is not None:
             keep_partial(path, content, names, suffixes, len(report.results))
     say("interrupted: only the rows shown finished")
     raise typer.Exit(130)
-
-
-def render_file(view: Callable[[], Any]) -> str:
-    """A view as plain text with nothing cut: what -o writes for --format table."""
-    from archscope.render import writers
-
-    return writers.plain_text(view(), None)
 
 
 def keep_partial(

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
+from archscope.analysis.input_size import check_batch_size
 from archscope.cli.application import Format, app, check_outputs, guarded, show
-from archscope.cli.options import ArgOption, FormatOption, OutputOption, check_batch, BatchSizeOption, InputSizeOption
+from archscope.cli.options import ArgOption, FormatOption, OutputOption, BatchSizeOption, InputSizeOption
 
 
 class Layout(str, Enum):
@@ -45,7 +46,7 @@ def compare(
     from archscope.models import parse_kwargs
 
     check_outputs(models, output=(output, ()))
-    check_batch(batch_size)
+    check_batch_size(batch_size)
     comparison = compare_models(models, input_size, batch_size, model_kwargs=parse_kwargs(arg or []))
     by_rows = layout is Layout.rows or (layout is Layout.auto and len(comparison.summaries) > 4)
     show(

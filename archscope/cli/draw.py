@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from archscope.analysis.input_size import check_depth
 from archscope.cli.application import app, check_outputs, guarded, stderr, write
 from archscope.cli.options import ArgOption, ModelArgument, InputSizeOption
 from archscope.errors import ArchscopeError
@@ -62,8 +63,8 @@ def draw(
     suffix = Path(output).suffix.lower()
     if suffix not in DRAW_SUFFIXES:
         raise ArchscopeError(f"cannot tell the picture's format from {clean(output)!r}: name it net.svg, net.png or net.pdf")
-    if depth is not None and depth < 1:
-        raise ArchscopeError(f"--depth must be at least 1, not {depth}")
+    if depth is not None:
+        check_depth(depth)  # before anything is built
     check_outputs([model], output=(output, DRAW_SUFFIXES))
     spec = resolve_model(model, parse_kwargs(arg or []))  # the user's file runs once per command
     summary_record, flow = trace(spec, input_size)

@@ -12,13 +12,6 @@ from archscope.cli.application import Format
 PNG = (".png",)
 
 
-def check_batch(value: int) -> int:
-    """A batch size typed on the command line, held to the core's one rule (analysis.input_size)."""
-    from archscope.analysis.input_size import check_batch_size
-
-    return check_batch_size(value)
-
-
 ArgOption = Annotated[
     Optional[list[str]],
     typer.Option(

@@ -7,9 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from archscope.analysis.input_size import check_batch_size, check_depth
 from archscope.cli.application import Format, app, check_outputs, guarded, show, stderr, write
-from archscope.cli.options import PNG, ArgOption, DType, FormatOption, ModelArgument, OutputOption, check_batch, BatchSizeOption, InputSizeOption, DeviceOption, ThreadsOption
-from archscope.errors import ArchscopeError
+from archscope.cli.options import PNG, ArgOption, DType, FormatOption, ModelArgument, OutputOption, BatchSizeOption, InputSizeOption, DeviceOption, ThreadsOption
 
 
 class ProfileMode(str, Enum):
@@ -57,9 +57,8 @@ def profile(
     from archscope.render.profile_text import profile_csv, profile_view
 
     check_outputs([model], output=(output, ()), roofline=(roofline, PNG), time_vs_macs=(time_vs_macs, PNG))
-    check_batch(batch_size)
-    if depth < 1:
-        raise ArchscopeError(f"--depth must be at least 1, not {depth}")
+    check_batch_size(batch_size)
+    check_depth(depth)
     kwargs = parse_kwargs(arg or [])
     resolve_device(device)  # fail on a missing GPU before building anything
     spec = resolve_model(model, kwargs)  # the user's file runs once per command

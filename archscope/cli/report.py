@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
+from archscope.analysis.input_size import check_batch_size
 from archscope.cli.application import app, check_outputs, guarded, stderr, write
-from archscope.cli.options import PNG, ArgOption, ModelArgument, check_batch, BatchSizeOption, InputSizeOption
+from archscope.cli.options import PNG, ArgOption, ModelArgument, BatchSizeOption, InputSizeOption
 from archscope.errors import ArchscopeError
 from archscope.render.safe import clean
 
@@ -42,7 +43,7 @@ def report(
     check_outputs([model], output=(output, ()), **{
         f"picture_{key}": (path, (".svg",) if key == "drawing" else PNG) for key, path in beside.items()
     })  # fmt: skip
-    check_batch(batch_size)
+    check_batch_size(batch_size)
     steps = {"analysing": "analysing...", "benchmarking": "benchmarking on the CPU...", "profiling": "profiling on the CPU..."}
     with stderr().status("analysing...") as status:
         result = build_report(

@@ -60,10 +60,9 @@ def rf(
             report = receptive_fields(spec, input_size, verify=verify)
     result = report.summary
     if plot:
-        from archscope.render.numbers import largest_side
         from archscope.render.plots import rf_growth_png
 
-        write(plot, rf_growth_png(result.model, growth(result), largest_side(result.input_shape)), [model], PNG,
+        write(plot, rf_growth_png(result, growth(result)), [model], PNG,
               "the --plot picture")  # fmt: skip
     if effective:
         from archscope.analysis.rf_measure import centre_field_box, effective_receptive_field, target_layer

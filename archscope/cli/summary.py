@@ -7,8 +7,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from archscope.analysis.input_size import check_batch_size, check_depth
 from archscope.cli.application import APP, Format, app, check_outputs, guarded, show, stderr, write
-from archscope.cli.options import PNG, ArgOption, FormatOption, ModelArgument, OutputOption, check_batch, BatchSizeOption, InputSizeOption
+from archscope.cli.options import PNG, ArgOption, FormatOption, ModelArgument, OutputOption, BatchSizeOption, InputSizeOption
 from archscope.errors import ArchscopeError
 
 
@@ -77,13 +78,13 @@ def summary(
         keys = parse_columns(columns)
     except ValueError as error:
         raise ArchscopeError(str(error)) from None
-    if depth is not None and depth < 1:
-        raise ArchscopeError(f"--depth must be at least 1, not {depth}")
+    if depth is not None:
+        check_depth(depth)
     shown_depth = depth if depth is not None or fmt in (Format.json, Format.csv) else 3
     from archscope.models import parse_kwargs, resolve_model
 
     check_outputs([model], output=(output, ()), plot=(plot, PNG))
-    check_batch(batch_size)
+    check_batch_size(batch_size)
     kwargs = parse_kwargs(arg or [])
     budget = None
     if fit is not None:

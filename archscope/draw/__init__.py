@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from archscope.analysis.input_size import check_depth
 from archscope.analysis.records import Summary
 from archscope.draw.fold import MAX_NODES, chain_graph, readable_graph
 from archscope.draw.graph import Dataflow, DataflowObserver, Frame, Graph, Node, max_depth
@@ -48,8 +49,8 @@ def picture(
         raise ArchscopeError(f"cannot draw {fmt!r}: one of {', '.join(FORMATS)}")
     if style not in STYLES:
         raise ArchscopeError(f"unknown style {style!r}: one of {', '.join(STYLES)}")
-    if depth is not None and depth < 1:
-        raise ArchscopeError(f"--depth must be at least 1, not {depth}")
+    if depth is not None:
+        check_depth(depth)
     if style == "layers":
         from archscope.draw.volumes import render_volumes
 

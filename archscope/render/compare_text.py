@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from archscope.analysis.compare import METRICS, Comparison, Metric, ratio
+from archscope.analysis.compare import METRICS, Comparison, Metric
 from archscope.analysis.records import Summary
 from archscope.render.numbers import human_bytes, human_count, shape_text
 from archscope.render.safe import csv_row
@@ -35,23 +35,23 @@ def value_text(metric: Metric, value: Any) -> str:
     return human_count(value)
 
 
-def cell(metric: Metric, summary: Summary, baseline: Summary) -> str:
+def cell(metric: Metric, summary: Summary, comparison: Comparison) -> str:
     text = value_text(metric, metric.value(summary))
-    if metric.numeric and summary is not baseline:
-        r = ratio_text(ratio(metric.value(summary), metric.value(baseline)))
+    if metric.numeric and summary is not comparison.baseline:
+        r = ratio_text(comparison.ratios(summary)[metric.key])
         return f"{text} ({r})" if r else text
     return text
 
 
-def compare_grid(summaries: list[Summary], by_model_rows: bool) -> tuple[list[str], list[list[str]]]:
+def compare_grid(comparison: Comparison, by_model_rows: bool) -> tuple[list[str], list[list[str]]]:
     """Headers and rows: metrics as rows and models as columns, or one row per model."""
-    base = summaries[0]
+    summaries, base = comparison.summaries, comparison.baseline
     if by_model_rows:
         headers = ["Model", *(m.label for m in METRICS)]
-        rows = [[s.model, *(cell(m, s, base) for m in METRICS)] for s in summaries]
+        rows = [[s.model, *(cell(m, s, comparison) for m in METRICS)] for s in summaries]
     else:
         headers = ["", *(s.model + (" (baseline)" if s is base else "") for s in summaries)]
-        rows = [[m.label, *(cell(m, s, base) for s in summaries)] for m in METRICS]
+        rows = [[m.label, *(cell(m, s, comparison) for s in summaries)] for m in METRICS]
     return headers, rows
 
 
@@ -63,7 +63,7 @@ def compare_csv(comparison: Comparison) -> str:
     writer.writerow(csv_row(["model", *(m.key for m in METRICS), *(f"{m.key}_ratio" for m in numeric)]))
     for s in comparison.summaries:
         values = [shape_text(m.value(s)) if not m.numeric else m.value(s) for m in METRICS]
-        ratios = list(comparison.ratios(s).values())
+        ratios = [comparison.ratios(s)[m.key] for m in numeric]
         writer.writerow(
             csv_row([s.model, *("" if v is None else v for v in values), *("" if r is None else f"{r:.6g}" for r in ratios)])
         )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 
+from archscope.analysis.records import Summary
 from archscope.analysis.rf_stages import GrowthPoint
+from archscope.render.numbers import largest_side
 from archscope.render.safe import clean
 
 
@@ -29,11 +31,10 @@ def _png(plt, figure) -> bytes:
     return buffer.getvalue()
 
 
-def rf_growth_png(model: str, points: list[GrowthPoint], input_size: int | None) -> bytes:
-    """Receptive-field size against layer, log scale, with each change of stride marked.
-
-    ``input_size`` (the largest spatial side of the input) is drawn as a line; None draws none.
-    """
+def rf_growth_png(summary: Summary, points: list[GrowthPoint]) -> bytes:
+    """Receptive-field size against layer, log scale, with each change of stride marked, and the
+    input's largest spatial side as a line (none for an input without one)."""
+    model, input_size = summary.model, largest_side(summary.input_shape)
     plt, fig = _figure()
     ax = fig.add_subplot(1, 1, 1)
     xs = [p.index for p in points]

@@ -53,7 +53,6 @@ class Section:
 def report_pictures(report: Report) -> dict[str, bytes | str]:
     """Every picture the page shows (key of PICTURES -> PNG bytes, or the drawing's SVG)."""
     from archscope.draw import picture
-    from archscope.render.numbers import largest_side
     from archscope.render.plots import bench_png, layers_png, rf_growth_png
 
     summary = report.summary
@@ -61,7 +60,7 @@ def report_pictures(report: Report) -> dict[str, bytes | str]:
         "drawing": picture(summary, report.flow, "svg"), "layers": layers_png(summary, report.depth)
     }  # fmt: skip
     if report.stages:
-        pictures["growth"] = rf_growth_png(summary.model, report.growth, largest_side(summary.input_shape))
+        pictures["growth"] = rf_growth_png(summary, report.growth)
     if report.bench is not None:
         pictures["bench"] = bench_png(report.bench)
     if report.profile is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from archscope.analysis.records import LayerRecord, Summary
+from archscope.analysis.rf_report import AXES_FACTS
 from archscope.render.numbers import human_bytes, human_count, shape_text
 from archscope.render.rf_text import axes_text, field_sentence, parts_sentence, rf_cell
 from archscope.render.view import Column, Note, Pairs, Table, View
@@ -195,7 +196,7 @@ def compare_view(comparison: Comparison, by_model_rows: bool = False) -> View:
     from archscope.render.compare_text import compare_grid
 
     summaries = comparison.summaries
-    headers, rows = compare_grid(list(summaries), by_model_rows)
+    headers, rows = compare_grid(comparison, by_model_rows)
     if by_model_rows:
         columns = [Column(headers[0], shrink=True), *(Column(h, numeric=True, wrap=True) for h in headers[1:])]
     else:
@@ -233,7 +234,7 @@ def rf_view(report: ReceptiveFieldReport) -> View:
     blocks += [Note(f"note: {issue}", "warn") for issue in summary.receptive_field_issues]
     if check is not None:
         rows = [[f"{check.layer} {k}", axes_text(getattr(check.analytic, k)), axes_text(getattr(check.measured, k))]
-                for k in ("size", "stride", "padding")]  # fmt: skip
+                for k in AXES_FACTS]  # fmt: skip
         rows.append(["agree", "", "yes" if check.agree else "NO"])
         blocks.append(Table([Column(""), Column("Analytic", wrap=True), Column("Measured by gradients", wrap=True)], rows))
     return View(f"{summary.model}  receptive field, input {shape_text(summary.input_shape)}", [], blocks)
