@@ -71,7 +71,6 @@ def bench(
     from archscope.bench.device import resolve_device
     from archscope.bench.runner import check_options
     from archscope.models import parse_kwargs, resolve_model
-    from archscope.render.bench_text import bench_csv
     from archscope.render.views import bench_view
 
     names = list(models or DEFAULT_MODELS)
@@ -113,7 +112,7 @@ def bench(
     def view() -> Any:
         return bench_view(report)
 
-    formats = {"record": report, "csv_text": lambda: bench_csv(report)}
+    formats = {"record": report}
     if not report.interrupted:
         if plot:
             write(plot, picture(), names, PNG, "the --plot picture")

@@ -40,7 +40,6 @@ def compare(
     reductions buy; 'archscope lessons' walks through the classic comparisons.
     """
     from archscope.analysis.compare import compare as compare_models
-    from archscope.render.compare_text import compare_csv
     from archscope.render.views import compare_view
 
     from archscope.models import parse_kwargs
@@ -51,5 +50,5 @@ def compare(
     by_rows = layout is Layout.rows or (layout is Layout.auto and len(comparison.summaries) > 4)
     show(
         fmt, lambda: compare_view(comparison, by_rows), output, models,
-        record=comparison, csv_text=lambda: compare_csv(comparison),
+        record=comparison,
     )  # fmt: skip

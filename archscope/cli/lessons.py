@@ -28,7 +28,6 @@ def lessons(
     and says what the figures show. Lesson 8 measures gradients on real weights, lesson 9 times two inception modules on the CPU (seconds each).
     """
     from archscope.lessons import LESSONS, work_through
-    from archscope.render.lessons_text import lessons_csv
     from archscope.render.views import lesson_list_view, lessons_view
 
     check_outputs([], output=(output, ()))
@@ -41,4 +40,4 @@ def lessons(
             None if every else [lesson_id],
             lambda entry: status.update(f"working through lesson {entry.number} of {len(LESSONS)}..."),
         )
-    show(fmt, lambda: lessons_view(worked), output, record=worked, csv_text=lambda: lessons_csv(worked))
+    show(fmt, lambda: lessons_view(worked), output, record=worked)

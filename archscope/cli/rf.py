@@ -48,7 +48,7 @@ def rf(
     from archscope.analysis.rf_report import receptive_fields
     from archscope.analysis.rf_stages import growth
     from archscope.models import parse_kwargs, resolve_model
-    from archscope.render.rf_text import field_sentence, rf_csv
+    from archscope.render.rf_text import field_sentence
     from archscope.render.views import rf_view
 
     check_outputs([model], output=(output, ()), plot=(plot, PNG), effective=(effective, PNG))
@@ -78,7 +78,7 @@ def rf(
 
     show(
         fmt, lambda: rf_view(report), output, [model],
-        record=report, csv_text=lambda: rf_csv(report.stages),
+        record=report,
     )  # fmt: skip
     if report.check is not None and not report.check.agree:
         raise fail(f"the measured receptive field differs from the analytic one: {field_sentence(report.check.measured)} by gradients, {field_sentence(report.check.analytic)} by analysis", 1)

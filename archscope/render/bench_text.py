@@ -1,13 +1,11 @@
-"""``archscope bench`` as table cells and CSV (its JSON is ``BenchReport.to_dict()``)."""
+"""``archscope bench`` rows as table cells and as exact CSV figures (its JSON is ``BenchReport.to_dict()``)."""
 
 from __future__ import annotations
 
-import csv
-import io
+from typing import Any
 
 from archscope.bench.records import BenchReport, BenchResult
 from archscope.render.numbers import human_bytes, human_count, shape_text
-from archscope.render.safe import csv_row
 
 # Named so that no two read alike: the memory columns both say memory, the compute ones FLOP/s.
 HEADERS = [
@@ -64,16 +62,10 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
-def bench_csv(report: BenchReport) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in report.results:
-        lat = r.latency_ms
-        writer.writerow(csv_row(
-            [r.model, r.batch_size, shape_text(r.input_shape), r.dtype, r.mode,
-             *(("", "", "", "", "") if lat is None else (lat.median, lat.p10, lat.p90, lat.mean, lat.runs)),
-             r.throughput, r.peak_memory_bytes, r.memory_source, r.analytic_memory_bytes, r.flops,
-             r.achieved_flops, r.peak_fraction, r.error or ""]
-        ))  # fmt: skip
-    return buffer.getvalue()
+def result_data(r: BenchResult) -> list[Any]:
+    """A row's exact figures for CSV (CSV_COLUMNS): milliseconds, bytes and FLOP/s unrounded."""
+    lat = r.latency_ms
+    return [r.model, r.batch_size, shape_text(r.input_shape), r.dtype, r.mode,
+            *(("", "", "", "", "") if lat is None else (lat.median, lat.p10, lat.p90, lat.mean, lat.runs)),
+            r.throughput, r.peak_memory_bytes, r.memory_source, r.analytic_memory_bytes, r.flops,
+            r.achieved_flops, r.peak_fraction, r.error or ""]  # fmt: skip

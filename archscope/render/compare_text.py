@@ -1,15 +1,12 @@
-"""``archscope compare`` as cells and CSV (its JSON is ``Comparison.to_dict()``)."""
+"""``archscope compare`` as table cells and exact CSV rows (its JSON is ``Comparison.to_dict()``)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from archscope.analysis.compare import METRICS, Comparison, Metric
 from archscope.analysis.records import Summary
 from archscope.render.numbers import human_bytes, human_count, shape_text
-from archscope.render.safe import csv_row
 
 
 def ratio_text(r: float | None) -> str:
@@ -55,16 +52,15 @@ def compare_grid(comparison: Comparison, by_model_rows: bool) -> tuple[list[str]
     return headers, rows
 
 
-def compare_csv(comparison: Comparison) -> str:
-    """One row per model, exact integers, then each numeric metric's ratio to the first model."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    numeric = [m for m in METRICS if m.numeric]
-    writer.writerow(csv_row(["model", *(m.key for m in METRICS), *(f"{m.key}_ratio" for m in numeric)]))
+NUMERIC = [m for m in METRICS if m.numeric]
+CSV_HEADERS = ["model", *(m.key for m in METRICS), *(f"{m.key}_ratio" for m in NUMERIC)]
+
+
+def compare_data(comparison: Comparison) -> list[list[Any]]:
+    """One row per model (CSV_HEADERS): exact integers, then each numeric metric's ratio to the first."""
+    rows = []
     for s in comparison.summaries:
         values = [shape_text(m.value(s)) if not m.numeric else m.value(s) for m in METRICS]
-        ratios = [comparison.ratios(s)[m.key] for m in numeric]
-        writer.writerow(
-            csv_row([s.model, *("" if v is None else v for v in values), *("" if r is None else f"{r:.6g}" for r in ratios)])
-        )
-    return buffer.getvalue()
+        ratios = [comparison.ratios(s)[m.key] for m in NUMERIC]
+        rows.append([s.model, *("" if v is None else v for v in values), *("" if r is None else f"{r:.6g}" for r in ratios)])
+    return rows

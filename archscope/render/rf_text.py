@@ -1,16 +1,10 @@
-"""Receptive fields as short table cells and sentences, and the `archscope rf` stages as CSV."""
+"""Receptive fields as short table cells and sentences; the CSV columns of `archscope rf`'s stages."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Sequence
 
 from archscope.analysis.records import ReceptiveField
-from archscope.analysis.rf_stages import Stage
-from archscope.render.numbers import shape_text
-from archscope.render.safe import csv_row
-
 
 
 def axes_text(values: Sequence[int]) -> str:
@@ -51,15 +45,3 @@ def parts_sentence(rf: ReceptiveField | None) -> str | None:
 
 
 STAGE_COLUMNS = ["stage", "stride", "first_layer", "last_layer", "largest_layer", "output_shape", "size", "padding"]
-
-
-def rf_csv(stages: list[Stage]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(STAGE_COLUMNS)
-    for s in stages:
-        writer.writerow(csv_row(
-            [s.index, axes_text(s.stride), s.first_layer, s.last_layer, s.largest_layer, shape_text(s.output_shape),
-             axes_text(s.size), axes_text(s.padding)]
-        ))  # fmt: skip
-    return buffer.getvalue()

@@ -34,7 +34,8 @@ class Column:
 class Table:
     columns: list[Column]
     rows: list[list[str]]
-    # Exact values for CSV (integers rather than "3.86 G"), row for row; None: the cells.
+    # Exact values for CSV (integers rather than "3.86 G"); None: the cells. Usually row for row;
+    # compare's are one row per model whichever way its table is laid out.
     data: list[list[Any]] | None = None
     data_headers: list[str] | None = None
     title: str | None = None

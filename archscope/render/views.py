@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.rf_report import AXES_FACTS
 from archscope.render.numbers import human_bytes, human_count, shape_text
-from archscope.render.rf_text import axes_text, field_sentence, parts_sentence, rf_cell
+from archscope.render.rf_text import STAGE_COLUMNS, axes_text, field_sentence, parts_sentence, rf_cell
 from archscope.render.view import Column, Note, Pairs, Table, View
 
 if TYPE_CHECKING:  # for annotations only: the modules that define them build the records (and import torch)
@@ -193,7 +193,7 @@ def list_view(listing: ZooListing) -> View:
 
 def compare_view(comparison: Comparison, by_model_rows: bool = False) -> View:
     """Metrics as rows and models as columns (or one row per model), each figure with its ratio to the first."""
-    from archscope.render.compare_text import compare_grid
+    from archscope.render.compare_text import CSV_HEADERS, compare_data, compare_grid
 
     summaries = comparison.summaries
     headers, rows = compare_grid(comparison, by_model_rows)
@@ -203,7 +203,8 @@ def compare_view(comparison: Comparison, by_model_rows: bool = False) -> View:
         columns = [Column(headers[0]), *(Column(h, numeric=True, wrap=True) for h in headers[1:])]
     notes = [Note(f"Ratios are to {summaries[0].model}. MACs count multiply-accumulates (docs/counting.md).", "dim")]
     notes += [Note(f"{s.model}: uncounted operators " + ", ".join(u.op for u in s.uncounted), "warn") for s in summaries if s.uncounted]
-    return View("Compared: " + ", ".join(s.model for s in summaries), [], [Table(columns, rows), *notes])
+    table = Table(columns, rows, compare_data(comparison), CSV_HEADERS)  # CSV: one row per model, whatever the layout
+    return View("Compared: " + ", ".join(s.model for s in summaries), [], [table, *notes])
 
 
 # --- rf ---------------------------------------------------------------------------------------
@@ -230,7 +231,10 @@ def rf_view(report: ReceptiveFieldReport) -> View:
     concatenated = parts_sentence(summary.receptive_field)
     if concatenated:
         items.append(("Concatenated parts", concatenated, ""))
-    blocks: list = [Table(columns, rows), Pairs(items), Note("After it, every output sees the whole input.", "dim")]
+    data = [[s.index, axes_text(s.stride), s.first_layer, s.last_layer, s.largest_layer, shape_text(s.output_shape),
+             axes_text(s.size), axes_text(s.padding)] for s in stages]  # fmt: skip
+    blocks: list = [Table(columns, rows, data, STAGE_COLUMNS), Pairs(items),
+                    Note("After it, every output sees the whole input.", "dim")]  # fmt: skip
     blocks += [Note(f"note: {issue}", "warn") for issue in summary.receptive_field_issues]
     if check is not None:
         rows = [[f"{check.layer} {k}", axes_text(getattr(check.analytic, k)), axes_text(getattr(check.measured, k))]
@@ -244,7 +248,7 @@ def rf_view(report: ReceptiveFieldReport) -> View:
 
 
 def bench_view(report: Any) -> View:
-    from archscope.render.bench_text import HEADERS, environment_line, result_cells
+    from archscope.render.bench_text import CSV_COLUMNS, HEADERS, environment_line, result_cells, result_data
 
     ranks = {"Runs": 3, "Memory est.": 2, "p10-p90 ms": 1}
     columns = [
@@ -253,7 +257,7 @@ def bench_view(report: Any) -> View:
     # A failed row says so in one cell; its message follows the table, where it can wrap.
     rows = [result_cells(r) if r.error is None else [r.model, str(r.batch_size), "error", *[""] * (len(HEADERS) - 3)]
             for r in report.results]  # fmt: skip
-    blocks: list = [Table(columns, rows)]
+    blocks: list = [Table(columns, rows, [result_data(r) for r in report.results], CSV_COLUMNS)]
     blocks += [Note(f"{r.model} batch {r.batch_size}: {r.error}", "warn") for r in report.results if r.error]
     sources = sorted({r.memory_source for r in report.results if r.memory_source})
     if sources:
@@ -284,7 +288,8 @@ def lessons_view(worked: LessonSet) -> View:
         blocks.append(Note(x.statement, "dim"))
         rows = [[x.label(k), f"{v:,}"] for k, v in x.figures.items()]
         rows += [[x.label(k), f"{v:,.4g}"] for k, v in x.measurements.items()]
-        data = [[x.number, x.id, k, v] for k, v in [*x.figures.items(), *x.measurements.items()]]
+        data = [[x.number, x.id, k, v] for k, v in x.figures.items()]
+        data += [[x.number, x.id, k, f"{v:.6g}"] for k, v in x.measurements.items()]
         blocks.append(Table([Column("Quantity", wrap=True), Column("Value", numeric=True)], rows, data,
                             ["lesson", "id", "figure", "value"]))  # fmt: skip
         blocks.append(Note(x.finding))

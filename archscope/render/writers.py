@@ -236,13 +236,19 @@ def json_text(document: dict) -> str:
 
 
 def csv_text(view: View) -> str:
-    """The view's first table, one row per line, exact values where the view has them."""
-    table = view.tables()[0] if view.tables() else Table([], [])
+    """The view's first table, one row per line, exact values where the view has them; the rows
+    of every later table with the same CSV columns follow (one table per lesson, one CSV)."""
+    tables = view.tables() or [Table([], [])]
+
+    def headers(table: Table) -> list[str]:
+        return table.data_headers or [c.header for c in table.columns]
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(csv_row(table.data_headers or [c.header for c in table.columns]))
-    for row in table.data if table.data is not None else table.rows:
-        writer.writerow(csv_row(row))
+    writer.writerow(csv_row(headers(tables[0])))
+    for table in tables:
+        if headers(table) == headers(tables[0]):
+            writer.writerows(csv_row(row) for row in (table.data if table.data is not None else table.rows))
     return buffer.getvalue()
 
 

@@ -98,3 +98,25 @@ def test_a_hostile_view_stays_inert_in_every_writer():
     assert "\x1b" not in plain_text(view, 80)
     assert "<script>" not in html(view) and "<script>" not in markdown(view)
     assert "\n'=cmd" in csv_text(view)
+
+
+def test_csv_is_the_views_exact_data_one_writer_for_every_command():
+    from typer.testing import CliRunner
+
+    from archscope.cli import app
+    from archscope.lessons import work_through
+    from archscope.render.views import lessons_view, rf_view
+    from archscope.render.writers import csv_text
+
+    def cli(*args):
+        return CliRunner().invoke(app, [*args, "-f", "csv"]).output
+
+    comparison = archscope.compare(["lenet5", "alexnet"])
+    assert cli("compare", "lenet5", "alexnet") == csv_text(compare_view(comparison))
+    assert csv_text(compare_view(comparison)) == csv_text(compare_view(comparison, by_model_rows=True))
+    rows = csv_text(compare_view(comparison)).splitlines()
+    assert rows[1].split(",")[4] == str(comparison.baseline.totals.macs)  # exact, not "417 K"
+    assert cli("rf", "vgg16") == csv_text(rf_view(archscope.receptive_fields("vgg16")))
+    two = csv_text(lessons_view(work_through([1, 3]))).splitlines()
+    assert two[0] == "lesson,id,figure,value" and two.count(two[0]) == 1  # one header, both lessons' rows
+    assert {line.split(",")[0] for line in two[1:]} == {"1", "3"}
