@@ -6,6 +6,7 @@ The record holds analyses only; the page and its pictures are drawn by ``archsco
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Sequence
 
@@ -21,12 +22,20 @@ class Report:
     SCHEMA: ClassVar[str] = "archscope.report/1"
 
     summary: Summary
-    stages: list[Stage]
-    growth: list[GrowthPoint]
     flow: Any  # the dataflow of the same pass (archscope.draw), which the drawing is made from
     depth: int  # how deep the layer table and the per-layer chart go
     bench: Any = None  # archscope.bench.records.BenchReport, with report --bench
     profile: Any = None  # archscope.bench.profile_records.ProfileReport, with report --profile
+
+    @functools.cached_property
+    def stages(self) -> list[Stage]:
+        """The summary's stride stages (rf_stages), as ``archscope rf`` shows them."""
+        return stages(self.summary)
+
+    @functools.cached_property
+    def growth(self) -> list[GrowthPoint]:
+        """The receptive field of each leaf layer in call order: the growth chart's points."""
+        return growth(self.summary)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,7 +73,7 @@ def build_report(
     step("analysing")
     spec = resolve_model(model, model_kwargs) if isinstance(model, str) else model
     summary, flow = trace(spec, input_size, batch_size)
-    report = Report(summary, stages(summary), growth(summary), flow, depth)
+    report = Report(summary, flow, depth)
     if bench:
         from archscope.bench import benchmark
 

@@ -108,7 +108,7 @@ def test_width_is_measured_on_the_cleaned_text():
 
 
 def test_html_and_markdown_reports_escape_names():
-    report = Report(hostile_summary(), stages=[], growth=[], flow=None, depth=3)
+    report = Report(hostile_summary(), flow=None, depth=3)
     page = report_html(report, pictures={})
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page and "\x1b" not in page
     text, files = report_markdown(report, "report.md", pictures={})
