@@ -31,6 +31,8 @@ from typing import Any, Callable, Iterator
 
 import torch
 
+from archscope.analysis.tensors import empty_like
+
 FAST_PATHS_ENV = "ARCHSCOPE_NO_FAST_PATHS"
 
 
@@ -113,7 +115,7 @@ def batch_norm_on_meta(
             raise RuntimeError(f"batch norm expected {t.numel()} channels, got input of shape {list(x.shape)}")
     stats_dtype = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
     stats = tuple(torch.empty((channels,), dtype=stats_dtype, device="meta") for _ in range(2))
-    return (torch.empty_like(x), *stats)
+    return (empty_like(x), *stats)
 
 
 def run_operator(func: Any, args: tuple, kwargs: dict) -> Any:

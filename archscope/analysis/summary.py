@@ -38,7 +38,7 @@ from archscope.analysis.input_size import DTYPES, MAX_ELEMENTS, check_batch_size
 from archscope.analysis.ops import rule_for
 from archscope.analysis.receptive_field import FieldTracker, describe
 from archscope.analysis.records import DataDependence, LayerRecord, Shape, Summary, Totals, UncountedOp
-from archscope.analysis.tensors import tensors_in
+from archscope.analysis.tensors import empty_like, tensors_in
 from archscope.errors import ArchscopeError, InputSizeError
 
 
@@ -273,7 +273,7 @@ def _stand_ins(model: nn.Module, device: str, copy_values: bool) -> dict[str, to
     state = {}
     for name, t in tensors.items():
         if id(t) not in made:
-            stand_in = t.detach().to(device, copy=True) if copy_values else torch.empty_like(t, device=device)
+            stand_in = t.detach().to(device, copy=True) if copy_values else empty_like(t, device)
             made[id(t)] = stand_in.requires_grad_(t.requires_grad) if stand_in.is_floating_point() else stand_in
         state[name] = made[id(t)]
     return state
@@ -308,7 +308,7 @@ def _materialised_on_meta(model: nn.Module, args: tuple, kwargs: dict) -> nn.Mod
 
 def _meta_like(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
-        return torch.empty_like(value, device="meta")
+        return empty_like(value, "meta")
     if isinstance(value, (list, tuple)):
         return type(value)(_meta_like(v) for v in value)
     if isinstance(value, dict):
@@ -342,7 +342,7 @@ class ExampleInputs:
             if not isinstance(value, torch.Tensor):
                 return value
             if device == "meta":
-                return torch.empty_like(value, device="meta")
+                return empty_like(value, "meta")
             if not value.is_meta:
                 return value.detach().to(device, copy=True)
             return random_tensor(value.shape, value.dtype, model)
