@@ -13,6 +13,7 @@ def test_there_are_examples():
     assert EXAMPLES
 
 
+@pytest.mark.slow  # a fresh Python per script; lesson 9 times two modules
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs(script):
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)

@@ -17,20 +17,20 @@ def Net():
 """
 
 
-def test_a_report_holds_the_same_figures_as_the_summary_and_rf_commands():
+def test_a_report_holds_the_same_figures_as_the_summary_and_rf_commands(zoo_summary):
     report = archscope.build_report("vgg16", depth=2)
-    summary = archscope.summarize("vgg16")
+    summary = zoo_summary("vgg16")
     assert report.summary.totals == summary.totals
     assert report.stages == stages(summary) == archscope.receptive_fields("vgg16").stages
     assert [p.size for p in report.growth][-1] == [212, 212]  # pool5 (Araujo et al., Distill 2019)
     assert report.bench is None and report.profile is None and report.depth == 2
 
 
-def test_its_json_gathers_the_documents_of_each_command():
+def test_its_json_gathers_the_documents_of_each_command(zoo_summary):
     report = archscope.build_report("lenet5")
     data = json.loads(json.dumps(report.to_dict()))
     assert data["schema"] == report.SCHEMA == "archscope.report/1"
-    assert data["summary"] == json.loads(json.dumps(archscope.summarize("lenet5").to_dict()))
+    assert data["summary"] == json.loads(json.dumps(zoo_summary("lenet5").to_dict()))
     assert [s["index"] for s in data["stages"]] == [s.index for s in report.stages] and data["bench"] is None
 
 

@@ -11,9 +11,9 @@ from archscope.cli import app
 from archscope.errors import ArchscopeError
 
 
-def test_a_comparison_holds_each_summary_in_order_and_ratios_to_the_first():
+def test_a_comparison_holds_each_summary_in_order_and_ratios_to_the_first(zoo_summary):
     comparison = archscope.compare(["googlenet-naive", "googlenet"])
-    naive, reduced = archscope.summarize("googlenet-naive"), archscope.summarize("googlenet")
+    naive, reduced = zoo_summary("googlenet-naive"), zoo_summary("googlenet")
     assert isinstance(comparison, Comparison) and comparison.baseline.model == "googlenet-naive"
     assert [s.totals.macs for s in comparison.summaries] == [naive.totals.macs, reduced.totals.macs]
     ratios = comparison.ratios(comparison.summaries[1])

@@ -104,8 +104,8 @@ def test_bilinear_upsampling_weighs_four_neighbours_per_output():
 
 
 @pytest.mark.parametrize("batch", [1, 3])
-def test_every_count_scales_with_the_batch(batch):
-    one = archscope.summarize("lenet5").totals
+def test_every_count_scales_with_the_batch(batch, zoo_summary):
+    one = zoo_summary("lenet5").totals
     many = archscope.summarize("lenet5", batch_size=batch).totals
     assert (many.macs, many.flops, many.activation_bytes) == (batch * one.macs, batch * one.flops, batch * one.activation_bytes)
     assert many.params == one.params

@@ -48,6 +48,7 @@ def test_batch_norm_with_the_wrong_channel_count_still_fails():
         batch_norm_on_meta(torch.empty(2, 4, 3, 3, device="meta"), torch.empty(6, device="meta"), None, None)
 
 
+@pytest.mark.slow  # torch.compile in a fresh process: half a minute
 def test_an_analysis_leaves_torch_compile_working_in_the_same_process():
     """Analysing without importing torch._dynamo must not change what torch.compile does next."""
     script = textwrap.dedent(
@@ -67,6 +68,7 @@ def test_an_analysis_leaves_torch_compile_working_in_the_same_process():
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
 
 
+@pytest.mark.slow  # three test files again, in a subprocess
 def test_the_core_checks_pass_with_every_fast_path_switched_off(tmp_path):
     """ARCHSCOPE_NO_FAST_PATHS=1 runs PyTorch's plain paths only: the counts must not change."""
     import os

@@ -32,8 +32,8 @@ def test_a_module_called_twice_appears_twice_and_its_parameters_count_once():
     assert [layer.params for layer in s.layers if layer.name == "block"] == [conv_params, conv_params]
 
 
-def test_a_container_holds_the_sum_of_what_runs_inside_it():
-    s = archscope.summarize("resnet18")
+def test_a_container_holds_the_sum_of_what_runs_inside_it(zoo_summary):
+    s = zoo_summary("resnet18")
     by_name = {layer.name: layer for layer in s.layers}
     layer1 = by_name["layer1"]
     children = [x for x in s.layers if x.name.startswith("layer1.") and x.depth == 2]
@@ -51,8 +51,8 @@ def test_functional_calls_in_forward_are_counted_in_the_totals():
     assert s.totals.flops == sum(x.flops for x in s.layers if x.depth == 1) + mean_flops
 
 
-def test_records_have_depth_leaf_and_both_shapes():
-    s = archscope.summarize("vgg16")
+def test_records_have_depth_leaf_and_both_shapes(zoo_summary):
+    s = zoo_summary("vgg16")
     first = s.layers[0]
     assert (first.name, first.type, first.depth, first.leaf) == ("features", "Sequential", 1, False)
     conv = s.layers[1]
@@ -60,8 +60,8 @@ def test_records_have_depth_leaf_and_both_shapes():
     assert conv.input_shape == [1, 3, 224, 224] and conv.output_shape == [1, 64, 224, 224]
 
 
-def test_json_contract():
-    data = json.loads(json.dumps(archscope.summarize("vgg16").to_dict()))
+def test_json_contract(zoo_summary):
+    data = json.loads(json.dumps(zoo_summary("vgg16").to_dict()))
     assert data["schema"] == "archscope.summary/1"
     assert data["model"] == "vgg16" and "Simonyan" in data["source"]
     assert data["input_shape"] == [1, 3, 224, 224] and data["output_shape"] == [1, 1000]

@@ -136,8 +136,8 @@ def test_frozen_parameters_need_no_gradient_and_no_optimizer_state():
     assert memory.grads == memory.optimizer == trainable
 
 
-def test_json_gains_training_fields_only_with_train():
-    plain = json.loads(summary_json(archscope.summarize("lenet5")))
+def test_json_gains_training_fields_only_with_train(zoo_summary):
+    plain = json.loads(summary_json(zoo_summary("lenet5")))
     assert "backward_macs" not in plain["totals"] and "backward_macs" not in plain["layers"][0]
     trained = json.loads(summary_json(archscope.summarize("lenet5", train=True)))
     totals = trained["totals"]

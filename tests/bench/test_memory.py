@@ -30,11 +30,11 @@ def test_two_activations_alive_at_once_are_both_counted_and_a_freed_one_is_not()
     assert cpu_step_peak(inference(model, x), [*model.parameters(), x]) == peak
 
 
-def test_bench_memory_grows_with_the_batch_and_with_training_never_the_parameter_bytes_alone():
+def test_bench_memory_grows_with_the_batch_and_with_training_never_the_parameter_bytes_alone(zoo_summary):
     def peak(batch, mode):
         return archscope.benchmark("lenet5", batch_sizes=[batch], mode=mode, min_time=0.05, warmup=1, calibrate=False).results[0]
 
-    params = archscope.summarize("lenet5").totals.param_bytes
+    params = zoo_summary("lenet5").totals.param_bytes
     one, eight, train = peak(1, "inference"), peak(8, "inference"), peak(1, "train")
     assert params < one.peak_memory_bytes < eight.peak_memory_bytes
     # Training holds gradients and SGD's momentum besides the weights.

@@ -5,7 +5,7 @@ import re
 import pytest
 
 import archscope
-from archscope.draw import picture, trace
+from archscope.draw import picture
 from archscope.errors import ArchscopeError
 from tests.draw.svg import parse
 
@@ -20,8 +20,8 @@ CHAINS = ["lenet5", "lenet5-1998", "alexnet", "vgg16", "vgg19-bn", "googlenet", 
 
 
 @pytest.mark.parametrize("name", CHAINS)
-def test_networks_draw_as_volumes_left_to_right(name):
-    summary, flow = trace(name)
+def test_networks_draw_as_volumes_left_to_right(name, zoo_trace):
+    summary, flow = zoo_trace(name)
     drawing = parse(picture(summary, flow, "svg", style="layers"))
     order = sorted(drawing.boxes, key=lambda n: drawing.centre(n)[0])
     assert drawing.edges == list(zip(order, order[1:]))  # one row, each volume feeding the next
@@ -29,8 +29,8 @@ def test_networks_draw_as_volumes_left_to_right(name):
     assert len(order) <= 100
 
 
-def test_lenet5_reads_as_figure_2():
-    summary, flow = trace("lenet5")
+def test_lenet5_reads_as_figure_2(zoo_trace):
+    summary, flow = zoo_trace("lenet5")
     drawing = parse(picture(summary, flow, "svg", style="layers"))
     order = sorted(drawing.boxes, key=lambda n: drawing.centre(n)[0])
     shapes = [shape_of(drawing.labels[n]) for n in order]
@@ -39,16 +39,16 @@ def test_lenet5_reads_as_figure_2():
     assert heights == sorted(heights, reverse=True)  # the maps shrink, and the picture shows it
 
 
-def test_a_network_that_branches_even_at_depth_1_is_refused_in_one_sentence():
-    summary, flow = trace("inception-reduced")
+def test_a_network_that_branches_even_at_depth_1_is_refused_in_one_sentence(zoo_trace):
+    summary, flow = zoo_trace("inception-reduced")
     with pytest.raises(ArchscopeError, match="draw it with --style graph"):
         picture(summary, flow, "svg", style="layers")
 
 
-def test_every_zoo_network_that_is_a_chain_at_some_depth_draws_as_volumes():
+def test_every_zoo_network_that_is_a_chain_at_some_depth_draws_as_volumes(zoo_trace):
     refused = []
     for name in archscope.list_models():
-        summary, flow = trace(name)
+        summary, flow = zoo_trace(name)
         try:
             picture(summary, flow, "svg", style="layers")
         except ArchscopeError:

@@ -9,14 +9,14 @@ from archscope.render.breakdown import REST, breakdown
 
 @pytest.mark.parametrize("name", ["googlenet", "resnet50", "vgg16", "googlenet-aux", "cifar-resnet20"])
 @pytest.mark.parametrize("depth", [None, 1, 2, 3])
-def test_the_groups_add_up_to_the_models_totals(name, depth):
-    s = archscope.summarize(name)
+def test_the_groups_add_up_to_the_models_totals(name, depth, zoo_summary):
+    s = zoo_summary(name)
     parts = breakdown(s, depth)
     assert parts.params == s.totals.params and parts.macs == s.totals.macs
 
 
-def test_an_inception_module_holds_all_four_branches():
-    s = archscope.summarize("googlenet")
+def test_an_inception_module_holds_all_four_branches(zoo_summary):
+    s = zoo_summary("googlenet")
     groups = {g.name: g for g in breakdown(s, 1).groups}
     module = next(x for x in s.layers if x.name == "inception5b")
     branches = [x for x in s.layers if x.name.startswith("inception5b.branch") and x.depth == 2]
@@ -58,7 +58,7 @@ def test_a_module_called_twice_is_one_group_with_both_calls():
     assert (group.params, group.macs) == (72, 128)
 
 
-def test_without_a_depth_the_chart_picks_the_deepest_readable_level():
-    s = archscope.summarize("resnet50")
+def test_without_a_depth_the_chart_picks_the_deepest_readable_level(zoo_summary):
+    s = zoo_summary("resnet50")
     parts = breakdown(s)
     assert len(parts.groups) <= 32 and parts.depth >= 1

@@ -1,15 +1,15 @@
 import csv
+import dataclasses
 import io
 import json
 
-import archscope
 from archscope.render.summary_text import summary_csv, summary_json
 from archscope.render.views import summary_view, visible_layers
 from archscope.render.writers import markdown
 
 
-def test_depth_filters_the_same_rows_in_every_format():
-    s = archscope.summarize("resnet18")
+def test_depth_filters_the_same_rows_in_every_format(zoo_summary):
+    s = zoo_summary("resnet18")
     shallow = visible_layers(s, 1)
     assert [x.name for x in shallow] == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]
     assert len(json.loads(summary_json(s, 1))["layers"]) == len(shallow)
@@ -20,13 +20,12 @@ def test_depth_filters_the_same_rows_in_every_format():
     assert len(rows) == len(shallow)
 
 
-def test_csv_keeps_exact_integers():
-    rows = list(csv.DictReader(io.StringIO(summary_csv(archscope.summarize("vgg16")))))
+def test_csv_keeps_exact_integers(zoo_summary):
+    rows = list(csv.DictReader(io.StringIO(summary_csv(zoo_summary("vgg16")))))
     fc = next(r for r in rows if r["name"] == "classifier.0")
     assert (fc["params"], fc["macs"]) == (str(25088 * 4096 + 4096), str(25088 * 4096))
 
 
-def test_markdown_escapes_pipes_in_cells():
-    s = archscope.summarize("lenet5")
-    s.source = "a | b"
+def test_markdown_escapes_pipes_in_cells(zoo_summary):
+    s = dataclasses.replace(zoo_summary("lenet5"), source="a | b")
     assert "a \\| b" in markdown(summary_view(s))

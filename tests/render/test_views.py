@@ -19,8 +19,8 @@ def numbers(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def resnet50():
-    return archscope.summarize("resnet50")
+def resnet50(zoo_summary):
+    return zoo_summary("resnet50")
 
 
 @pytest.mark.parametrize("width", WIDTHS)

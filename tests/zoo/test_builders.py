@@ -44,9 +44,9 @@ def test_a_private_argument_is_refused_in_one_line_that_names_it():
     assert "unexpected keyword argument '_bn'" in message
 
 
-def test_inception_v4_blocks_carry_the_papers_names():
+def test_inception_v4_blocks_carry_the_papers_names(zoo_summary):
     """Figure 9's blocks, in order, as the model's own children: '--depth 1' reads like the figure."""
-    summary = archscope.summarize("inception-v4")
+    summary = zoo_summary("inception-v4")
     top = [(layer.name, layer.type) for layer in summary.layers if layer.depth == 1]
     figure_9 = ["Stem", *["InceptionA"] * 4, "ReductionA", *["InceptionB"] * 7, "ReductionB", *["InceptionC"] * 3]
     assert [t for _, t in top] == [*figure_9, "AdaptiveAvgPool2d", "Flatten", "Dropout", "Linear"]

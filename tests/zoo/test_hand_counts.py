@@ -5,8 +5,10 @@ import pytest
 import archscope
 
 
-def totals(name: str, **kwargs):
-    return archscope.summarize(name, **kwargs).totals
+@pytest.fixture
+def totals(zoo_summary):
+    """``totals(name)``: a zoo network's totals at its default input, from the session's summary."""
+    return lambda name: zoo_summary(name).totals
 
 
 def conv(out_hw: int, c_in: int, c_out: int, k: int) -> int:
@@ -45,13 +47,13 @@ GAP_HEAD = (512 * 1000 + 1000, 512 * 1000)
         ("vgg11-bn-gap", A, True, GAP_HEAD),
     ],
 )
-def test_vgg_variants(name, config, batch_norm, head):
+def test_vgg_variants(name, config, batch_norm, head, totals):
     params, macs = vgg_convs(config, batch_norm)
     t = totals(name)
     assert (t.params, t.macs) == (params + head[0], macs + head[1])
 
 
-def test_vgg_c_is_configuration_b_plus_three_1x1_convolutions():
+def test_vgg_c_is_configuration_b_plus_three_1x1_convolutions(totals):
     extra_params = (256 * 256 + 256) + 2 * (512 * 512 + 512)
     extra_macs = 56 * 56 * 256 * 256 + 28 * 28 * 512 * 512 + 14 * 14 * 512 * 512
     assert totals("vgg-c").params - totals("vgg-b").params == extra_params
@@ -66,20 +68,20 @@ def test_vgg_fcn_takes_larger_inputs_and_averages_its_score_map():
     assert scores.output_shape == [1, 1000, 6, 6]  # 384 / 32 = 12, minus the 7x7 window: 6x6 positions
 
 
-def test_vgg_cifar():
+def test_vgg_cifar(totals):
     t = totals("vgg-cifar")
     assert t.params == (27 * 16 + 16) + (9 * 16 * 32 + 32) + (1568 * 10 + 10)
     assert t.macs == conv(30, 3, 16, 3) + conv(28, 16, 32, 3) + 1568 * 10
 
 
-def test_alexnet_one_gpu_doubles_the_grouped_layers_weights():
+def test_alexnet_one_gpu_doubles_the_grouped_layers_weights(totals):
     grouped = (256 * 48 * 25) + (384 * 192 * 9) + (256 * 192 * 9)  # conv2, conv4, conv5 weights with groups=2
     assert totals("alexnet-1gpu").params - totals("alexnet").params == grouped
     macs_grouped = 27 * 27 * 256 * 48 * 25 + 13 * 13 * 384 * 192 * 9 + 13 * 13 * 256 * 192 * 9
     assert totals("alexnet-1gpu").macs - totals("alexnet").macs == macs_grouped
 
 
-def test_lenet5_1998_has_the_papers_60000_parameters_and_340908_connections():
+def test_lenet5_1998_has_the_papers_60000_parameters_and_340908_connections(totals):
     t = totals("lenet5-1998")
     # C1 156, S2 12, C3 1,516 (Table I: 6x3 + 6x4 + 3x4 + 1x6 = 60 input maps), S4 32, C5 48,120, F6 10,164.
     c3 = (6 * 3 + 6 * 4 + 3 * 4 + 6) * 25 + 16
@@ -90,7 +92,7 @@ def test_lenet5_1998_has_the_papers_60000_parameters_and_340908_connections():
     assert t.macs + biases + subsampling + rbf == 340_908
 
 
-def test_googlenet_aux_heads_run_only_in_training():
+def test_googlenet_aux_heads_run_only_in_training(zoo_summary, totals):
     head = lambda c: (c * 128 + 128) + (2048 * 1024 + 1024) + (1024 * 1000 + 1000)  # noqa: E731
     head_macs = lambda c: 4 * 4 * 128 * c + 2048 * 1024 + 1024 * 1000  # noqa: E731
     assert totals("googlenet-aux").params == totals("googlenet").params + head(512) + head(528)
@@ -98,11 +100,11 @@ def test_googlenet_aux_heads_run_only_in_training():
     trained = archscope.summarize("googlenet-aux", train=True)
     assert trained.totals.macs == totals("googlenet").macs + head_macs(512) + head_macs(528)
     assert trained.output_shape == [[1, 1000], [1, 1000], [1, 1000]]
-    assert archscope.summarize("googlenet-aux").unused_modules == ["aux1", "aux2"]
+    assert zoo_summary("googlenet-aux").unused_modules == ["aux1", "aux2"]
 
 
 @pytest.mark.parametrize("depth", [18, 34])
-def test_plain_networks_are_the_residual_ones_without_projections(depth):
+def test_plain_networks_are_the_residual_ones_without_projections(depth, totals):
     projections = [(64, 128, 28), (128, 256, 14), (256, 512, 7)]  # conv1x1/2 + BN into stages 2-4
     params = sum(i * o + 2 * o for i, o, _ in projections)
     macs = sum(s * s * i * o for i, o, s in projections)
@@ -112,13 +114,13 @@ def test_plain_networks_are_the_residual_ones_without_projections(depth):
 
 
 @pytest.mark.parametrize("name", ["resnet50", "resnet101", "resnet152"])
-def test_resnet_v1_5_moves_the_stride_and_keeps_the_parameters(name):
+def test_resnet_v1_5_moves_the_stride_and_keeps_the_parameters(name, totals):
     assert totals(f"{name}-v1.5").params == totals(name).params
     assert totals(f"{name}-v1.5").macs > totals(name).macs
 
 
 @pytest.mark.parametrize("depth, n", [(20, 3), (32, 5), (44, 7), (56, 9), (110, 18), (1202, 200)])
-def test_cifar_resnets_section_4_2(depth, n):
+def test_cifar_resnets_section_4_2(depth, n, totals):
     # 3x3 conv to 16 (+BN), three stages of n blocks of two 3x3 convs (+BN each), FC 64 -> 10.
     params = 27 * 16 + 32
     macs = conv(32, 3, 16, 3)
@@ -136,8 +138,8 @@ def test_cifar_resnets_section_4_2(depth, n):
         assert (t.params, t.macs) == (params, macs)
 
 
-def test_inception_v4_factorised_7x7_costs_two_sevenths():
+def test_inception_v4_factorised_7x7_costs_two_sevenths(zoo_summary):
     # Inception-B's deepest branch on 17x17: 1x1 to 192, then 1x7/7x1 pairs.
-    layer = next(x for x in archscope.summarize("inception-v4").layers if x.name == "inception_b1.branches.3")
+    layer = next(x for x in zoo_summary("inception-v4").layers if x.name == "inception_b1.branches.3")
     chain = [(1024, 192, 1), (192, 192, 7), (192, 224, 7), (224, 224, 7), (224, 256, 7)]
     assert layer.macs == sum(17 * 17 * i * o * k for i, o, k in chain)

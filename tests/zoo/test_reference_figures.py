@@ -14,17 +14,17 @@ NAMES = [e.name for e in list_entries()]
 
 
 @pytest.fixture(scope="module", params=NAMES)
-def real_network(request):
+def real_network(request, zoo_summary):
     """The network with real weights on the CPU, built once for the tests that need it."""
     torch.manual_seed(0)
     model = archscope.create_model(request.param).eval()
-    return request.param, model, archscope.summarize(request.param)
+    return request.param, model, zoo_summary(request.param)
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_params_exact_and_macs_match_the_published_reference(name):
+def test_params_exact_and_macs_match_the_published_reference(name, zoo_summary):
     entry = archscope.zoo.get_entry(name)
-    summary = archscope.summarize(name)
+    summary = zoo_summary(name)
     assert entry.reference.params_match(summary.totals.params), (
         f"{name}: {summary.totals.params:,} params, reference {entry.reference.params:,} +- {entry.reference.params_tolerance:,}"
     )
@@ -34,12 +34,14 @@ def test_params_exact_and_macs_match_the_published_reference(name):
     assert summary.uncounted == [], "every operator of the zoo networks has a counting rule"
 
 
+@pytest.mark.slow
 def test_macs_equal_fvcores_conv_and_linear_count(real_network):
     name, model, summary = real_network
     count = fvcore_count(model, summary.input_shape)
     assert count.macs == summary.totals.macs
 
 
+@pytest.mark.slow
 def test_every_layer_output_shape_matches_a_real_forward_pass(real_network):
     name, model, summary = real_network
     # Records in call order (a container before its children), as archscope lists them.
@@ -81,12 +83,12 @@ def _conv(out_hw: int, c_in: int, c_out: int, k: int, groups: int = 1) -> int:
     return out_hw * out_hw * c_out * (c_in // groups) * k * k
 
 
-def test_lenet5_macs_by_hand():
+def test_lenet5_macs_by_hand(zoo_summary):
     by_hand = _conv(28, 1, 6, 5) + _conv(10, 6, 16, 5) + 400 * 120 + 120 * 84 + 84 * 10
-    assert archscope.summarize("lenet5").totals.macs == by_hand == 416_520
+    assert zoo_summary("lenet5").totals.macs == by_hand == 416_520
 
 
-def test_alexnet_macs_by_hand_with_the_two_gpu_groups():
+def test_alexnet_macs_by_hand_with_the_two_gpu_groups(zoo_summary):
     by_hand = (
         _conv(55, 3, 96, 11)
         + _conv(27, 96, 256, 5, groups=2)
@@ -97,7 +99,7 @@ def test_alexnet_macs_by_hand_with_the_two_gpu_groups():
         + 4096 * 4096
         + 4096 * 1000
     )
-    assert archscope.summarize("alexnet").totals.macs == by_hand
+    assert zoo_summary("alexnet").totals.macs == by_hand
 
 
 @pytest.mark.parametrize(
@@ -107,7 +109,7 @@ def test_alexnet_macs_by_hand_with_the_two_gpu_groups():
         ("vgg16", [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]),
     ],
 )
-def test_vgg_params_and_macs_by_hand_from_table_1(name, config):
+def test_vgg_params_and_macs_by_hand_from_table_1(name, config, zoo_summary):
     size, c_in, params, macs = 224, 3, 0, 0
     for item in config:
         if item == "M":
@@ -119,7 +121,7 @@ def test_vgg_params_and_macs_by_hand_from_table_1(name, config):
     for fan_in, fan_out in [(25088, 4096), (4096, 4096), (4096, 1000)]:
         params += fan_in * fan_out + fan_out
         macs += fan_in * fan_out
-    totals = archscope.summarize(name).totals
+    totals = zoo_summary(name).totals
     assert (totals.params, totals.macs) == (params, macs)
 
 
@@ -140,7 +142,7 @@ STEM_PARAMS = (7 * 7 * 3 * 64 + 64) + (64 * 64 + 64) + (3 * 3 * 64 * 192 + 192)
 STEM_MACS = _conv(112, 3, 64, 7) + _conv(56, 64, 64, 1) + _conv(56, 64, 192, 3)
 
 
-def test_googlenet_params_and_macs_by_hand_from_table_1():
+def test_googlenet_params_and_macs_by_hand_from_table_1(zoo_summary):
     params, macs, c_in = STEM_PARAMS, STEM_MACS, 192
     for _, size, (n1, r3, n3, r5, n5, pp), _, _ in TABLE_1:
         weights = c_in * n1 + c_in * r3 + 9 * r3 * n3 + c_in * r5 + 25 * r5 * n5 + c_in * pp
@@ -149,11 +151,11 @@ def test_googlenet_params_and_macs_by_hand_from_table_1():
         c_in = n1 + n3 + n5 + pp
     params += c_in * 1000 + 1000
     macs += c_in * 1000
-    totals = archscope.summarize("googlenet").totals
+    totals = zoo_summary("googlenet").totals
     assert (totals.params, totals.macs) == (params, macs)
 
 
-def test_googlenet_naive_params_and_macs_by_hand_from_figure_2a():
+def test_googlenet_naive_params_and_macs_by_hand_from_figure_2a(zoo_summary):
     params, macs, c_in = STEM_PARAMS, STEM_MACS, 192
     for _, size, (n1, _r3, n3, _r5, n5, _pp), _, _ in TABLE_1:
         weights = c_in * n1 + 9 * c_in * n3 + 25 * c_in * n5
@@ -162,7 +164,7 @@ def test_googlenet_naive_params_and_macs_by_hand_from_figure_2a():
         c_in += n1 + n3 + n5  # the pool branch passes every input channel through
     params += c_in * 1000 + 1000
     macs += c_in * 1000
-    summary = archscope.summarize("googlenet-naive")
+    summary = zoo_summary("googlenet-naive")
     assert (summary.totals.params, summary.totals.macs) == (params, macs)
     assert c_in == 4944
     assert summary.layers[-1].name == "fc" and summary.layers[-1].input_shape == [1, 4944]
@@ -175,18 +177,18 @@ TABLE_1_ERRATA = {"5a"}
 
 
 @pytest.mark.parametrize("row", [r for r in TABLE_1 if r[0] not in TABLE_1_ERRATA], ids=lambda r: r[0])
-def test_googlenet_modules_match_table_1_ops(row):
+def test_googlenet_modules_match_table_1_ops(row, zoo_summary):
     name, _, _, _, ops_m = row
-    layer = next(x for x in archscope.summarize("googlenet").layers if x.name == f"inception{name}")
+    layer = next(x for x in zoo_summary("googlenet").layers if x.name == f"inception{name}")
     assert abs(layer.macs / 1e6 - ops_m) < 1.0, f"{name}: {layer.macs / 1e6:.1f}M vs Table 1's {ops_m}M"
 
 
-def test_resnet50_paper_layout_costs_less_than_torchvisions_v1_5():
+def test_resnet50_paper_layout_costs_less_than_torchvisions_v1_5(zoo_summary):
     from archscope.zoo.resnet import Bottleneck, ResNet
 
     with torch.device("meta"):
         v1_5 = ResNet(Bottleneck, (3, 4, 6, 3), stride_on_3x3=True)
-    paper = archscope.summarize("resnet50").totals
+    paper = zoo_summary("resnet50").totals
     torchvision_layout = archscope.summarize(v1_5, (3, 224, 224)).totals
     assert paper.params == torchvision_layout.params
     # torchvision publishes 4.09 GFLOPS (multiply-adds) for its resnet50.
@@ -194,6 +196,7 @@ def test_resnet50_paper_layout_costs_less_than_torchvisions_v1_5():
     assert round(paper.macs / 1e9, 2) == 3.86
 
 
+@pytest.mark.slow  # every network built and analysed in training mode
 def test_every_module_in_a_zoo_network_is_called():
     """A module that never runs would make the per-layer table silently incomplete."""
     for entry in list_entries():
