@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 import archscope
 
 
@@ -30,3 +32,30 @@ def test_help_and_version_run_without_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_the_test_extra_names_every_package_the_tests_import():
+    """`pip install -e '.[test]'` gets all the tests need: none skips for a package it lacks."""
+    import ast
+    import re
+    from importlib.metadata import packages_distributions
+    from pathlib import Path
+
+    tomllib = pytest.importorskip("tomllib")
+    root = Path(__file__).resolve().parent.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    declared = {re.split(r"[<>=!~\[ ;]", r)[0].lower() for r in [*project["dependencies"], *project["optional-dependencies"]["test"]]}
+    imported = set()
+    for path in (root / "tests").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                imported.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("importorskip", "find_spec"):
+                if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                    imported.add(node.args[0].value.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"archscope", "tests", "__future__"}
+    distributions = packages_distributions()
+    missing = {m for m in third_party if not {d.lower() for d in distributions.get(m, [m])} & declared}
+    assert missing == set(), f"the tests import {sorted(missing)}, which pyproject's test extra does not name"
