@@ -128,10 +128,19 @@ def test_without_torchvision_the_message_says_how_to_get_it():
     assert result.exit_code == 2 and "pip install 'archscope[zoo]'" in result.output
 
 
-def test_the_example_file_runs_as_a_script():
+def test_the_example_file_run_as_a_script_prints_its_figures_worked_by_hand(capsys):
     import runpy
 
     runpy.run_path(EXAMPLE, run_name="__main__")
+    # Parameters: stem 3*16*9+16, block1 2*16*16*9 + 4*16 (batch norms), down 16*32*9+32,
+    # block2 2*32*32*9 + 4*32, head 32*10+10.
+    params = 448 + 4_672 + 4_640 + 18_560 + 330
+    # MACs: stem 32*32*16*27, block1 2*(32*32*16*16*9), down 16*16*32*16*9, block2 2*(16*16*32*32*9), head 320.
+    macs = 442_368 + 4_718_592 + 1_179_648 + 4_718_592 + 320
+    # Field: the stem's 3x3 (3), block1's two (7), down 3x3/2 (9, stride 2), block2's two (+4 each: 17).
+    assert capsys.readouterr().out == f"{params:,} parameters, {macs:,} MACs, receptive field [17, 17]\n"
+    s = archscope.summarize(f"{EXAMPLE}:TinyResNet")  # the file spec's figures are the same
+    assert (s.totals.params, s.totals.macs, s.receptive_field.size) == (params, macs, (17, 17))
 
 
 TWO_INPUTS = '''
