@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from archscope.zoo.registry import Reference, register
+from archscope.zoo.registry import described, register
 
 
 class ZeroPadShortcut(nn.Module):
@@ -96,17 +96,15 @@ def _section_4_2(depth: int, *, residual: bool) -> dict:
     """register()'s metadata for the ``depth``-layer network, residual or plain (the same figures)."""
     params, params_tolerance, macs = _TABLE_6[depth]
     shortcuts = "identity shortcuts, zero-padded where the width doubles (option A)" if residual else "no shortcuts"
-    return dict(
-        family="cifar-resnet",
+    return described(
+        "cifar-resnet",
+        f"He et al. 2015, section 4.2, {depth} layers (n={(depth - 2) // 6}): {shortcuts}",
+        params=int(params),
+        params_tolerance=params_tolerance,
+        macs=macs,
+        macs_tolerance=0,
+        figures="params: Table 6 (residual and plain alike); MACs counted by hand (the paper gives none)",
         input_size=(3, 32, 32),
-        source=f"He et al. 2015, section 4.2, {depth} layers (n={(depth - 2) // 6}): {shortcuts}",
-        reference=Reference(
-            params=int(params),
-            params_tolerance=params_tolerance,
-            macs=macs,
-            macs_tolerance=0,
-            source="params: Table 6 (residual and plain alike); MACs counted by hand (the paper gives none)",
-        ),
     )
 
 

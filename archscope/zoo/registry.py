@@ -110,6 +110,23 @@ def register(
     return add
 
 
+def described(
+    family: str,
+    source: str,
+    *,
+    params: int,
+    macs: float,
+    macs_tolerance: float,
+    figures: str,
+    input_size: tuple[int, ...] = (3, 224, 224),
+    params_tolerance: float = 0,
+) -> dict[str, Any]:
+    """``register``'s keyword arguments for a network of ``family``: the paper and table it
+    follows (``source``) and the figures it is held to, with where they come from (``figures``)."""
+    reference = Reference(params, macs, macs_tolerance, figures, params_tolerance)
+    return dict(family=family, input_size=input_size, source=source, reference=reference)
+
+
 def get_entry(name: str) -> ModelEntry:
     """The zoo entry for ``name`` or one of its aliases; an unknown name suggests the nearest."""
     key = normalize_name(name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from archscope.zoo.registry import Reference, register
+from archscope.zoo.registry import described, register
 
 
 def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
@@ -143,19 +143,11 @@ _STRIDE_NOTE = "; stride on the bottleneck's first 1x1 as in the paper (torchvis
 
 
 def _table_1(layers: int, *, params: int, gmacs: float, bottleneck: bool) -> dict:
-    """register()'s metadata for a Table 1 column: torchvision's num_params, Table 1's FLOPs (x10^9, multiply-adds)."""
-    return dict(
-        family="resnet",
-        input_size=(3, 224, 224),
-        source=f"{_TABLE_1}, {layers}-layer" + (_STRIDE_NOTE if bottleneck else ""),
-        reference=Reference(
-            params=params,
-            macs=gmacs * 1e9,
-            # Table 1 prints two significant figures, rounded down (ResNet-50 counts 3.86 G).
-            macs_tolerance=0.1e9,
-            source="params: torchvision's num_params (same layers); MACs: Table 1's FLOPs row",
-        ),
-    )
+    """A Table 1 column: torchvision's num_params, Table 1's FLOPs (x10^9, multiply-adds)."""
+    source = f"{_TABLE_1}, {layers}-layer" + (_STRIDE_NOTE if bottleneck else "")
+    # Table 1 prints two significant figures, rounded down (ResNet-50 counts 3.86 G).
+    figures = "params: torchvision's num_params (same layers); MACs: Table 1's FLOPs row"
+    return described("resnet", source, params=params, macs=gmacs * 1e9, macs_tolerance=0.1e9, figures=figures)
 
 
 @register("resnet18", **_table_1(18, params=11_689_512, gmacs=1.8, bottleneck=False))
@@ -186,12 +178,8 @@ def resnet152(num_classes: int = 1000) -> ResNet:
 # torchvision's resnet50/101/152 ("v1.5"): the stride on the bottleneck's 3x3. Its published
 # GFLOPS (multiply-adds at 224) are the reference; the parameters are the paper layout's.
 def _v1_5(layers: int, *, params: int, gmacs: float, tolerance: float) -> dict:
-    return dict(
-        family="resnet",
-        input_size=(3, 224, 224),
-        source=f"{_TABLE_1}, {layers}-layer with the bottleneck's stride on its 3x3 (torchvision's layout, 'v1.5')",
-        reference=Reference(params=params, macs=gmacs * 1e9, macs_tolerance=tolerance * 1e9, source=_TORCHVISION),
-    )
+    source = f"{_TABLE_1}, {layers}-layer with the bottleneck's stride on its 3x3 (torchvision's layout, 'v1.5')"
+    return described("resnet", source, params=params, macs=gmacs * 1e9, macs_tolerance=tolerance * 1e9, figures=_TORCHVISION)
 
 
 @register("resnet50-v1.5", **_v1_5(50, params=25_557_032, gmacs=4.09, tolerance=0.005))
@@ -216,17 +204,9 @@ _PROJECTIONS = 173_824
 
 
 def _plain(layers: int, *, params: int, gmacs: float) -> dict:
-    return dict(
-        family="resnet",
-        input_size=(3, 224, 224),
-        source=f"He et al. 2015, Fig. 3 (middle) and Table 1: the {layers}-layer plain network, no shortcuts",
-        reference=Reference(
-            params=params,
-            macs=gmacs * 1e9,
-            macs_tolerance=0.05e9,
-            source="params: the residual network's less its projections; MACs: Table 1 / section 3.3 (3.6 G for 34)",
-        ),
-    )
+    source = f"He et al. 2015, Fig. 3 (middle) and Table 1: the {layers}-layer plain network, no shortcuts"
+    figures = "params: the residual network's less its projections; MACs: Table 1 / section 3.3 (3.6 G for 34)"
+    return described("resnet", source, params=params, macs=gmacs * 1e9, macs_tolerance=0.05e9, figures=figures)
 
 
 @register("plain18", **_plain(18, params=11_689_512 - _PROJECTIONS, gmacs=1.8))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from archscope.zoo.registry import Reference, register
+from archscope.zoo.registry import Reference, described, register
 
 Layer = int | str | tuple[int, int]
 
@@ -143,13 +143,9 @@ _WITH_BN = " with batch norm after every conv"
 
 
 def _table_1(config: str, *, batch_norm: bool, params: int, gmacs: float) -> dict:
-    """register()'s metadata for a Table 1 configuration with torchvision's head and published figures."""
-    return dict(
-        family="vgg",
-        input_size=(3, 224, 224),
-        source=_TABLE_1.format(c=config, bn=_WITH_BN if batch_norm else "") + _ADAPTIVE,
-        reference=Reference(params=params, macs=gmacs * 1e9, macs_tolerance=0.005e9, source=_TORCHVISION),
-    )
+    """A Table 1 configuration with torchvision's head and published figures."""
+    source = _TABLE_1.format(c=config, bn=_WITH_BN if batch_norm else "") + _ADAPTIVE
+    return described("vgg", source, params=params, macs=gmacs * 1e9, macs_tolerance=0.005e9, figures=_TORCHVISION)
 
 
 @register("vgg11", **_table_1("A", batch_norm=False, params=132_863_336, gmacs=7.61), aliases=("vgg-a",))
