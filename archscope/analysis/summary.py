@@ -34,6 +34,7 @@ from archscope.analysis.compat import (
     skip_dynamo_guard,
     without_dynamo_import,
 )
+from archscope.analysis.module_state import attributes_restored
 from archscope.analysis.input_size import DTYPES, MAX_ELEMENTS, check_batch_size, describe_shapes, expectation_of, parse_inputs
 from archscope.analysis.ops import rule_for
 from archscope.analysis.receptive_field import FieldTracker, describe
@@ -414,7 +415,8 @@ def _run(
         for observer in observers:
             observer.inputs(inputs.tensors)
         grad = torch.enable_grad() if train else torch.no_grad()
-        with grad, without_dynamo_import(), recorder:
+        # A forward that caches on its module (torchvision's anchors) must not leave meta tensors there.
+        with attributes_restored(model), grad, without_dynamo_import(), recorder:
             if state is None:
                 output = model(*inputs.args, **inputs.kwargs)
             else:
@@ -555,11 +557,13 @@ def _run_on_real_data(
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(REAL_DATA_SEED)
+            # The input first, then any fresh build: a model rebuilt by name and the same model
+            # built by the user (from the same seed) see the same input and the same weights.
+            real_inputs = inputs.on("cpu", model)
             if on_meta:
                 model, state = real_model(), None
             else:
                 state = _stand_ins(model, "cpu", True)
-            real_inputs = inputs.on("cpu", model)
             return _run(model, real_inputs, state, train, stop_after, observers)
     except ArchscopeError:
         raise

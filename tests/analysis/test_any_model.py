@@ -283,3 +283,57 @@ def test_the_real_pass_is_the_same_every_time_and_leaves_the_callers_random_stat
     assert torch.equal(torch.rand(1), expected_next)
     second = archscope.summarize(model, (3, 8, 8))
     assert first.output_shape == second.output_shape and first.totals == second.totals
+
+
+class CachesOnItself(nn.Module):
+    """Caches a tensor on the module inside the forward, as torchvision's AnchorGenerator does."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.offsets = [torch.arange(4.0)]  # a plain attribute, not a buffer: stand-ins never replace it
+        self.calls = []
+
+    def forward(self, x):
+        self.offsets = [o.to(dtype=x.dtype, device=x.device) for o in self.offsets]
+        self.calls.append(1)
+        y = self.conv(x)
+        if (y > -1e9).all():  # a Python branch on a tensor: needs real values
+            y = y + self.offsets[0].view(1, 4, 1, 1)
+        return y
+
+
+def test_a_forward_that_caches_on_its_module_is_analysed_and_the_module_is_left_as_it_was():
+    model = CachesOnItself()
+    cached, calls = model.offsets[0], model.calls
+    s = archscope.summarize(model, (3, 8, 8))
+    assert s.data_dependent is not None and s.data_dependent.op == "aten::_local_scalar_dense"
+    assert s.totals.macs == 4 * 6 * 6 * 27
+    # The meta pass wrote meta tensors into the module and the real pass real ones; both undone.
+    assert model.offsets[0] is cached and not cached.is_meta and model.calls is calls and calls == []
+    assert model(torch.randn(1, 3, 8, 8)).shape == (1, 4, 6, 6)  # the user's own call still works
+
+
+class MovesBetweenDevicesAndTypes(nn.Module):
+    """.to(), .float(), .cpu() and .double() inside a branch that depends on the values."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        y = self.conv(x)
+        if y.mean().item() > -1e9:
+            y = y.cpu().double().to(torch.float16).float().to(x.device)
+        counts = torch.nonzero(y.flatten(2).amax(-1) > -1e9).shape[0]  # every channel: 8
+        return self.head(y.mean((2, 3))) * counts
+
+
+def test_a_forward_that_moves_tensors_between_devices_and_types_in_a_data_dependent_branch():
+    model = MovesBetweenDevicesAndTypes()
+    s = archscope.summarize(model, (3, 10, 10))
+    assert s.data_dependent is not None and s.data_dependent.op == "aten::_local_scalar_dense"
+    assert s.totals.macs == 8 * 8 * 8 * 27 + 8 * 2  # conv 8x8x8 outputs x 27, head 8x2: by hand
+    assert s.output_shape == [1, 2]
+    assert all(p.device.type == "cpu" and p.dtype == torch.float32 for p in model.parameters())
