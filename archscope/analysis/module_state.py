@@ -7,11 +7,17 @@ real-data fallback, or the user's own call) fails on them with "Cannot copy out 
 tensor". ``attributes_restored`` puts back every attribute a pass rebinds, adds or deletes,
 and the contents of plain lists and dicts held as attributes, so the model leaves the
 analysis exactly as it came in.
+
+An analysis pass also registers hooks on the model and swaps its parameters for stand-ins,
+both shared by every thread: ``exclusive`` lets one pass at a time run on a given module, so
+``summarize`` on one model from several threads waits its turn instead of mixing their hooks.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
+import weakref
 from typing import Any, Iterator
 
 import torch.nn as nn
@@ -62,3 +68,18 @@ def attributes_restored(model: nn.Module) -> Iterator[None]:
     finally:
         for module, attributes, contents in saved:
             _restore(module, attributes, contents)
+
+
+_LOCKS: weakref.WeakKeyDictionary[nn.Module, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def exclusive(model: nn.Module) -> Iterator[None]:
+    """Hold ``model``'s own lock for the body (re-entrant, so a pass inside a pass still runs)."""
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(model)
+        if lock is None:
+            lock = _LOCKS[model] = threading.RLock()
+    with lock:
+        yield
