@@ -385,6 +385,9 @@ _row(["mean", "sum", "amax", "amin", "max", "min", "prod", "any", "all", "argmax
 _row(["var", "std", "var_mean", "std_mean"], per_input(4), "reduction")
 # Square (or |x|^p) and accumulate: 2 per input element.
 _row("linalg_vector_norm", per_input(2), "reduction")
+# Weight normalisation, w = g v / ||v|| (Salimans & Kingma 2016; wav2vec2's positional conv):
+# square and accumulate for the norm, then one multiply per element of v.
+_row("_weight_norm_interface", per_input(3))
 _row("cumsum", per_input(1), "reduction")
 # Softmax: subtract the max, exponentiate, sum, divide.
 _row(["_softmax", "_log_softmax", "_safe_softmax"], per_output(4), "reduction")
