@@ -96,15 +96,29 @@ def __dir__() -> list[str]:
 
 
 def create_model(name: str, device: str | torch.device | None = None, **kwargs: Any) -> nn.Module:
-    """Build a zoo network by name (or alias). ``device="meta"`` builds it without weights."""
+    """Build a zoo network by name (or alias). ``device="meta"`` builds it without weights.
+
+    ``device`` is ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"auto"`` or ``"meta"``; one that is
+    unknown or not available here raises ``ArchscopeError``, a wrong type ``TypeError``.
+    """
     import torch
 
     from archscope.zoo import get_entry
 
+    if not isinstance(name, str):
+        raise TypeError(f"create_model() takes a zoo name such as 'vgg16', not {type(name).__name__}")
     entry = get_entry(name)
     if device is None:
         return entry.build(**kwargs)
-    with torch.device(device):
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be a string such as 'cpu' or 'meta', or a torch.device, not {type(device).__name__}")
+    if str(device).strip().lower() == "meta":
+        target = torch.device("meta")
+    else:
+        from archscope.bench.device import resolve_device
+
+        target = resolve_device(str(device))
+    with target:
         return entry.build(**kwargs)
 
 
@@ -112,6 +126,8 @@ def list_models(pattern: str | None = None) -> list[str]:
     """Zoo names, optionally filtered by a shell-style pattern such as ``vgg*``."""
     from archscope.zoo import list_entries
 
+    if pattern is not None and not isinstance(pattern, str):
+        raise TypeError(f"list_models() takes a pattern such as 'vgg*', not {type(pattern).__name__}")
     return [e.name for e in list_entries(pattern)]
 
 
