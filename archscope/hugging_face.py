@@ -13,10 +13,14 @@ from the config (``default_input``).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import inspect
+import os
+import socket
+import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from archscope.analysis.input_size import Expectation
 from archscope.errors import ArchscopeError
@@ -51,21 +55,58 @@ def by_config(transformers: Any, target: str, kwargs: dict[str, Any]) -> ModelSp
         local = False
     if local and not (folder / "config.json").is_file():
         raise ArchscopeError(f"{_shown(target)} is a folder without a config.json; hf: reads a model's config.json")
+    # Without a network the Hub client retries for half a minute: where the Hub's name does not
+    # resolve, only a config already in the local cache is looked at.
+    offline = not local and not _hub_resolves()
     try:
-        config = transformers.AutoConfig.from_pretrained(str(folder) if local else target, trust_remote_code=False, **kwargs)
+        with _quiet():
+            config = transformers.AutoConfig.from_pretrained(
+                str(folder) if local else target, trust_remote_code=False, local_files_only=offline, **kwargs
+            )
     except (KeyboardInterrupt, ArchscopeError):
         raise
     except Exception as error:  # noqa: BLE001 - a missing network, an unknown id, a malformed config
         if local:
             raise ArchscopeError(f"cannot read the config in {_shown(target)}: {_one_line(error)}") from error
+        why = f"no network: {_hub_host()} does not resolve" if offline else _one_line(error)
         raise ArchscopeError(
-            f"could not fetch the config of {_shown(target)!r} from the Hugging Face Hub ({_one_line(error)}); "
+            f"could not fetch the config of {_shown(target)!r} from the Hugging Face Hub ({why}); "
             "without a network, put its config.json in a folder and give hf:path/to/that/folder"
         ) from error
     _check_fields(config, kwargs, name)
     cls = _class_for(transformers, config, name)
     source = f"{'config.json in ' + _shown(target) if local else 'the Hub config of ' + target}: {cls.__name__}, random weights"
     return _spec(name, cls, config, source)
+
+
+def _hub_host() -> str:
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    return urllib.parse.urlparse(endpoint).hostname or "huggingface.co"
+
+
+def _hub_resolves() -> bool:
+    """Whether the Hub's host name resolves (False at once on a machine without a network)."""
+    try:
+        socket.getaddrinfo(_hub_host(), 443)
+        return True
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """The libraries' own log lines (retries, config remarks) kept off the user's stderr while archscope builds."""
+    import logging
+
+    loggers = [logging.getLogger("transformers"), logging.getLogger("huggingface_hub")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _model_class(transformers: Any, class_name: str) -> type:
@@ -89,7 +130,8 @@ def _model_class(transformers: Any, class_name: str) -> type:
 
 def _config(config_class: type, kwargs: dict[str, Any], name: str) -> Any:
     try:
-        config = config_class(**kwargs)
+        with _quiet():
+            config = config_class(**kwargs)
     except (KeyboardInterrupt, ArchscopeError):
         raise
     except Exception as error:  # noqa: BLE001 - a field the config refuses
@@ -164,10 +206,11 @@ def _spec(name: str, cls: type, config: Any, source: str) -> ModelSpec:
         size = checked_shape(tuple(int(d) for d in size), f"{name}'s input from its config")
     main = getattr(cls, "main_input_name", None)
     if note:
-        source = f"{source}; input {main}: {note}"
+        source = f"{source}; {main}: {note}"
 
     def build() -> Any:
-        return cls(config)
+        with _quiet():
+            return cls(config)
 
     return ModelSpec(
         name, build, {}, size, source, trusted=True,

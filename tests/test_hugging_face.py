@@ -166,3 +166,38 @@ def test_only_the_config_is_read_and_the_analysis_allocates_no_weights(tmp_path)
     model = spec.analysis_model()
     assert all(p.is_meta for p in model.parameters())
     assert spec.trusted and "cpu" not in spec._built  # no real build unless a forward needs values
+
+
+def test_where_the_hubs_host_does_not_resolve_the_error_says_there_is_no_network(monkeypatch):
+    # A .invalid name never resolves (RFC 2606): the machine has no way to reach this Hub.
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.archscope-test.invalid")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    with pytest.raises(ArchscopeError) as caught:
+        resolve_model("hf:archscope-test/no-such-model")
+    message = str(caught.value)
+    assert "no network: hub.archscope-test.invalid does not resolve" in message
+    assert "hf:path/to/that/folder" in message and "\n" not in message
+
+
+def test_the_librarys_own_log_lines_stay_off_stderr(tmp_path):
+    # BertLMHeadModel without is_decoder logs a warning through transformers' logger when built.
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "archscope", "summary", "transformers:BertLMHeadModel",
+         "--arg", "num_hidden_layers=1", "--arg", "hidden_size=32", "--arg", "num_attention_heads=2",
+         "--arg", "intermediate_size=64", "-f", "json"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert json.loads(result.stdout)["model"] == "transformers:BertLMHeadModel"
+
+
+def test_a_wrong_rank_for_a_config_read_input_does_not_suggest_the_exact_form():
+    # The config says what pixel_values is: a 4-D size is a mistake, not a shape to take as written.
+    with pytest.raises(ArchscopeError) as caught:
+        archscope.summarize("transformers:ViTModel", "2x3x32x32", model_kwargs=SMALL["ViTForImageClassification"])
+    assert "ViTModel's pixel_values takes 3 without the batch (e.g. 3x32x32)" in str(caught.value)
+    assert "exactly as written" not in str(caught.value)

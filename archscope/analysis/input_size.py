@@ -159,7 +159,8 @@ def _complete(
     layer = expect.layer if expect is not None else "the model"
     raise InputSizeError(
         f"input size {_quoted(whole)} has {len(dims)} dimensions; {layer} takes {rank} without the batch "
-        f"(e.g. {format_shape([channels or 3, *[32] * (rank - 1)])}); ={whole} takes it exactly as written"
+        f"(e.g. {format_shape([channels or 3, *[32] * (rank - 1)])})"
+        + (f"; ={whole} takes it exactly as written" if expect is None or expect.module is not None else "")
     )
 
 

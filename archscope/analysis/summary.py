@@ -725,7 +725,8 @@ def _exact_form_hint(error: InputSizeError, specs: Sequence[Any], expect: Any) -
     """When a size archscope completed fails in the layer it was completed for, how to say it exactly."""
     guessed = [s for s in specs if s.guessed_from]
     failed_in = getattr(error, "failed_layer", None)
-    if len(guessed) != 1 or expect is None or failed_in is None or failed_in != expect.module:
+    # expect.module is None where the form is known for certain (a Hugging Face config): no hint.
+    if len(guessed) != 1 or expect is None or expect.module is None or failed_in != expect.module:
         return None
     typed, shape = guessed[0].guessed_from, guessed[0].shape
     return (
