@@ -50,10 +50,11 @@ def by_config(transformers: Any, target: str, kwargs: dict[str, Any]) -> ModelSp
         raise ArchscopeError("hf: needs a Hub id or a folder with a config.json, e.g. hf:google/vit-base-patch16-224")
     folder = Path(target).expanduser()
     try:
-        local = folder.is_dir()
+        # A folder, or the config file itself (AutoConfig reads a .json path as it is).
+        local, local_file = folder.is_dir() or folder.is_file(), folder.is_file()
     except OSError:
-        local = False
-    if local and not (folder / "config.json").is_file():
+        local = local_file = False
+    if local and not local_file and not (folder / "config.json").is_file():
         raise ArchscopeError(f"{_shown(target)} is a folder without a config.json; hf: reads a model's config.json")
     # Without a network the Hub client retries for half a minute: where the Hub's name does not
     # resolve, only a config already in the local cache is looked at.
@@ -75,7 +76,11 @@ def by_config(transformers: Any, target: str, kwargs: dict[str, Any]) -> ModelSp
         ) from error
     _check_fields(config, kwargs, name)
     cls = _class_for(transformers, config, name)
-    source = f"{'config.json in ' + _shown(target) if local else 'the Hub config of ' + target}: {cls.__name__}, random weights"
+    if local:
+        where = f"the config {_shown(target)}" if local_file else f"config.json in {_shown(target)}"
+    else:
+        where = f"the Hub config of {target}"
+    source = f"{where}: {cls.__name__}, random weights"
     return _spec(name, cls, config, source)
 
 

@@ -201,3 +201,15 @@ def test_a_wrong_rank_for_a_config_read_input_does_not_suggest_the_exact_form():
         archscope.summarize("transformers:ViTModel", "2x3x32x32", model_kwargs=SMALL["ViTForImageClassification"])
     assert "ViTModel's pixel_values takes 3 without the batch (e.g. 3x32x32)" in str(caught.value)
     assert "exactly as written" not in str(caught.value)
+
+
+def test_the_config_file_itself_is_read_as_its_folder_is(tmp_path):
+    folder = write_config(tmp_path / "vit", "ViTForImageClassification")
+    by_file = resolve_model(f"hf:{folder / 'config.json'}")
+    by_folder = resolve_model(f"hf:{folder}")
+    assert by_file.source.startswith(f"the config {folder / 'config.json'}: ViTForImageClassification")
+    assert by_folder.source.startswith(f"config.json in {folder}: ViTForImageClassification")
+    assert archscope.summarize(by_file).totals == archscope.summarize(by_folder).totals
+    (tmp_path / "model.py").write_text("x = 1\n")
+    with pytest.raises(ArchscopeError, match="cannot read the config in"):
+        resolve_model(f"hf:{tmp_path / 'model.py'}")
