@@ -32,6 +32,8 @@ TEXT_TOKENS = 128
 AUDIO_SAMPLES = 16_000
 # An image model whose config gives no image size (SegFormer, DETR) gets this square.
 IMAGE_SIDE = 224
+# Config keywords every PretrainedConfig takes but keeps under a private name, so to_dict() omits them.
+ATTENTION_FIELDS = ("attn_implementation",)
 
 
 def by_class(transformers: Any, class_name: str, kwargs: dict[str, Any]) -> ModelSpec:
@@ -149,6 +151,8 @@ def _check_fields(config: Any, kwargs: dict[str, Any], name: str) -> None:
     """A config takes any keyword and keeps it; a misspelt field would change nothing, so it is refused."""
     kind = type(config)
     known = set(inspect.signature(kind.__init__).parameters) | {n for n in dir(kind) if not n.startswith("_")}
+    # Every config takes these, kept under a private name (attn_implementation: "eager", "sdpa").
+    known |= set(ATTENTION_FIELDS)
     try:
         known |= set(kind().to_dict())  # the fields of the defaults (a config's own kwargs are kept as fields too)
     except Exception:  # noqa: BLE001 - a config that needs arguments of its own

@@ -213,3 +213,12 @@ def test_the_config_file_itself_is_read_as_its_folder_is(tmp_path):
     (tmp_path / "model.py").write_text("x = 1\n")
     with pytest.raises(ArchscopeError, match="cannot read the config in"):
         resolve_model(f"hf:{tmp_path / 'model.py'}")
+
+
+def test_the_attention_implementation_is_a_config_field_and_counts_the_same_either_way():
+    # Eager attention is two explicit matmuls; sdpa is priced as the same two products.
+    fields = SMALL["ViTForImageClassification"]
+    eager = archscope.summarize("transformers:ViTModel", model_kwargs={**fields, "attn_implementation": "eager"})
+    sdpa = archscope.summarize("transformers:ViTModel", model_kwargs={**fields, "attn_implementation": "sdpa"})
+    assert eager.totals.macs == sdpa.totals.macs and eager.totals.params == sdpa.totals.params
+    assert eager.uncounted == sdpa.uncounted == []
