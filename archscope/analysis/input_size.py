@@ -209,7 +209,12 @@ def parse_inputs(
         if clash:
             raise InputSizeError(f"input size {_quoted(text)} names {clash!r} twice (or as a value and as a dict)")
         return specs
-    shapes = list(text)
+    try:
+        shapes = list(text)
+    except TypeError:  # 3.5, an object: neither a size string, a number nor a sequence of them
+        raise InputSizeError(
+            f"input size must be a size such as '3x224x224', (3, 224, 224) or 224, not {type(text).__name__} {text!r}"
+        ) from None
     several = bool(shapes) and all(isinstance(s, (list, tuple)) for s in shapes)
     return [InputSpec(_python_shape(s), fallback_dtype) for s in (shapes if several else [shapes])]
 

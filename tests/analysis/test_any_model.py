@@ -256,6 +256,8 @@ def test_an_observer_sees_every_layer_call_and_operator_of_the_one_pass():
         (lambda: archscope.summarize(None, (3, 8, 8)), TypeError, "takes a model name or a torch.nn.Module, not NoneType"),
         (lambda: archscope.summarize("lenet5", (1, 32.7, 32)), InputSizeError, "whole numbers, not 32.7"),
         (lambda: archscope.summarize("lenet5", batch_size=2.5), InputSizeError, "whole number, not 2.5"),
+        (lambda: archscope.summarize("lenet5", 3.5), InputSizeError, "such as '3x224x224'.*not float 3.5"),
+        (lambda: archscope.summarize("lenet5", object()), InputSizeError, "not object <object"),
         (lambda: archscope.summarize("lenet5", "1x600000x600000", batch_size=2_000_000), InputSizeError, "at most"),
         (lambda: archscope.summarize(nn.Linear(2, 2), input_data=3), TypeError, "input_data must be"),
     ],
