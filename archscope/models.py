@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import difflib
 import hashlib
 import importlib
 import importlib.util
@@ -190,8 +191,10 @@ def _from_module(module: Any, attribute: str, origin: str) -> Callable[..., nn.M
     target = module
     for part in attribute.split("."):
         if not hasattr(target, part):
-            known = sorted(n for n in dir(module) if not n.startswith("_"))[:12]
-            raise ArchscopeError(f"{origin} has no attribute {attribute!r}; it has: {', '.join(known)}")
+            names = sorted(n for n in dir(target) if not n.startswith("_"))
+            close = difflib.get_close_matches(part, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ArchscopeError(f"{origin} has no attribute {attribute!r}{hint}; it has: {', '.join(names[:12])}")
         target = getattr(target, part)
     if isinstance(target, nn.Module):
         return lambda: target

@@ -54,6 +54,7 @@ def test_a_function_in_an_importable_module(tmp_path, monkeypatch):
          ":Net", "raised while building the model: RuntimeError: width must be even (broken.py, line 4)"),
         ("def Net():\n    return 42\n", ":Net", "returned int, not a torch.nn.Module"),
         ("x = 1\n", ":Missing", "has no attribute 'Missing'"),
+        ("def build():\n    pass\n", ":buld", "has no attribute 'buld' (did you mean 'build'?); it has: build"),
         ("x = 1\n", ":", "name the class or function after the colon"),
     ],
 )
