@@ -130,6 +130,7 @@ def test_a_detection_model_built_by_the_user_counts_as_the_same_model_by_name(tm
 def test_every_torchvision_detection_model_counts_the_same_built_by_the_user_and_by_name(name, tmp_path):
     mine, library, model = built_by_the_user_and_by_name(name, "3x512x512", tmp_path)
     assert_same(mine, library, model)
+    assert archscope.summarize(model, "3x512x512").totals == mine.totals  # the module itself, passed in
 
 
 @needs_torchvision
