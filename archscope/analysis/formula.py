@@ -259,6 +259,44 @@ class Ratio(Expr):
         self.b.bind(into)
 
 
+class Group(Expr):
+    """A term kept whole in parentheses: the 3·(3·3·C·C) of three equal layers."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Expr) -> None:
+        self.inner, self.value = inner, inner.value
+
+    def text(self) -> str:
+        return f"({self.inner.text()})"
+
+    def numbers(self) -> str:
+        return f"({self.inner.numbers()})"
+
+    def bind(self, into: dict[str, Any]) -> None:
+        self.inner.bind(into)
+
+
+class Max(Expr):
+    """The larger of several terms: max(a, b)."""
+
+    __slots__ = ("terms",)
+
+    def __init__(self, terms: Sequence[Expr]) -> None:
+        self.terms = list(terms)
+        self.value = max(t.value for t in self.terms)
+
+    def text(self) -> str:
+        return "max(" + ", ".join(t.text() for t in self.terms) + ")"
+
+    def numbers(self) -> str:
+        return "max(" + ", ".join(t.numbers() for t in self.terms) + ")"
+
+    def bind(self, into: dict[str, Any]) -> None:
+        for t in self.terms:
+            t.bind(into)
+
+
 def lift(value: Any) -> Expr:
     if isinstance(value, Expr):
         return value

@@ -359,7 +359,7 @@ def convolution(
     f: Any, input: Any, weight: Any, bias: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
     transposed: Any = False, output_padding: Any = 0, groups: Any = 1, *_: Any, result: Any, **__: Any,
 ) -> Any:  # fmt: skip
-    """Each output is a dot product over (C_in/g)·kernel inputs; transposed, each input is spread over (C_out/g)·kernel outputs.
+    """Each output sums (C_in/g)·k_h·k_w products and adds the bias (transposed: the other way round).
 
     A transposed convolution scatters instead of gathering: its weight is stored
     [C_in, C_out / groups, k...] and each input element is multiplied into (C_out / groups) x
@@ -504,14 +504,14 @@ def _window_flops(f: Any, kernel: Sequence[int], outputs: Any) -> Any:
 
 @op_rule("max_pool2d_with_indices", "max_pool3d_with_indices", field="window", window=_max_pool_window)
 def max_pool(f: Any, x: Any, kernel_size: Any, *_: Any, result: Any, **__: Any) -> Any:
-    """One comparison per window element per output: k_h·k_w·|y|."""
+    """One comparison per window element per output."""
     kernel = pool_window(kernel_size, axes=max(x.dim() - 2, 1)).kernel
     return f.cost(0, _window_flops(f, kernel, first_tensor(result)))
 
 
 @op_rule("avg_pool2d", "avg_pool3d", field="window", window=_avg_pool_window)
 def avg_pool(f: Any, x: Any, kernel_size: Any, *_: Any, result: Any, **__: Any) -> Any:
-    """One addition per window element per output: k_h·k_w·|y|."""
+    """One addition per window element per output."""
     kernel = pool_window(kernel_size, axes=max(x.dim() - 2, 1)).kernel
     return f.cost(0, _window_flops(f, kernel, first_tensor(result)))
 
@@ -650,8 +650,9 @@ def nms(f: Any, dets: Any, scores: Any, *_: Any, result: Any, **__: Any) -> Any:
 
 
 def deform_conv(
-    f: Any, input: Any, weight: Any, offset: Any = None, mask: Any = None, bias: Any = None, *_: Any, result: Any,
-    **__: Any,
+    f: Any, input: Any, weight: Any, offset: Any = None, mask: Any = None, bias: Any = None, stride_h: Any = 1,
+    stride_w: Any = 1, pad_h: Any = 0, pad_w: Any = 0, dilation_h: Any = 1, dilation_w: Any = 1,
+    weight_groups: Any = 1, *_: Any, result: Any, **__: Any,
 ) -> Any:  # fmt: skip
     """A convolution over bilinearly sampled inputs: the convolution's MACs, plus 7 FLOPs per sample.
 
@@ -659,10 +660,10 @@ def deform_conv(
     samples (C_in / groups) x kernel values.
     """
     kernel = _kernel_symbols(f, weight.shape[2:])
-    per_input = f("C_in/g", weight.shape[1])
+    c_in = f("C_in", input.shape[1])
     outputs = [f("N", result.shape[0]), *_positions(f, result.shape, "_out")]
-    macs = f.product([*outputs, f("C_out", result.shape[1]), *kernel, per_input])
-    samples = f.product([*outputs, f("C_in", input.shape[1]), *kernel])
+    macs = f.product([*outputs, f("C_out", result.shape[1]), *kernel, f.exact(c_in, f("g", weight_groups))])
+    samples = f.product([*outputs, c_in, *kernel])
     flops = 2 * f.named("MACs", macs) + 7 * samples
     if isinstance(bias, torch.Tensor) and bias.numel():
         flops = flops + f.elements("y", result)
@@ -704,9 +705,12 @@ def convolution_backward(
 ) -> Any:  # fmt: skip
     """Input and weight gradients, each as many MACs as the forward; the bias gradient sums the output gradient."""
     grad_input, grad_weight, grad_bias = _mask(output_mask)
-    seen = input if transposed else grad_output
-    forward = f.product([f.elements("x" if transposed else "dy", seen), f("C/g", weight.shape[1]),
-                         *_kernel_symbols(f, weight.shape[2:])])  # fmt: skip
+    # The forward's MACs: each output (transposed: each input) meets (C/g)·kernel weights.
+    if transposed:
+        seen, per_group = f.elements("x", input), f.exact(f("C_out", grad_output.shape[1]), f("g", groups))
+    else:
+        seen, per_group = f.elements("dy", grad_output), f.exact(f("C_in", input.shape[1]), f("g", groups))
+    forward = f.product([seen, per_group, *_kernel_symbols(f, weight.shape[2:])])
     macs = f("gradients", int(grad_input) + int(grad_weight)) * forward
     flops = 2 * f.named("MACs", macs)
     return f.cost(macs, flops + f.elements("dy", grad_output) if grad_bias else flops)
