@@ -292,6 +292,8 @@ def lessons_view(worked: LessonSet) -> View:
         data += [[x.number, x.id, k, f"{v:.6g}"] for k, v in x.measurements.items()]
         blocks.append(Table([Column("Quantity", wrap=True), Column("Value", numeric=True)], rows, data,
                             ["lesson", "id", "figure", "value"]))  # fmt: skip
+        for working in x.arithmetic:  # each side worked out in the same notation (lessons.arithmetic)
+            blocks.append(Pairs([(step["label"], step["text"], "") for step in working["steps"]]))
         blocks.append(Note(x.finding))
     return View("The classic design comparisons, recomputed", [], blocks)
 
