@@ -279,7 +279,7 @@ def _params_quantity(module: nn.Module | None, record_params: int, name: str) ->
         return q
     seen: dict[int, str] = {}
     for child_name, child in children:
-        child_name = f"{name}.{child_name}" if name else child_name
+        child_name = symbol_name(f"{name}.{child_name}" if name else child_name)
         tensors = {id(p): p for p in child.parameters()}
         tied = [k for k in tensors if k in seen]
         value = sum(p.numel() for k, p in tensors.items() if k not in seen)
@@ -304,9 +304,14 @@ def _params_quantity(module: nn.Module | None, record_params: int, name: str) ->
 # MACs and FLOPs, from the operators' rows
 
 
+def symbol_name(name: str) -> str:
+    """A layer's name as a symbol of a sum: '[0]' for a name that starts with a digit, which would read as a number."""
+    return f"[{name}]" if name[:1].isdigit() else name
+
+
 def _labels(events: Sequence[Any], calls: dict[int, CallTrace], parent_name: str) -> list[str]:
     """A label per event: the child's name (as the summary prints it), the operator's; repeats numbered."""
-    raw = [calls[e].record.name if isinstance(e, int) else e.op for e in events]
+    raw = [symbol_name(calls[e].record.name) if isinstance(e, int) else e.op for e in events]
     seen: Counter = Counter()
     out = []
     for label in raw:

@@ -194,7 +194,8 @@ def _parts_table(x: LayerExplanation) -> Table:
         return f"{value:,}"
 
     def shown(label: str) -> str:  # the child's own name: the block's is the heading
-        return label[len(x.name) + 1:] if x.name and label.startswith(x.name + ".") else label
+        bare = label[1:-1] if label.startswith("[") and label.endswith("]") else label
+        return bare[len(x.name) + 1:] if x.name and bare.startswith(x.name + ".") else bare
 
     body = [[shown(label), kinds.get(label, ""), *(cell(label, k) for k in keys)] for label in order]
     body.append(["total", "", *(f"{x.quantity(k).value:,}" for k in keys)])

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-_TOKEN = re.compile(r"\s*(?:(\d{1,3}(?:,\d{3})+(?!\d)|\d+)|(\|[^|]+\|)|(max)(?=\()|([A-Za-z_σ][A-Za-z0-9_σ.:]*(?: \(call \d+\))?)|(.))")
+_TOKEN = re.compile(r"\s*(?:(\d{1,3}(?:,\d{3})+(?!\d)|\d+)|(\|[^|]+\|)|(max)(?=\()|((?:[A-Za-z_σ][A-Za-z0-9_σ.:]*|\[[^\]]+\])(?: \(call \d+\))?)|(.))")
 
 
 def evaluate(text: str, bindings: dict[str, Any] | None = None) -> int:
