@@ -475,7 +475,9 @@ def _field_quantity(trace: CallTrace, calls: dict[int, CallTrace], name: str) ->
             if not q.axes:
                 q.notes.append("the engine's field: this window is not one step of the field (Araujo et al. 2019)")
         elif trace.input_field == rf:
-            q.notes.append("unchanged: its operators act position by position")
+            # a linear layer after global pooling mixes everything, but its input already saw everything
+            q.notes.append("unchanged: its input already sees the whole input" if rf.kind == "whole_input"
+                           else "unchanged: its operators act position by position")  # fmt: skip
         return q
     own = [e for e in trace.events if isinstance(e, OpTrace) and e.merged]
     events = trace.events

@@ -359,7 +359,7 @@ def convolution(
     f: Any, input: Any, weight: Any, bias: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
     transposed: Any = False, output_padding: Any = 0, groups: Any = 1, *_: Any, result: Any, **__: Any,
 ) -> Any:  # fmt: skip
-    """Each output sums (C_in/g)·k_h·k_w products and adds the bias (transposed: the other way round).
+    """(C_in/g)·k_h·k_w products per output (transposed: (C_out/g)·k_h·k_w per input); a bias adds one.
 
     A transposed convolution scatters instead of gathering: its weight is stored
     [C_in, C_out / groups, k...] and each input element is multiplied into (C_out / groups) x

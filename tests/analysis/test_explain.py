@@ -109,6 +109,39 @@ def test_alexnets_first_layer_reads_as_the_paper_computes_it():
     assert [a.numbers for a in x.quantity("output_shape").axes] == ["⌊(227 + 2·0 − 1·(11 − 1) − 1)/4⌋ + 1"] * 2
 
 
+def test_alexnets_first_layer_equals_the_arithmetic_done_by_hand():
+    """Krizhevsky et al. 2012, Fig. 2 (single tower): 96 kernels of 11x11x3, stride 4, on 227x227."""
+    x = explain("alexnet", ["features.0"]).layer("features.0")
+    side = (227 + 2 * 0 - 1 * (11 - 1) - 1) // 4 + 1  # 55
+    weights = 11 * 11 * 3 * 96
+    by_hand = {
+        "output_shape": [1, 96, side, side],
+        "params": weights + 96,  # and one bias per kernel
+        "macs": side * side * weights,  # every weight at every output position
+        "flops": 2 * side * side * weights + side * side * 96,  # a MAC is two FLOPs; the bias one add
+        "output_bytes": 96 * side * side * 4,  # float32
+    }
+    assert {key: x.quantity(key).value for key in by_hand} == by_hand
+    field = x.quantity("receptive_field")
+    assert [(a.label, a.value) for a in field.axes] == [
+        ("H: r_out", 1 + (11 - 1) * 1 * 1), ("H: j_out", 1 * 4), ("W: r_out", 11), ("W: j_out", 4),
+    ]  # fmt: skip
+
+
+def test_a_depthwise_convolution_and_a_linear_layer_by_hand():
+    """MobileNetV2's first depthwise 3x3 (g = C_in = 32, no bias) and AlexNet's last linear layer."""
+    depthwise = explain("torchvision:mobilenet_v2", ["features.1.conv.0.0"]).layer("features.1.conv.0.0")
+    assert depthwise.quantity("params").numbers == "3·3·(32/32)·32"
+    assert depthwise.quantity("params").value == 3 * 3 * 1 * 32
+    assert depthwise.quantity("macs").value == 112 * 112 * 32 * (3 * 3 * 1)
+    assert depthwise.quantity("flops").value == 2 * 112 * 112 * 32 * 9  # no bias: nothing beyond the MACs
+    linear = explain("alexnet", ["classifier.6"]).layer("classifier.6")
+    assert (linear.quantity("params").formula, linear.quantity("params").value) == ("C_in·C_out + C_out", 4096 * 1000 + 1000)
+    assert (linear.quantity("macs").formula, linear.quantity("macs").value) == ("N·C_in·C_out", 4096 * 1000)
+    assert linear.quantity("flops").value == 2 * 4096 * 1000 + 1000
+    assert linear.quantity("receptive_field").notes == ["unchanged: its input already sees the whole input"]
+
+
 def test_alexnets_second_convolution_is_the_two_tower_form():
     x = explain("alexnet", ["features.4"]).layer("features.4")
     assert x.quantity("params").numbers == "5·5·(96/2)·256 + 256"
