@@ -415,6 +415,9 @@ def _shape_quantity(trace: CallTrace, calls: dict[int, CallTrace]) -> Quantity:
             q.notes.append(
                 "adaptive pooling: the output size is the one asked for; output i pools inputs ⌊i·H/H_out⌋ to ⌈(i + 1)·H/H_out⌉ − 1"
             )
+    if not q.axes and not q.notes and record.type.startswith("Adaptive"):
+        # an adaptive pool to 1×1 runs as a mean (or amax), so no pooling operator made the output
+        q.notes.append("adaptive pooling: the output size is the one asked for")
     if not q.axes and not q.notes and record.output_shape == record.input_shape:
         q.notes.append("the same as its input")
     return q

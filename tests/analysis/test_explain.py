@@ -292,3 +292,13 @@ def test_training_says_what_autograd_saves_and_the_layers_add_up_to_the_total():
     conv = explain("cifar-resnet20", ["conv1"], train=True).layer("conv1").quantity("saved_bytes")
     check_quantity(conv)
     assert conv.value > 0
+
+
+def test_an_adaptive_pool_to_one_says_its_size_is_the_one_asked_for():
+    # PyTorch runs AdaptiveAvgPool2d(1) as aten::mean: no pooling operator made the output
+    x = explain("resnet50", ["avgpool"]).layer("avgpool")
+    shape = x.quantity("output_shape")
+    assert shape.value == [1, 2048, 1, 1]
+    assert shape.notes == ["adaptive pooling: the output size is the one asked for"]
+    flops = x.quantity("flops")
+    assert (flops.formula, flops.value) == ("|x|", 2048 * 7 * 7)  # one addition per input element
