@@ -16,9 +16,9 @@ from typing import Any, Literal
 from archscope.analysis.records import Summary
 from archscope.draw.graph import Frame, Graph, Node
 from archscope.draw.layout import Layout, layered_layout
-from archscope.render.numbers import human_count, shape_text
-from archscope.render.rf_text import rf_cell
-from archscope.render.safe import clean
+from archscope.text.fields import rf_cell
+from archscope.text.numbers import human_count, shape_text
+from archscope.text.safety import clean
 
 Weight = Literal["macs", "params", "time"]
 _WEIGHT_NAMES = {"macs": "MACs", "params": "parameters", "time": "time (CPU median, from profile)"}

@@ -17,8 +17,8 @@ from archscope.draw.graph import Graph, Node
 from archscope.draw.picture import (
     CHAR_WIDTH, DPI, FONT, LINE_HEIGHT, NAME_FONT, describe, label_text, save_figure, shape_label, title_lines,
 )
-from archscope.render.numbers import human_count
-from archscope.render.rf_text import rf_cell
+from archscope.text.fields import rf_cell
+from archscope.text.numbers import human_count
 
 _SIDE = 0.22  # inches per square root of a map's side
 _DEPTH = 0.45  # a map's width recedes at this fraction of its side's drawn length

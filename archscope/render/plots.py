@@ -6,8 +6,8 @@ import io
 
 from archscope.analysis.records import Summary
 from archscope.analysis.rf_stages import GrowthPoint
-from archscope.render.numbers import largest_side
-from archscope.render.safe import clean
+from archscope.text.numbers import largest_side
+from archscope.text.safety import clean
 
 
 def _label(text: object) -> str:

@@ -16,8 +16,8 @@ import textwrap
 from typing import TYPE_CHECKING, Sequence
 
 from archscope.render.markdown import markdown_table
-from archscope.render.safe import clean, csv_row, html_text, md_text
 from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.text.safety import clean, csv_row, html_text, md_text
 
 if TYPE_CHECKING:  # rich is imported by the terminal writer alone, when it runs
     from rich.text import Text
