@@ -89,6 +89,8 @@ class Node:
     count: int = 1  # a repeat of identical blocks: how many
     members: tuple[Node, ...] = ()  # what a chain, repeat or span folded together
     parts: tuple[tuple[str, str], ...] = ()  # a small container's leaf layers (type, geometry), in call order
+    # In a repeat of this many blocks drawn once, only the first block runs it (ResNet's downsample): 0 otherwise.
+    first_only_of: int = 0
 
 
 @dataclass
