@@ -28,7 +28,6 @@ FORMATS = ("svg", "png", "pdf")
 
 FONT = 7.0  # points: the smallest text a printed page or a screen at 100% still reads
 NAME_FONT = 7.5
-CHAR_WIDTH = 0.60  # average DejaVu Sans advance, in ems, rounded up so text never leaves its box
 LINE_HEIGHT = 1.35  # line height, in ems
 _PAD = 0.07  # inches of box around its text
 _CARDS = 0.1  # inches the cards behind a repeated block peek out, right and down

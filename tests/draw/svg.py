@@ -53,6 +53,7 @@ class Drawing:
     frame_texts: dict[str, list[Text]] = field(default_factory=dict)
     title: list[str] = field(default_factory=list)
     counts: dict[str, str] = field(default_factory=dict)  # a repeat's "×3" badge
+    depths: dict[str, Rect] = field(default_factory=dict)  # a volume's side face: its channels, receding
 
     def text(self, node_id: str) -> str:
         return " | ".join(self.labels.get(node_id, []))
@@ -141,6 +142,8 @@ def parse(svg: bytes) -> Drawing:
             drawing.title.append(_text(group))
         elif kind == "count":
             drawing.counts[rest] = _text(group)
+        elif kind == "depth":
+            drawing.depths[rest] = _bounds(group)
     return drawing
 
 
