@@ -246,3 +246,31 @@ def test_functional_pools_and_resamplings_read_as_words():
     drawing = parse(picture(summary, flow, "svg"))
     names = sorted(lines[0] for lines in drawing.labels.values())
     assert names == ["conv", "input", "max pool", "upsample (bilinear)"]
+
+
+def test_million_character_names_are_cut_as_the_terminal_cuts_them():
+    million = 10**6
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.add_module("c" * million, nn.Conv2d(4, 4, 3, padding=1))
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            return self.relu(getattr(self, "c" * million)(x)) + x
+
+    Block.__name__ = Block.__qualname__ = "B" * million
+    net = nn.Sequential()
+    net.add_module("s" * million, nn.Conv2d(3, 4, 3, padding=1))
+    net.add_module("block", Block())
+    summary, flow = trace(net, (3, 16, 16))
+    drawing = parse(picture(summary, flow, "svg", unfold=True))
+    names = [lines[0] for lines in drawing.labels.values()]
+    assert "s" * 47 + "…" in names and "c" * 47 + "…" in names  # 48 characters, as text.safety.shorten cuts
+    assert any(lines[0].startswith("block · " + "B" * 23 + "…") for lines in drawing.frame_labels.values())
+    assert all(len(line) < 200 for lines in drawing.labels.values() for line in lines)
+    assert all(len(line) < 200 for lines in drawing.frame_labels.values() for line in lines)
+    for fmt, style in (("png", "graph"), ("png", "layers"), ("pdf", "graph")):
+        data = picture(summary, flow, fmt, style=style)
+        assert len(data) < 1_000_000
