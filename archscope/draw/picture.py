@@ -101,7 +101,8 @@ def short(node: Node) -> str:
     if node.parts:  # a small container: its layers ('conv 7x7/2 + ReLU')
         return " + ".join(_work(t, g) for t, g in node.parts)
     if node.kind == "layer" and node.detail and node.type not in _SHORT_TYPES:
-        return f"{label_text(node.type, _TYPE_MOST)}: {node.detail}"  # a larger one: 'Bottleneck: 1x1 · 3x3 · 1x1 · 1x1'
+        # A larger one: 'Bottleneck: 1x1 · 3x3 · 1x1 · 1x1'.
+        return f"{label_text(node.type, _TYPE_MOST)}: {node.detail}"
     return _work(node.type, node.detail)
 
 
@@ -173,7 +174,8 @@ def _size(node: Node, frames: list[Frame], time_ms: float | None = None) -> _Siz
 
 def frame_label(frame: Frame) -> list[str]:
     """A frame's label: its name and type (× the repeat), then its figures, then any note on a line of its own."""
-    head = f"{label_text(frame.name)} · {label_text(frame.type, _TYPE_MOST)}" + (f" ×{frame.count}" if frame.count > 1 else "")
+    head = f"{label_text(frame.name)} · {label_text(frame.type, _TYPE_MOST)}"
+    head += f" ×{frame.count}" if frame.count > 1 else ""
     figures = f"{human_count(frame.params)} params · {human_count(frame.macs)} MACs"
     figures += " in all" if frame.count > 1 else ""
     return [head, figures] + ([label_text(frame.note, _LINE_MOST)] if frame.note else [])

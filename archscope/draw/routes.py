@@ -55,7 +55,8 @@ class FrameGeometry:
         self.specs.sort(key=lambda f: len(f.members))
 
     def sides(self, room: dict[str, float]) -> dict[str, list[float]]:
-        """x0, x1 of each frame: its boxes and lanes, padded by its nesting, as wide as its label and ``room`` (a least x1)."""
+        """x0, x1 of each frame: its boxes and lanes, padded by its nesting, as wide as its label and as ``room``
+        (a least x1 per frame) asks."""
         rows, out = self.rows, {}
         for f in self.specs:
             inside = [n for n in f.members if n in rows.rank]
@@ -74,12 +75,15 @@ class FrameGeometry:
         return sides[frame.id][0] + LABEL_INSET + frame.label_width
 
     def _entered(self, edges: Sequence[tuple[str, str]], sides: dict[str, list[float]]):
-        """Edges whose way into their box passes under a label: (edge, the frames whose labels it passes, innermost first)."""
+        """Edges whose way into their box passes under a label: (edge, the frames whose labels it passes,
+        innermost first)."""
         rows = self.rows
         for a, b in edges:
             if b not in rows.rank or a not in rows.rank or rows.rank[b] <= rows.rank[a]:
                 continue
-            stack = [f for f in self.specs if b in f.members and a not in f.members and self.first[f.id] == rows.rank[b]]
+            stack = [
+                f for f in self.specs if b in f.members and a not in f.members and self.first[f.id] == rows.rank[b]
+            ]
             if not stack:
                 continue
             xb = rows.x[b]
@@ -90,7 +94,7 @@ class FrameGeometry:
                 yield (a, b), stack
 
     def _sources(self, edges: Sequence[tuple[str, str]], sides: dict[str, list[float]]) -> dict:
-        """For each ported edge: its frames and the place of its source among the sources entering there, left to right."""
+        """For each ported edge: its frames, and its source's place among the sources entering there (left to right)."""
         entered = list(self._entered(edges, sides))
         by_door: dict[tuple[str, int], list[str]] = {}
         for (a, b), stack in entered:
@@ -100,7 +104,9 @@ class FrameGeometry:
                 by_door[door].append(a)
         for sources in by_door.values():
             sources.sort(key=lambda a: self.rows.x[a])
-        return {edge: (stack, by_door[(stack[0].id, self.rows.rank[edge[1]])].index(edge[0])) for edge, stack in entered}
+        return {
+            edge: (stack, by_door[(stack[0].id, self.rows.rank[edge[1]])].index(edge[0])) for edge, stack in entered
+        }
 
     def port_room(self, edges: Sequence[tuple[str, str]]) -> dict[str, float]:
         """The least x1 of each frame that ported edges enter: room right of its labels for each source."""

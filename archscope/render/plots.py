@@ -68,7 +68,8 @@ def rf_growth_figure(summary: Summary, points: list[GrowthPoint]):
                        label=f"a layer on a parallel branch, below the largest ({label})")  # fmt: skip
     if input_size is not None:
         ax.axhline(input_size, color="grey", linestyle=":", linewidth=1, label=f"the input's largest side ({input_size})")
-        ax.annotate(f"input {input_size}", (0, input_size), textcoords="offset points", xytext=(2, 3), fontsize=8, color="grey")
+        ax.annotate(f"input {input_size}", (0, input_size), textcoords="offset points", xytext=(2, 3), fontsize=8,
+                    color="grey")  # fmt: skip
     for before, after in zip(points, points[1:]):
         if after.stride != before.stride:
             ax.axvline(after.index - 0.5, color="tab:red", alpha=0.35, linewidth=1)

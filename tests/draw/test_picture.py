@@ -172,9 +172,12 @@ def test_add_relu_clears_its_box_in_resnet18():
 @pytest.mark.parametrize("name, stages", [("resnet18", [2, 2, 2, 2]), ("resnet50", [3, 4, 6, 3])])
 def test_a_projection_only_the_first_block_runs_says_so_on_its_box(name, stages):
     drawing = drawn(name)
-    shortcuts = sorted((n for n in drawing.boxes if drawing.labels[n][0] == "downsample"), key=lambda n: drawing.centre(n)[1])
+    shortcuts = [n for n in drawing.boxes if drawing.labels[n][0] == "downsample"]
+    shortcuts.sort(key=lambda n: drawing.centre(n)[1])
     assert [drawing.labels[n][-1] for n in shortcuts] == [
-        f"×1 of {count}: the first block only" for count, stage in zip(stages, (1, 2, 3, 4)) if name != "resnet18" or stage > 1
+        f"×1 of {count}: the first block only"
+        for count, stage in zip(stages, (1, 2, 3, 4))
+        if name != "resnet18" or stage > 1  # resnet18's first stage keeps its width: no projection
     ]
     others = [n for n in drawing.boxes if n not in shortcuts]
     assert not any("×1 of" in drawing.text(n) for n in others)  # the main path runs in every block

@@ -98,7 +98,8 @@ def test_a_1d_network_draws_as_1d_volumes_scaled_to_fit():
     heights = [sides(drawing, n)[1] for n in maps[:-1]]
     assert heights[0] / heights[2] == pytest.approx(math.sqrt(16000 / 4000), rel=0.02)
     assert max(heights) <= 72 * 3.4  # scaled as a whole: no taller than VGG's 224-pixel face
-    width, height = (float(v.rstrip(b"pt")) for v in re.search(rb'width="([\d.]+pt)" height="([\d.]+pt)"', svg).groups())
+    size = re.search(rb'width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    width, height = float(size.group(1)), float(size.group(2))
     assert height < 72 * 7 and width > height  # a row of volumes, not a tall empty page
     texts = " ".join(drawing.text(n) for n in order)
     assert texts.count("max pool 4/4") == 2 and "1x4" not in texts
