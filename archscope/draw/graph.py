@@ -21,6 +21,7 @@ from typing import Any, Literal, Sequence
 
 import torch
 
+from archscope.analysis.ops import per_axis
 from archscope.analysis.records import LayerRecord, ReceptiveField, Shape, Summary
 from archscope.analysis.summary import AnalysisObserver
 
@@ -143,10 +144,6 @@ def _axes(values: Sequence[int]) -> str:
     return str(values[0]) if len(set(values)) == 1 else "x".join(str(v) for v in values)
 
 
-def _ints(value: Any) -> list[int]:
-    return [int(v) for v in value] if isinstance(value, (list, tuple)) else [int(value)]
-
-
 def _work_facts(func: Any, rule: Any, args: Sequence[Any], out: Any) -> tuple[str, list] | None:
     """What a leaf's first conv, pool or matmul shows beyond its module's own fields: the weight's shape of a
     conv or matmul (groups, a functional conv's kernel, a linear map's sizes), the output's of an adaptive pool,
@@ -155,8 +152,8 @@ def _work_facts(func: Any, rule: Any, args: Sequence[Any], out: Any) -> tuple[st
         if rule.field == "conv":
             return "conv", list(args[1].shape)
         if rule.field == "window":  # read only where the module has no kernel_size (a pool in a custom module)
-            kernel, stride = args[1], args[2] if len(args) > 2 else ()
-            return "window", [_ints(kernel), _ints(stride)]
+            axes = args[0].dim() - 2
+            return "window", [per_axis(args[1], axes), per_axis(args[2] if len(args) > 2 else (), axes)]
         if rule.field in ("adaptive_pool", "reduction"):  # adaptive pooling to 1x1 runs as a mean
             first = out[0] if isinstance(out, (tuple, list)) else out
             return "adaptive", list(first.shape)
@@ -166,11 +163,6 @@ def _work_facts(func: Any, rule: Any, args: Sequence[Any], out: Any) -> tuple[st
     except (AttributeError, IndexError, TypeError):
         return None  # an unusual call form: the node is drawn without its geometry
     return None
-
-
-def _per_axis(values: list[int], axes: int) -> list[int]:
-    """A module's kernel or stride for each spatial axis: kernel_size=3 on a 2-D pool is 3x3."""
-    return values * axes if len(values) == 1 and axes > 1 else values
 
 
 def geometry(record: LayerRecord, facts: tuple[str, list] | None) -> str | None:
@@ -190,10 +182,9 @@ def geometry(record: LayerRecord, facts: tuple[str, list] | None) -> str | None:
     if kind == "matmul":
         return f"{shape[0]}->{shape[1]}"
     if record.kernel:
-        kernel, stride = _per_axis(record.kernel, axes), _per_axis(record.stride or [], axes)
+        kernel, stride = per_axis(record.kernel, axes), per_axis(record.stride or [], axes)
     elif kind == "window":
-        kernel = _per_axis(shape[0], axes)
-        stride = _per_axis(shape[1], axes) or kernel  # a pool's stride is its kernel unless given
+        kernel, stride = shape[0], shape[1] or shape[0]  # a pool's stride is its kernel unless given
     else:
         kernel, stride = (shape[2:] if kind == "conv" else []), []
     if not kernel:

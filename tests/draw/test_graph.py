@@ -92,3 +92,13 @@ def test_a_pool_written_in_a_custom_modules_forward_keeps_its_geometry():
     summary, flow = trace("lenet5-1998")  # S2 and S4 add each 2x2 window with F.avg_pool2d (section II.B)
     details = {n.name: n.detail for n in graph_at(summary, flow, 1).nodes}
     assert details["s2"] == details["s4"] == "2x2/2"
+
+
+class ListKernelMaxPool(nn.Module):
+    def forward(self, x):
+        return torch.max_pool2d(x, [3])  # one number for both axes, and no stride: the stride is the kernel
+
+
+def test_a_functional_pools_one_number_kernel_reads_for_every_axis():
+    summary, flow = trace(nn.Sequential(nn.Conv2d(3, 4, 1), ListKernelMaxPool()), (3, 12, 12))
+    assert [n.detail for n in graph_at(summary, flow, 1).nodes][-1] == "3x3/3"
