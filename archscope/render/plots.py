@@ -84,7 +84,13 @@ def rf_growth_figure(summary: Summary, points: list[GrowthPoint]):
                 rotation=90,
                 va="top",
             )
+    from matplotlib.ticker import LogFormatter, MaxNLocator
+
     ax.set_yscale("log")
+    # Sizes and layer numbers are whole: ticks read 3, 4, 6 (not 3 x 10^0) and never 0.25 of a layer.
+    ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layer (leaf layers with a spatial output, in call order)")
     ax.set_ylabel("receptive field size (input pixels)")
     ax.set_title(f"{_label(model)}: receptive-field growth")

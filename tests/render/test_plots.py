@@ -67,6 +67,20 @@ def test_a_network_without_a_branch_has_no_below_the_line_entry():
     assert not any("parallel branch" in t.get_text() for t in figure.axes[0].get_legend().get_texts())
 
 
+def test_the_growth_charts_ticks_read_as_whole_sizes_and_whole_layers():
+    net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(8, 4, 1))  # fields of 3 over three layers
+    report = archscope.build_report(net, (3, 32, 32))
+    _, figure = rf_growth_figure(report.summary, report.growth)
+    axes = figure.axes[0]
+    figure.canvas.draw()
+    low, high = axes.get_ylim()
+    shown = [t.get_text() for t in axes.yaxis.get_majorticklabels() + axes.yaxis.get_minorticklabels()
+             if t.get_text() and low <= t.get_position()[1] <= high]  # fmt: skip
+    assert shown and all(text.isdigit() for text in shown), shown  # 3, 4, 6, 10, 20: not 3 x 10^0
+    assert "3" in shown
+    assert all(float(x).is_integer() for x in axes.get_xticks())  # layer 1, never layer 0.25
+
+
 @pytest.mark.parametrize("chart", ["layers", "growth"])
 def test_a_million_character_name_fits_the_summary_and_rf_charts(chart):
     report = long_report()
