@@ -29,12 +29,15 @@ def axis_names(axes: int) -> tuple[str, ...]:
     return AXIS_NAMES.get(axes, tuple(f"X{i}" for i in range(axes)))
 
 
-def per_axis(value: Any, axes: int) -> list[int]:
-    """An int, or a list of one (meaning every axis) or of one per axis, as one int per axis."""
-    if isinstance(value, (list, tuple)):
-        values = [int(v) for v in value]
-        return values * axes if len(values) == 1 else values
-    return [int(value)] * axes
+def per_axis(value: int | Sequence[int], axes: int) -> list[int]:
+    """A pool's or conv's ``kernel_size`` or ``stride`` for each of ``axes`` spatial axes, as PyTorch reads it.
+
+    One int, or a list of one, stands for every axis (``kernel_size=3`` on a 2-D pool is 3x3); a full list is
+    kept as given, and an empty one (a pool's stride left out) stays empty. ``axes`` below 1 (an unknown rank)
+    keeps the values as written. The one reading of it: the registry's windows, costs and ``draw`` use it.
+    """
+    values = [int(v) for v in value] if isinstance(value, (list, tuple)) else [int(value)]
+    return values * axes if len(values) == 1 and axes > 1 else values
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
-from archscope.render.numbers import human_bytes, shape_text
 from archscope.render.rf_text import field_sentence
 from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.text.numbers import human_bytes, shape_text
 
 if TYPE_CHECKING:
     from archscope.analysis.explain_records import Explanation, LayerExplanation, Quantity, Term
