@@ -7,6 +7,7 @@ Python API::
     model = archscope.create_model("vgg16")  # an nn.Module with freshly initialised weights
     s = archscope.summarize("vgg16")         # per-layer shapes, params, MACs, FLOPs (meta device)
     s.totals.macs, s.to_dict()
+    s.explain("features.0")                 # its figures as formulas with the numbers in them
     archscope.compare(["googlenet-naive", "googlenet"])        # side by side, ratios to the first
     archscope.receptive_fields("vgg16", verify=True)          # by stride stage, checked by gradients
     archscope.lesson(5)                                       # a worked design comparison
@@ -40,6 +41,8 @@ _LAZY = {
     "Totals": "archscope.analysis.records",
     "UncountedOp": "archscope.analysis.records",
     "summarize": "archscope.analysis.summary",
+    "explain": "archscope.analysis.explain",
+    "Explanation": "archscope.analysis.explain_records",
     "Comparison": "archscope.analysis.compare",
     "compare": "archscope.analysis.compare",
     "ReceptiveFieldReport": "archscope.analysis.rf_report",
@@ -65,6 +68,8 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time these come throu
 
     from archscope.analysis.ops import OpCost, register_op
     from archscope.analysis.compare import Comparison, compare
+    from archscope.analysis.explain import explain
+    from archscope.analysis.explain_records import Explanation
     from archscope.analysis.records import LayerRecord, ReceptiveField, Summary, Totals, UncountedOp
     from archscope.analysis.rf_report import ReceptiveFieldReport, receptive_fields
     from archscope.analysis.summary import summarize
@@ -136,6 +141,7 @@ __all__ = [
     "BenchReport",
     "BenchResult",
     "Comparison",
+    "Explanation",
     "InputSizeError",
     "LayerRecord",
     "Lesson",
@@ -154,6 +160,7 @@ __all__ = [
     "build_report",
     "compare",
     "create_model",
+    "explain",
     "lesson",
     "list_models",
     "profile",

@@ -107,6 +107,10 @@ class AnalysisObserver:
     def start(self) -> None:
         """A pass begins; forget anything from an earlier, abandoned one."""
 
+    def attach(self, model: nn.Module, fields: FieldTracker) -> None:
+        """The module this pass runs (its layers by name) and the receptive-field tracker
+        following its tensors (``fields.get(tensor)``), given after ``start``."""
+
     def inputs(self, tensors: Sequence[torch.Tensor]) -> None:
         """The input tensors the forward is about to be called with (after ``start``)."""
 
@@ -422,6 +426,7 @@ def _run_alone(
     recorder = _Recorder(model, names, observers)
     for observer in observers:
         observer.start()
+        observer.attach(model, recorder.fields)
     recorder.stop_after = stop_after
     modes = {m: m.training for m in model.modules()}
     output = None
@@ -683,13 +688,24 @@ def _summarize(
             if train:
                 from archscope.analysis.training import analyze_training
 
-                return analyze_training(model, optimizer=optimizer, **options)
-            return analyze(model, **options)
+                result = analyze_training(model, optimizer=optimizer, **options)
+            else:
+                result = analyze(model, **options)
     except InputSizeError as error:
         hint = _exact_form_hint(error, specs, expect)
         if hint is None:
             raise
         raise InputSizeError(f"{error}; {hint}") from error
+
+    def again(more_observers: Sequence[AnalysisObserver]) -> Summary:
+        """The same analysis once more, with more observers (``Summary.explain``)."""
+        return summarize(
+            spec if spec is not None else model_or_name, input_size, batch, dtype=dtype_name, input_data=input_data,
+            train=train, observers=[*observers, *more_observers], optimizer=optimizer,
+        )  # fmt: skip
+
+    result.rerun = again
+    return result
 
 
 def _main_input_name(model: nn.Module, spec: Any) -> str | None:
