@@ -72,7 +72,10 @@ def test_no_module_imports_from_a_layer_above_or_beside_its_own(path):
     level = {p: i for i, layer in enumerate(layers()) for p in layer}
     name = module_name(path)
     here = part(name)
-    wrong = sorted(m for m in imported(path.read_text(), name, path.name == "__init__.py") if part(m) != here and level[part(m)] <= level[here])
+    wrong = sorted(
+        m for m in imported(path.read_text(), name, path.name == "__init__.py")
+        if part(m) != here and level.get(part(m), -1) <= level.get(here, len(level))
+    )  # fmt: skip
     assert wrong == [], f"{name} ({here}, layer {level[here]}) imports {wrong}"
 
 
