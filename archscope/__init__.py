@@ -89,6 +89,7 @@ _SUBPACKAGES = ("analysis", "bench", "draw", "lessons", "render", "zoo")
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
+        importlib.import_module("archscope.render.display")  # so print(summary) is the table
         globals()[name] = value  # later look-ups skip this function
         return value
     if name in _SUBPACKAGES:

@@ -15,7 +15,8 @@ The meta-device analysis takes three shortcuts that lean on PyTorch's private co
 Plus readings of PyTorch's own metadata: ``returns_new_memory`` (an operator's schema
 says whether its result aliases an input), ``is_operator_packet`` and ``qualified_name`` (what
 the operator registry keys its rows by) and ``is_meta_limitation`` (the error texts PyTorch
-uses when an operator needs real data).
+uses when an operator needs real data). And ``TorchDispatchMode``, the base class of the
+dispatch modes the analysis, training and bench's memory count run, from its private module.
 
 Each feature is checked to exist and falls back to the plain path where it does not.
 ``ARCHSCOPE_NO_FAST_PATHS=1`` turns every shortcut off (a test runs the core checks so).
@@ -31,6 +32,10 @@ import types
 from typing import Any, Callable, Iterator
 
 import torch
+
+# The base class of every dispatch mode (the summary's, training's, bench's memory count). It
+# has been in the same private module since PyTorch 1.13 and nothing public names it.
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from archscope.analysis.tensors import empty_like
 

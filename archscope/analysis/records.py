@@ -7,7 +7,11 @@ Each top-level record names its JSON contract in ``SCHEMA`` and writes it with `
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, Callable, ClassVar, Literal
+
+# How a summary shows itself, by kind ("text" for print(), "html" for a notebook): the render
+# layer fills this in (archscope.render.display), so a record never imports what draws it.
+DISPLAYS: dict[str, Callable[[Any], str]] = {}
 
 # A tensor's shape is a list of ints; a layer that returns several tensors has a list (or a
 # dict) of shapes; a layer that returns no tensor has None.
@@ -202,18 +206,16 @@ class Summary:
         return explain_summary(self, list(layers) or None, depth)
 
     def __str__(self) -> str:
-        """The table ``archscope summary`` prints (depth 3), without colour: ``print(summarize("vgg16"))``."""
-        from archscope.render.views import summary_view
-        from archscope.render.writers import plain_text
+        """The table ``archscope summary`` prints (depth 3), without colour: ``print(summarize("vgg16"))``.
 
-        return plain_text(summary_view(self), None)
+        Once the render layer is loaded (``archscope``'s API loads it); before, one line."""
+        shown = DISPLAYS.get("text")
+        return shown(self) if shown else f"Summary of {self.model}: {self.totals.params:,} parameters, {self.totals.macs:,} MACs"
 
-    def _repr_html_(self) -> str:
-        """The same table as HTML, for Jupyter notebooks."""
-        from archscope.render.views import summary_view
-        from archscope.render.writers import html
-
-        return html(summary_view(self))
+    def _repr_html_(self) -> str | None:
+        """The same table as HTML, for Jupyter notebooks (None, the plain text, before render is loaded)."""
+        shown = DISPLAYS.get("html")
+        return shown(self) if shown else None
 
     def to_dict(self) -> dict[str, Any]:
         return {

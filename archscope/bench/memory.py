@@ -20,9 +20,8 @@ import weakref
 from typing import Callable, Iterable
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
 
-from archscope.analysis.compat import skip_dynamo_guard
+from archscope.analysis.compat import TorchDispatchMode, skip_dynamo_guard
 from archscope.analysis.tensors import tensors_in
 
 CUDA_SOURCE = "torch.cuda.max_memory_allocated during one step (weights included)"
