@@ -2,7 +2,6 @@
 and the acceptance pictures of issue 14 (GoogLeNet's branches, ResNet-50's folded stages)."""
 
 import re
-from functools import lru_cache
 
 import pytest
 import torch.nn as nn
@@ -14,14 +13,15 @@ from tests.draw.svg import parse
 ZOO = archscope.list_models()
 
 
-@lru_cache(maxsize=None)
-def traced(name):
-    return trace(name)
+@pytest.fixture
+def drawn(zoo_trace):
+    """``drawn(name, **options)``: a zoo network's picture read back from its SVG (traced once a session)."""
 
+    def draw(name, **options):
+        summary, flow = zoo_trace(name)
+        return parse(picture(summary, flow, "svg", **options))
 
-def drawn(name, **options):
-    summary, flow = traced(name)
-    return parse(picture(summary, flow, "svg", **options))
+    return draw
 
 
 def inside(drawing, frame_id):
@@ -41,8 +41,8 @@ def sound(drawing, graph):
 
 
 @pytest.mark.parametrize("name", ZOO)
-def test_every_zoo_network_draws_as_a_graph(name):
-    summary, flow = traced(name)
+def test_every_zoo_network_draws_as_a_graph(name, zoo_trace, drawn):
+    summary, flow = zoo_trace(name)
     drawing = drawn(name)
     sound(drawing, readable_graph(summary, flow))
     assert drawing.title[0] == name
@@ -62,10 +62,10 @@ def googlenet_boxes(model):
     return count
 
 
-def test_googlenet_shows_four_branches_in_each_inception_module_with_5bs_receptive_fields():
+def test_googlenet_shows_four_branches_in_each_inception_module_with_5bs_receptive_fields(zoo_trace, drawn):
     model = archscope.create_model("googlenet", device="meta")
     modules = [name for name, m in model.named_children() if type(m).__name__ == "Inception"]
-    summary, flow = traced("googlenet")
+    summary, flow = zoo_trace("googlenet")
     drawing = drawn("googlenet")
     sound(drawing, readable_graph(summary, flow))
     assert len(drawing.boxes) == googlenet_boxes(model) == 85
@@ -94,10 +94,10 @@ def resnet_boxes(model):
     return count
 
 
-def test_resnet50_shows_its_stages_folded_x3_x4_x6_x3():
+def test_resnet50_shows_its_stages_folded_x3_x4_x6_x3(zoo_trace, drawn):
     model = archscope.create_model("resnet50", device="meta")
     stages = [len(getattr(model, f"layer{i}")) for i in (1, 2, 3, 4)]
-    summary, flow = traced("resnet50")
+    summary, flow = zoo_trace("resnet50")
     drawing = drawn("resnet50")
     sound(drawing, readable_graph(summary, flow))
     frames = sorted(drawing.frames, key=lambda f: drawing.frames[f][1])  # top to bottom
@@ -141,7 +141,7 @@ def vgg_stacks(model):
 
 
 @pytest.mark.parametrize("name", ["vgg11", "vgg16", "vgg19"])
-def test_vgg_draws_its_stacks(name):
+def test_vgg_draws_its_stacks(name, drawn):
     model = archscope.create_model(name, device="meta")
     drawing = drawn(name)
     assert len(drawing.boxes) == vgg_boxes(model)
@@ -151,7 +151,7 @@ def test_vgg_draws_its_stacks(name):
 
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet50", "googlenet", "vgg16", "inception-v4"])
-def test_every_line_of_text_sits_inside_its_box_with_a_margin(name):
+def test_every_line_of_text_sits_inside_its_box_with_a_margin(name, drawn):
     drawing = drawn(name)
     for node, lines in drawing.texts.items():
         x0, y0, x1, y1 = drawing.boxes[node]
@@ -160,7 +160,7 @@ def test_every_line_of_text_sits_inside_its_box_with_a_margin(name):
             assert x0 + 3 <= left and right <= x1 - 3 and y0 + 1 <= top and bottom <= y1 - 1, (name, line.string)
 
 
-def test_add_relu_clears_its_box_in_resnet18():
+def test_add_relu_clears_its_box_in_resnet18(drawn):
     drawing = drawn("resnet18")
     adds = [n for n in drawing.boxes if drawing.labels[n][0] == "add + ReLU"]
     assert len(adds) == 4
@@ -170,7 +170,7 @@ def test_add_relu_clears_its_box_in_resnet18():
 
 
 @pytest.mark.parametrize("name, stages", [("resnet18", [2, 2, 2, 2]), ("resnet50", [3, 4, 6, 3])])
-def test_a_projection_only_the_first_block_runs_says_so_on_its_box(name, stages):
+def test_a_projection_only_the_first_block_runs_says_so_on_its_box(name, stages, drawn):
     drawing = drawn(name)
     shortcuts = [n for n in drawing.boxes if drawing.labels[n][0] == "downsample"]
     shortcuts.sort(key=lambda n: drawing.centre(n)[1])
@@ -197,13 +197,13 @@ def test_a_user_model_draws_with_its_skips_and_functional_relus():
     assert (stem, add) in drawing.edges  # the skip
 
 
-def test_the_picture_says_when_it_folded_further():
+def test_the_picture_says_when_it_folded_further(drawn):
     drawing = drawn("resnet152", depth=3, unfold=True)
     assert any(line.startswith("Drawn at depth 2: depth 3 would need") for line in drawing.title)
 
 
-def test_shading_by_params_and_the_same_picture_as_png_and_pdf():
-    summary, flow = traced("lenet5")
+def test_shading_by_params_and_the_same_picture_as_png_and_pdf(zoo_trace):
+    summary, flow = zoo_trace("lenet5")
     assert "shade: parameters per box" in " ".join(parse(picture(summary, flow, "svg", weight="params")).title)
     assert picture(summary, flow, "png").startswith(b"\x89PNG\r\n\x1a\n")
     assert picture(summary, flow, "pdf").startswith(b"%PDF")
@@ -223,10 +223,10 @@ def test_user_text_stays_literal():
     assert any(lines[0] == "$x^2$" for lines in drawing.labels.values())
 
 
-def test_a_boxs_time_is_the_time_of_the_layer_calls_it_stands_for():
+def test_a_boxs_time_is_the_time_of_the_layer_calls_it_stands_for(zoo_trace):
     from archscope.draw.picture import node_times
 
-    summary, flow = traced("resnet18")
+    summary, flow = zoo_trace("resnet18")
     graph = readable_graph(summary, flow)
     leaves = {i: 1.0 for i, layer in enumerate(summary.layers) if layer.leaf}  # one millisecond each
     times = node_times(graph, summary, leaves)

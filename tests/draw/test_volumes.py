@@ -7,7 +7,7 @@ import pytest
 import torch.nn as nn
 
 import archscope
-from archscope.draw import picture
+from archscope.draw import picture, trace
 from archscope.errors import ArchscopeError
 from tests.draw.svg import parse
 
