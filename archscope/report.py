@@ -12,7 +12,7 @@ from typing import Any, Callable, ClassVar, Sequence
 
 from archscope.analysis.records import Summary
 from archscope.analysis.rf_stages import GrowthPoint, Stage, growth, stages
-from archscope.analysis.input_size import check_depth
+from archscope.input_size import check_depth
 
 
 @dataclass

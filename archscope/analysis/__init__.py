@@ -1,7 +1,7 @@
 """Pure analysis of a network and an input shape into plain records; no rich, no typer.
 
 The names below are imported on first use (PEP 562), so a light module of this package
-(``records``, ``input_size``) can be imported without importing torch.
+(``records``) can be imported without importing torch.
 """
 
 from __future__ import annotations

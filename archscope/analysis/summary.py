@@ -36,7 +36,7 @@ from archscope.analysis.compat import (
     without_dynamo_import,
 )
 from archscope.analysis.module_state import attributes_restored, exclusive
-from archscope.analysis.input_size import DTYPES, MAX_ELEMENTS, check_batch_size, describe_shapes, expectation_of, parse_inputs
+from archscope.input_size import DTYPES, MAX_ELEMENTS, check_batch_size, describe_shapes, expectation_of, parse_inputs
 from archscope.analysis.ops import rule_for
 from archscope.analysis.receptive_field import FieldTracker, describe
 from archscope.analysis.records import DataDependence, LayerRecord, Shape, Summary, Totals, UncountedOp
@@ -622,7 +622,7 @@ def summarize(
     depth; only shapes and dtypes are used unless the forward needs real values) or
     ``input_size`` without the batch dimension (``3x224x224``, ``224``, ``4x200`` for a Conv1d,
     ``50:int64`` for tokens, ``=16000`` exactly as written, ``image=3x32x32+meta=4`` as keywords;
-    see ``analysis.input_size``) with ``batch_size`` and ``dtype``. By default, the network's
+    see ``archscope.input_size``) with ``batch_size`` and ``dtype``. By default, the network's
     own input: a model file's ``example_inputs()``, else its input size. A Hugging Face model
     gets its input as its ``main_input_name`` keyword.
 

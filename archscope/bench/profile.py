@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn as nn
 
-from archscope.analysis.input_size import check_depth, parse_input_sizes
+from archscope.input_size import check_depth, parse_input_sizes
 from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.summary import analyze
 from archscope.analysis.traffic import TrafficObserver

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn as nn
 
-from archscope.analysis.input_size import check_batch_size, parse_input_sizes
+from archscope.input_size import check_batch_size, parse_input_sizes
 from archscope.analysis.summary import analyze
 from archscope.bench.device import device_name, resolve_device
 from archscope.bench.memory import peak_memory

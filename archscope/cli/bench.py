@@ -7,7 +7,7 @@ from typing import Annotated, Any, Callable, Optional, Sequence
 
 import typer
 
-from archscope.analysis.input_size import check_batch_size
+from archscope.input_size import check_batch_size
 from archscope.cli.application import Format, app, check_outputs, file_text, guarded, say, show, sources, stderr, write
 from archscope.cli.options import PNG, ArgOption, DType, FormatOption, OutputOption, InputSizeOption, DeviceOption, ThreadsOption
 from archscope.errors import ArchscopeError

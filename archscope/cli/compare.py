@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from archscope.analysis.input_size import check_batch_size
+from archscope.input_size import check_batch_size
 from archscope.cli.application import Format, app, check_outputs, guarded, show
 from archscope.cli.options import ArgOption, FormatOption, OutputOption, BatchSizeOption, InputSizeOption
 

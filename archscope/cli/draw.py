@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from archscope.analysis.input_size import check_depth
+from archscope.input_size import check_depth
 from archscope.cli.application import app, check_outputs, guarded, stderr, write
 from archscope.cli.options import ArgOption, ModelArgument, InputSizeOption
 from archscope.errors import ArchscopeError

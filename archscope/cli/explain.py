@@ -48,7 +48,7 @@ def explain(
     the table of its parts adding up to its total. Example: archscope explain alexnet features.0
     """
     from archscope.analysis.explain import explain as explain_layers
-    from archscope.analysis.input_size import check_batch_size, check_depth
+    from archscope.input_size import check_batch_size, check_depth
     from archscope.models import parse_kwargs, resolve_model
     from archscope.render.explain_view import explain_csv, explain_view
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from archscope.analysis.input_size import check_batch_size, check_depth
+from archscope.input_size import check_batch_size, check_depth
 from archscope.cli.application import Format, app, check_outputs, guarded, show, stderr, write
 from archscope.cli.options import PNG, ArgOption, DType, FormatOption, ModelArgument, OutputOption, BatchSizeOption, InputSizeOption, DeviceOption, ThreadsOption
 

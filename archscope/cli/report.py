@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from archscope.analysis.input_size import check_batch_size
+from archscope.input_size import check_batch_size
 from archscope.cli.application import app, check_outputs, guarded, stderr, write
 from archscope.cli.options import PNG, ArgOption, ModelArgument, BatchSizeOption, InputSizeOption
 from archscope.errors import ArchscopeError

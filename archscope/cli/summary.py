@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from archscope.analysis.input_size import check_batch_size, check_depth
+from archscope.input_size import check_batch_size, check_depth
 from archscope.cli.application import APP, Format, app, check_outputs, guarded, show, stderr, write
 from archscope.cli.options import PNG, ArgOption, FormatOption, ModelArgument, OutputOption, BatchSizeOption, InputSizeOption
 from archscope.errors import ArchscopeError

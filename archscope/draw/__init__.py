@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Sequence
 
-from archscope.analysis.input_size import check_depth
+from archscope.input_size import check_depth
 from archscope.analysis.records import Summary
 from archscope.draw.fold import MAX_NODES, chain_graph, readable_graph
 from archscope.draw.graph import Dataflow, DataflowObserver, Frame, Graph, Node, max_depth

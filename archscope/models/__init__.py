@@ -35,7 +35,7 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn as nn
 
-from archscope.analysis.input_size import Expectation, MAX_ELEMENTS
+from archscope.input_size import Expectation, MAX_ELEMENTS
 from archscope.errors import ArchscopeError
 from archscope.zoo import get_entry
 
@@ -338,7 +338,7 @@ def resolve_model(spec: str, kwargs: dict[str, Any] | None = None) -> ModelSpec:
         return ModelSpec(entry.name, entry.builder, kwargs, entry.input_size, entry.source, True)
     library, _, name = text.partition(":")
     if library in ("transformers", "hf"):
-        from archscope import hugging_face
+        from archscope.models import hugging_face
 
         _refuse_weight_loading("transformers", kwargs)
         module = _optional("transformers", extra="hf")

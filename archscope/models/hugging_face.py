@@ -22,7 +22,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Iterator
 
-from archscope.analysis.input_size import Expectation
+from archscope.input_size import Expectation
 from archscope.errors import ArchscopeError
 from archscope.models import ModelSpec, _one_line, _shown, checked_shape
 

@@ -6,7 +6,7 @@ import torch.nn as nn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archscope.analysis.input_size import (
+from archscope.input_size import (
     MAX_ELEMENTS,
     InputSpec,
     check_batch_size,
