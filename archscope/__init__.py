@@ -51,8 +51,8 @@ _LAZY = {
     "LessonSet": "archscope.lessons",
     "ZooListing": "archscope.zoo",
     "lesson": "archscope.lessons",
-    "Report": "archscope.report",
-    "build_report": "archscope.report",
+    "Report": "archscope.report_builder",
+    "build_report": "archscope.report_builder",
     "ProfileReport": "archscope.bench.profile_records",
     "profile": "archscope.bench.profile",
     "OpCost": "archscope.analysis.ops",
@@ -79,7 +79,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time these come throu
     from archscope.bench.runner import benchmark
     from archscope.lessons import Lesson, LessonSet, lesson
     from archscope.zoo import ZooListing
-    from archscope.report import Report, build_report
+    from archscope.report_builder import Report, build_report
 
 
 # Subpackages reachable as attributes (``archscope.lessons.work_through()``) without an import.

@@ -54,7 +54,7 @@ def profile(
     from archscope.bench.device import resolve_device
     from archscope.bench.profile import profile as run_profile
     from archscope.models import parse_kwargs, resolve_model
-    from archscope.render.profile_text import profile_view
+    from archscope.render.profile_view import profile_view
 
     check_outputs([model], output=(output, ()), roofline=(roofline, PNG), time_vs_macs=(time_vs_macs, PNG))
     check_batch_size(batch_size)

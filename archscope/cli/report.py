@@ -32,7 +32,7 @@ def report(
     """One page with the summary, per-layer charts, the receptive-field growth and (--bench) timings."""
     from archscope.models import parse_kwargs
     from archscope.render.report import picture_files, report_html, report_markdown, report_pictures
-    from archscope.report import build_report
+    from archscope.report_builder import build_report
 
     suffix = output.rsplit(".", 1)[-1].lower() if "." in output else ""
     if suffix not in REPORT_SUFFIXES:

@@ -48,7 +48,7 @@ def rf(
     from archscope.analysis.rf_report import receptive_fields
     from archscope.analysis.rf_stages import growth
     from archscope.models import parse_kwargs, resolve_model
-    from archscope.render.rf_text import field_sentence
+    from archscope.render.rf_sentences import field_sentence
     from archscope.render.views import rf_view
 
     check_outputs([model], output=(output, ()), plot=(plot, PNG), effective=(effective, PNG))

@@ -71,7 +71,7 @@ def summary(
     VGG-19 at 512x512 takes about as long as importing torch.
     """
     from archscope.analysis import summarize
-    from archscope.render.summary_text import summary_csv, summary_document
+    from archscope.render.summary_formats import summary_csv, summary_document
     from archscope.render.views import parse_columns, summary_view
 
     try:
@@ -112,7 +112,7 @@ def summary(
             fv = fvcore_count(spec.real_model(), result.input_shape)
 
     def view() -> Any:
-        from archscope.render.summary_text import fvcore_table
+        from archscope.render.summary_formats import fvcore_table
 
         made = summary_view(result, shown_depth, keys, APP.terminal_width() if output is None else None)
         if fv is not None:

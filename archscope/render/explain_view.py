@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
-from archscope.render.rf_text import field_sentence
-from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.render.rf_sentences import field_sentence
+from archscope.render.blocks import Column, Note, Pairs, Table, View
 from archscope.text.numbers import human_bytes, shape_text
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ from urllib.parse import quote
 
 from archscope.analysis.rf_report import ReceptiveFieldReport
 from archscope.render import writers
-from archscope.render.view import Pairs, Table, View
+from archscope.render.blocks import Pairs, Table, View
 from archscope.render.views import bench_view, rf_view, summary_view, totals_items
-from archscope.report import Report
+from archscope.report_builder import Report
 from archscope.text.numbers import shape_text
 from archscope.text.safety import html_text, md_text
 
@@ -94,7 +94,7 @@ def sections(report: Report, pictures: dict[str, bytes | str]) -> list[Section]:
         b = bench_view(bench)
         out.append(Section("Benchmark", View("", b.subtitle, b.blocks), [k for k in ("bench",) if k in pictures]))
     if profile is not None:
-        from archscope.render.profile_text import profile_view
+        from archscope.render.profile_view import profile_view
 
         p = profile_view(profile)
         out.append(Section("Where the time goes", View("", p.subtitle, p.blocks),

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.rf_report import AXES_FACTS
-from archscope.render.rf_text import STAGE_COLUMNS, field_sentence, parts_sentence
-from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.render.rf_sentences import STAGE_COLUMNS, field_sentence, parts_sentence
+from archscope.render.blocks import Column, Note, Pairs, Table, View
 from archscope.text.fields import axes_text, rf_cell
 from archscope.text.numbers import human_bytes, human_count, shape_text
 
@@ -194,7 +194,7 @@ def list_view(listing: ZooListing) -> View:
 
 def compare_view(comparison: Comparison, by_model_rows: bool = False) -> View:
     """Metrics as rows and models as columns (or one row per model), each figure with its ratio to the first."""
-    from archscope.render.compare_text import CSV_HEADERS, compare_data, compare_grid
+    from archscope.render.compare_cells import CSV_HEADERS, compare_data, compare_grid
 
     summaries = comparison.summaries
     headers, rows = compare_grid(comparison, by_model_rows)
@@ -249,7 +249,7 @@ def rf_view(report: ReceptiveFieldReport) -> View:
 
 
 def bench_view(report: Any) -> View:
-    from archscope.render.bench_text import CSV_COLUMNS, HEADERS, environment_line, result_cells, result_data
+    from archscope.render.bench_cells import CSV_COLUMNS, HEADERS, environment_line, result_cells, result_data
 
     ranks = {"Runs": 3, "Memory est.": 2, "p10-p90 ms": 1}
     columns = [

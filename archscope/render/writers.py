@@ -16,7 +16,7 @@ import textwrap
 from typing import TYPE_CHECKING, Sequence
 
 from archscope.render.markdown import markdown_table
-from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.render.blocks import Column, Note, Pairs, Table, View
 from archscope.text.safety import clean, csv_row, html_text, md_text, shorten
 
 if TYPE_CHECKING:  # rich is imported by the terminal writer alone, when it runs

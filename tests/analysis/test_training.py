@@ -15,7 +15,7 @@ import archscope
 from archscope.analysis.training import fit_batch, parse_bytes
 from archscope.bench.memory import cpu_step_peak
 from archscope.errors import ArchscopeError
-from archscope.render.summary_text import summary_json
+from archscope.render.summary_formats import summary_json
 
 
 def conv_stack() -> nn.Sequential:

@@ -17,7 +17,7 @@ from archscope.bench.bandwidth import calibrate_bandwidth
 from archscope.bench.profile import Timeline, _Instruments, _steps, layer_figures, profile, roofline, row_indices
 from archscope.bench.profile_records import ProfileDevice, ProfileReport
 from archscope.errors import ArchscopeError
-from archscope.render.profile_text import profile_csv, profile_view
+from archscope.render.profile_view import profile_csv, profile_view
 from archscope.render.writers import plain_text
 
 FAST = dict(min_time=0.02, warmup=1, calibrate=False)

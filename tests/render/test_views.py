@@ -5,7 +5,7 @@ import re
 import pytest
 
 import archscope
-from archscope.render.view import Column, Table, View
+from archscope.render.blocks import Column, Table, View
 from archscope.render.views import compare_view, list_view, summary_view
 from archscope.render.writers import csv_text, html, markdown, plain_text, table_lines
 from archscope.zoo import ZooListing, list_entries

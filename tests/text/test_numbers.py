@@ -44,7 +44,7 @@ def test_shapes_are_compact(shape, text):
 
 @pytest.mark.parametrize("ms, text", [(2580.4, "2,580"), (25.84, "25.8"), (2.584, "2.58"), (0.4123, "0.412"), (100.0, "100")])
 def test_latencies_read_in_milliseconds_without_exponents(ms, text):
-    from archscope.render.bench_text import ms_text
+    from archscope.render.bench_cells import ms_text
 
     assert ms_text(ms) == text
 

@@ -3,7 +3,7 @@ import dataclasses
 import io
 import json
 
-from archscope.render.summary_text import summary_csv, summary_json
+from archscope.render.summary_formats import summary_csv, summary_json
 from archscope.render.views import summary_view, visible_layers
 from archscope.render.writers import markdown
 

@@ -1,11 +1,11 @@
-"""``archscope profile`` as a view (render.view) for every writer, and as CSV (its JSON is ``ProfileReport.to_dict()``)."""
+"""``archscope profile`` as a view (render.blocks) for every writer, and as CSV (its JSON is ``ProfileReport.to_dict()``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from archscope.bench.profile_records import ProfileReport
-from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.render.blocks import Column, Note, Pairs, Table, View
 from archscope.text.numbers import decimal_bytes, human_count, shape_text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from archscope.analysis.fvcore_counter import FvcoreCount
 from archscope.analysis.records import Summary
-from archscope.render.view import Column, Table
+from archscope.render.blocks import Column, Table
 from archscope.render.views import summary_view
 from archscope.text.numbers import human_count
 
