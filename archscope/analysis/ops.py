@@ -446,7 +446,7 @@ def attention(f: Any, query: Any, key: Any, value: Any, *_: Any, result: Any, **
 def grouped_mm(f: Any, a: Any, b: Any, offs: Any = None, bias: Any = None, *_: Any, result: Any, **__: Any) -> Any:
     """Mixture-of-experts products, G matrices at once: M·K·N multiply-accumulates (G·M·K·N for two stacks).
 
-    torch._grouped_mm's layouts (its meta function, ``_create_grouped_mm_output_tensor``):
+    aten::_grouped_mm's layouts (its meta function, ``_create_grouped_mm_output_tensor``):
     [G, M, K] x [G, K, N] is G products; [M, K] x [G, K, N] gives each group of rows (split by
     ``offs``) its expert's matrix, so every row meets one matrix: M·K·N; [G, M, K] x [K, N]
     splits the columns, M·K·N with N all the columns; [M, K] x [K, N] with ``offs`` splits
