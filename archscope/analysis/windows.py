@@ -111,7 +111,3 @@ def field_step(window: Window, axis: int, size_in: int, stride_in: int) -> Field
     grow = (k - 1) * j if window.dilation is None else (k - 1) * f("d", window.dilation[axis]) * j
     return FieldStep(r + grow, j * f("s", window.stride[axis]))
 
-
-def axis_label(names: Sequence[str]) -> str:
-    """'H, W' for the axes a formula stands for."""
-    return ", ".join(names)

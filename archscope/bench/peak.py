@@ -24,11 +24,6 @@ def choose_size(time_ms_at: Callable[[int], float], max_size: int, start: int = 
     return min(n, max_size)
 
 
-def matmul_peak_flops(device: torch.device, dtype: torch.dtype, size: int | None = None, repeats: int = 3) -> float:
-    """Best FLOP/s of ``repeats`` multiplies of two size x size matrices (2 n^3 FLOPs each)."""
-    return calibrate_peak(device, dtype, size, repeats)[0]
-
-
 def calibrate_peak(
     device: torch.device, dtype: torch.dtype, size: int | None = None, repeats: int = 3
 ) -> tuple[float, int]:
