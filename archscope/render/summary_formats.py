@@ -19,13 +19,6 @@ def summary_document(summary: Summary, depth: int | None = None, extra: dict | N
     return data
 
 
-def summary_json(summary: Summary, depth: int | None = None, extra: dict | None = None) -> str:
-    """``summary_document`` as the text ``summary -f json`` writes."""
-    from archscope.render.writers import json_text
-
-    return json_text(summary_document(summary, depth, extra))
-
-
 def summary_csv(summary: Summary, depth: int | None = None) -> str:
     """One row per layer call, exact integers; shapes written as 1x64x112x112 (the view's table data)."""
     from archscope.render.writers import csv_text

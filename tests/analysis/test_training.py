@@ -15,7 +15,8 @@ import archscope
 from archscope.analysis.training import fit_batch, parse_bytes
 from archscope.bench.memory import cpu_step_peak
 from archscope.errors import ArchscopeError
-from archscope.render.summary_formats import summary_json
+from archscope.render.summary_formats import summary_document
+from archscope.render.writers import json_text
 
 
 def conv_stack() -> nn.Sequential:
@@ -137,9 +138,9 @@ def test_frozen_parameters_need_no_gradient_and_no_optimizer_state():
 
 
 def test_json_gains_training_fields_only_with_train(zoo_summary):
-    plain = json.loads(summary_json(zoo_summary("lenet5")))
+    plain = json.loads(json_text(summary_document(zoo_summary("lenet5"))))
     assert "backward_macs" not in plain["totals"] and "backward_macs" not in plain["layers"][0]
-    trained = json.loads(summary_json(archscope.summarize("lenet5", train=True)))
+    trained = json.loads(json_text(summary_document(archscope.summarize("lenet5", train=True))))
     totals = trained["totals"]
     assert totals["backward_macs"] > 0 and totals["backward_flops"] > totals["backward_macs"]
     assert set(totals["training_memory"]) == {

@@ -1,9 +1,8 @@
 import csv
 import dataclasses
 import io
-import json
 
-from archscope.render.summary_formats import summary_csv, summary_json
+from archscope.render.summary_formats import summary_csv, summary_document
 from archscope.render.views import summary_view, visible_layers
 from archscope.render.writers import markdown
 
@@ -12,7 +11,7 @@ def test_depth_filters_the_same_rows_in_every_format(zoo_summary):
     s = zoo_summary("resnet18")
     shallow = visible_layers(s, 1)
     assert [x.name for x in shallow] == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]
-    assert len(json.loads(summary_json(s, 1))["layers"]) == len(shallow)
+    assert len(summary_document(s, 1)["layers"]) == len(shallow)
     assert len(list(csv.DictReader(io.StringIO(summary_csv(s, 1))))) == len(shallow)
     lines = markdown(summary_view(s, 1)).splitlines()
     header = lines.index("| Layer | Type | Output shape | RF | Params | % params | MACs | % MACs | FLOPs |")

@@ -12,10 +12,10 @@ import torch.nn as nn
 import archscope
 from archscope.render.plots import layers_png
 from archscope.render.report import report_html, report_markdown
-from archscope.render.summary_formats import summary_csv, summary_json
+from archscope.render.summary_formats import summary_csv, summary_document
 from archscope.render.blocks import Column
 from archscope.render.views import summary_view
-from archscope.render.writers import markdown, natural_width, plain_text, terminal
+from archscope.render.writers import json_text, markdown, natural_width, plain_text, terminal
 from archscope.report_builder import Report
 from archscope.text.safety import clean, csv_cell, html_text, md_text
 
@@ -87,7 +87,7 @@ def test_summary_csv_neutralises_formulas_and_control_characters():
 
 
 def test_json_keeps_the_exact_names_with_control_characters_escaped():
-    text = summary_json(hostile_summary())
+    text = json_text(summary_document(hostile_summary()))
     assert "\x1b" not in text and "\\u001b" in text
     assert [x["name"] for x in json.loads(text)["layers"]] == [HTML, NEWLINE, FORMULA, ESCAPES, MATH]
 
