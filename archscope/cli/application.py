@@ -13,7 +13,7 @@ import io
 import os
 import sys
 from enum import Enum
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Annotated, Any, Callable, Optional, Sequence
 
 import typer
@@ -21,6 +21,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from archscope.errors import ArchscopeError
+from archscope.render.formats import DEFAULT_FORMAT, FORMATS, Content, OutputFormat, format_of_path
 from archscope.render.safe import clean
 
 
@@ -127,11 +128,27 @@ def say(message: str) -> None:
     stderr().print(clean(message), markup=False, highlight=False, soft_wrap=True)
 
 
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
+# The --format choices: every registered output format (render.formats), in the order registered.
+Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
+
+
+def output_format(fmt: Optional[Format], output: Optional[str]) -> OutputFormat:
+    """The format to write: ``-f`` as given, else the one ``-o``'s extension names, else table.
+
+    A ``-f`` that another format's extension contradicts (``-f csv -o x.json``) is refused:
+    the file would not be what its name says.
+    """
+    named = format_of_path(output)
+    if fmt is None:
+        return named or FORMATS[DEFAULT_FORMAT]
+    chosen = FORMATS[fmt.value]
+    if named is not None and named is not chosen:
+        suggested = str(PurePath(output).with_suffix(chosen.extensions[0])) if output else ""
+        raise ArchscopeError(
+            f"-f {chosen.name} contradicts {output}: its extension says {named.name}; "
+            f"drop -f, or name the file {suggested}"
+        )
+    return chosen
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -263,47 +280,49 @@ def write(path: str, data: str | bytes, models: Sequence[str], suffixes: Sequenc
         say(f"wrote {target.shown}")
 
 
+def stdout_is_ascii() -> bool:
+    """True where standard output's encoding cannot carry box drawing (``PYTHONIOENCODING=ascii``)."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        "─…".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return True
+    return False
+
+
 def file_text(
-    fmt: Format,
+    fmt: OutputFormat,
     view: Callable[[], Any],
     *,
     record: Any = None,
-    json_data: Callable[[], dict] | None = None,
-    csv_text: Callable[[], str] | None = None,
+    document: Callable[[], dict] | None = None,
+    ascii: bool = False,
 ) -> str:
-    """A command's output as a file or a pipe gets it: the view in full (nothing cut) for a table
-    or Markdown; the record's ``to_dict()`` (or ``json_data``) as JSON; the view's table (or
-    ``csv_text``) as CSV."""
-    from archscope.render import writers
-
-    if fmt is Format.table:
-        return writers.plain_text(view(), None)
-    if fmt is Format.json:
-        return writers.json_text(json_data() if json_data is not None else record.to_dict())
-    if fmt is Format.csv:
-        return csv_text() if csv_text is not None else writers.csv_text(view())
-    return writers.markdown(view())
+    """A command's output as a file or a pipe gets it, in ``fmt`` (render.formats): the view in
+    full (nothing cut), or the record's ``to_dict()`` (or ``document``) for JSON."""
+    return fmt.write(Content(view, document if document is not None else record.to_dict, ascii))
 
 
 def show(
-    fmt: Format,
+    fmt: OutputFormat,
     view: Callable[[], Any],
     output: Optional[str],
     models: Sequence[str] = (),
-    **formats: Any,
+    **parts: Any,
 ) -> None:
-    """Print a command's view, or its record as JSON, or write either to ``output`` ('-' is stdout).
+    """Print a command's view in ``fmt``, or write it to ``output`` ('-' is stdout).
 
     On a terminal the table fits its width; in a pipe or a file nothing is cut (``file_text``,
-    which takes the same ``record``, ``json_data`` and ``csv_text``).
+    which takes the same ``record`` and ``document``).
     """
     from archscope.render import writers
 
-    if fmt is Format.table and output is None:
+    ascii = output is None and stdout_is_ascii()
+    if fmt.name == DEFAULT_FORMAT and output is None:
         # Laid out for the width already: rich must not wrap it again (soft_wrap).
-        APP.stdout().print(writers.terminal(view(), APP.terminal_width()), soft_wrap=True)
+        APP.stdout().print(writers.terminal(view(), APP.terminal_width(), ascii), soft_wrap=True)
         return
-    content = file_text(fmt, view, **formats)
+    content = file_text(fmt, view, ascii=ascii, **parts)
     if output is None:
         sys.stdout.write(content)
     else:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Callable, Optional, Sequence
 import typer
 
 from archscope.analysis.input_size import check_batch_size
-from archscope.cli.application import Format, app, check_outputs, file_text, guarded, say, show, sources, stderr, write
+from archscope.cli.application import app, check_outputs, file_text, guarded, output_format, say, show, sources, stderr, write
 from archscope.cli.options import PNG, ArgOption, DType, FormatOption, OutputOption, InputSizeOption, DeviceOption, ThreadsOption
 from archscope.errors import ArchscopeError
 from archscope.render.safe import clean
@@ -53,7 +53,7 @@ def bench(
     auto_batch: Annotated[
         bool, typer.Option("--auto-batch", help="On out-of-memory, halve the batch until it fits.")
     ] = False,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
     plot: Annotated[Optional[str], typer.Option(metavar="PNG", help="Save latency and throughput against batch size to this PNG.")] = None,
     arg: ArgOption = None,
@@ -74,6 +74,7 @@ def bench(
     from archscope.render.views import bench_view
 
     names = list(models or DEFAULT_MODELS)
+    chosen = output_format(fmt, output)
     check_outputs(names, output=(output, ()), plot=(plot, PNG))
     sizes = parse_batch_sizes(batch_size)
     check_options(names, sizes, warmup, min_time, threads)  # before the progress bar starts
@@ -116,15 +117,15 @@ def bench(
     if not report.interrupted:
         if plot:
             write(plot, picture(), names, PNG, "the --plot picture")
-        show(fmt, view, output, names, **formats)
+        show(chosen, view, output, names, **formats)
         return
 
     # Ctrl-C: the rows that finished are shown, but they replace no file the user already has.
     if output is None:
-        show(fmt, view, None, **formats)
+        show(chosen, view, None, **formats)
 
     for path, content, suffixes in (
-        (output, lambda: file_text(fmt, view, **formats), ()),
+        (output, lambda: file_text(chosen, view, **formats), ()),
         (plot, picture, PNG),
     ):
         if path is not None:

@@ -32,17 +32,6 @@ PICTURES = {
     "time_vs_macs": "where the time goes vs where the MACs are",
 }
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.7em; font-variant-numeric: tabular-nums; }
-img { max-width: 100%; }
-svg { max-width: 100%; height: auto; }
-.sub, .dim { color: #666; }
-.warn { color: #a60; }
-"""
-
-
 @dataclass
 class Section:
     heading: str
@@ -112,7 +101,7 @@ def report_html(report: Report, pictures: dict[str, bytes | str] | None = None) 
     summary = report.summary
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>archscope: {html_text(summary.model)}</title><style>{_STYLE}</style></head><body>",
+        f"<title>archscope: {html_text(summary.model)}</title><style>{writers.PAGE_STYLE}</style></head><body>",
         f"<h1>{html_text(summary.model)}</h1>",
     ]
     for section in sections(report, pictures):
