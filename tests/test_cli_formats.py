@@ -123,3 +123,17 @@ def test_registering_a_name_or_an_extension_twice_is_refused():
         register_format(OutputFormat("json", (".j",), lambda c: "", every_layer=True))
     with pytest.raises(ValueError, match="already mean 'csv'"):
         register_format(OutputFormat("spreadsheet", (".csv",), lambda c: "", every_layer=True))
+
+
+@pytest.mark.parametrize("command", cli_commands.with_format())
+def test_every_commands_csv_header_is_its_declared_columns(command):
+    from tests.render.test_view import declared
+
+    columns = declared()
+    assert command in columns, f"declare {command}'s CSV columns with render.view.csv_columns and list them in docs/json.md"
+    with cli_commands.replaying([command], key=[command]):
+        result = run(*cli_commands.example(command), "-f", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0] == columns[command]
+    assert len(rows) > 1 and all(len(row) == len(rows[0]) for row in rows)

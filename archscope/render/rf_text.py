@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from archscope.analysis.records import ReceptiveField
+from archscope.render.view import csv_columns
 
 
 def axes_text(values: Sequence[int]) -> str:
@@ -44,4 +45,4 @@ def parts_sentence(rf: ReceptiveField | None) -> str | None:
     return ", ".join(f"{rf_cell(p.field)} (channels {p.start}-{p.stop - 1})" for p in rf.parts)
 
 
-STAGE_COLUMNS = ["stage", "stride", "first_layer", "last_layer", "largest_layer", "output_shape", "size", "padding"]
+STAGE_COLUMNS = csv_columns("rf", ["stage", "stride", "first_layer", "last_layer", "largest_layer", "output_shape", "size", "padding"])

@@ -8,7 +8,7 @@ from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.rf_report import AXES_FACTS
 from archscope.render.numbers import human_bytes, human_count, shape_text
 from archscope.render.rf_text import STAGE_COLUMNS, axes_text, field_sentence, parts_sentence, rf_cell
-from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.render.view import Column, Note, Pairs, Table, View, csv_columns
 
 if TYPE_CHECKING:  # for annotations only: the modules that define them build the records (and import torch)
     from archscope.analysis.compare import Comparison
@@ -51,8 +51,8 @@ SUMMARY_COLUMNS: dict[str, tuple[Column, Any]] = {
 }  # fmt: skip
 DEFAULT_SUMMARY_COLUMNS = ("layer", "type", "output", "rf", "params", "params%", "macs", "macs%", "flops")
 # The CSV contract: one row per layer call, exact integers, whatever columns the table shows.
-CSV_SUMMARY_HEADERS = ["name", "type", "depth", "leaf", "input_shape", "output_shape", "params", "macs", "flops",
-                       "receptive_field"]  # fmt: skip
+CSV_SUMMARY_HEADERS = csv_columns("summary", ["name", "type", "depth", "leaf", "input_shape", "output_shape", "params",
+                                              "macs", "flops", "receptive_field"])  # fmt: skip
 
 
 def _csv_row(x: LayerRecord) -> list[Any]:
@@ -164,6 +164,9 @@ def summary_view(
 # --- list ---------------------------------------------------------------------------------
 
 
+LIST_CSV = csv_columns("list", ["name", "family", "input_size", "reference_params", "reference_macs", "source"])
+
+
 def list_view(listing: ZooListing) -> View:
     """The zoo: the reference figures each network is tested against ('Ref.')."""
     entries = listing.entries
@@ -183,7 +186,7 @@ def list_view(listing: ZooListing) -> View:
         [e.name, e.family, shape_text(list(e.input_size)), e.reference.params, int(e.reference.macs), e.source]
         for e in entries
     ]
-    table = Table(columns, rows, data, ["name", "family", "input_size", "reference_params", "reference_macs", "source"])
+    table = Table(columns, rows, data, LIST_CSV)
     note = Note("Ref.: the published figures each network is held to; 'archscope summary NAME' computes the exact counts.", "dim")
     return View(f"The zoo: {len(entries)} networks", [], [table, note])
 
@@ -280,6 +283,9 @@ def bench_view(report: Any) -> View:
 # --- lessons ------------------------------------------------------------------------------
 
 
+LESSONS_CSV = csv_columns("lessons", ["lesson", "id", "figure", "value"])  # one row per figure of every lesson
+
+
 def lessons_view(worked: LessonSet) -> View:
     """Each lesson: its title, the claim, the figures side by side, and what they show."""
     blocks: list = []
@@ -290,8 +296,7 @@ def lessons_view(worked: LessonSet) -> View:
         rows += [[x.label(k), f"{v:,.4g}"] for k, v in x.measurements.items()]
         data = [[x.number, x.id, k, v] for k, v in x.figures.items()]
         data += [[x.number, x.id, k, f"{v:.6g}"] for k, v in x.measurements.items()]
-        blocks.append(Table([Column("Quantity", wrap=True), Column("Value", numeric=True)], rows, data,
-                            ["lesson", "id", "figure", "value"]))  # fmt: skip
+        blocks.append(Table([Column("Quantity", wrap=True), Column("Value", numeric=True)], rows, data, LESSONS_CSV))
         blocks.append(Note(x.finding))
     return View("The classic design comparisons, recomputed", [], blocks)
 
