@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 from archscope.errors import ArchscopeError
 from archscope.render.formats import DEFAULT_FORMAT, FORMATS, Content, OutputFormat, format_of_path
 from archscope.render.safe import clean
+from archscope.render.units import UNITS
 
 
 def _argument_type_hidden(self: Any, ctx: Any) -> None:
@@ -79,8 +80,7 @@ app = typer.Typer(
     help=(
         "Look inside convolutional networks: per-layer shapes, parameters, multiply-accumulates (MACs), "
         "FLOPs and memory, for the classic zoo (LeNet, AlexNet, VGG, GoogLeNet, ResNet) or your own model.\n\n"
-        "MACs count the multiply-accumulates of conv/linear/matmul (the papers' and torchvision's 'GFLOPs'); "
-        "FLOPs = 2 x MACs plus every other operator, by the rules in docs/counting.md."
+        f"{UNITS} MACs are what the papers and torchvision call 'GFLOPs'."
     ),
     no_args_is_help=True,
     add_completion=False,

@@ -114,8 +114,7 @@ def report_html(report: Report, pictures: dict[str, bytes | str] | None = None) 
                 parts.append(_inline_svg(pictures[key]))
             else:
                 parts.append(f"<img alt='{html_text(PICTURES[key])}' src='{_data_uri(pictures[key])}'>")
-    parts.append("<p class=dim>MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs plus the other "
-                 "operators (docs/counting.md). Made by archscope.</p></body></html>")  # fmt: skip
+    parts.append("<p class=dim>Made by archscope.</p></body></html>")  # the units are said once, under the layers
     return "\n".join(parts) + "\n"
 
 
@@ -142,5 +141,4 @@ def report_markdown(
         for key in section.pictures:
             beside[files[key]] = pictures[key]
             lines += [f"![{md_text(PICTURES[key])}]({quote(PurePath(files[key]).name)})", ""]
-    lines.append("MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs plus the other operators.")
     return "\n".join(lines) + "\n", beside

@@ -8,6 +8,7 @@ from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.rf_report import AXES_FACTS
 from archscope.render.numbers import human_bytes, human_count, shape_text
 from archscope.render.rf_text import STAGE_COLUMNS, axes_text, field_sentence, parts_sentence, rf_cell
+from archscope.render.units import UNITS
 from archscope.render.view import Column, Note, Pairs, Table, View, csv_columns
 
 if TYPE_CHECKING:  # for annotations only: the modules that define them build the records (and import torch)
@@ -156,8 +157,7 @@ def summary_view(
     table = Table([SUMMARY_COLUMNS[k][0] for k in keys], rows, [_csv_row(x) for x in shown], CSV_SUMMARY_HEADERS)
     subtitle = [summary.source] if summary.source else []
     title = f"{summary.model}  input {shape_text(summary.input_shape)} -> output {shape_text(summary.output_shape)}"
-    notes = [Note("MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs + other operators "
-                  "(docs/counting.md).", "dim")]  # fmt: skip
+    notes = [Note(UNITS, "dim")]
     return View(title, subtitle, [table, Pairs(totals_items(summary)), *notes])
 
 
@@ -204,7 +204,7 @@ def compare_view(comparison: Comparison, by_model_rows: bool = False) -> View:
         columns = [Column(headers[0], shrink=True), *(Column(h, numeric=True, wrap=True) for h in headers[1:])]
     else:
         columns = [Column(headers[0]), *(Column(h, numeric=True, wrap=True) for h in headers[1:])]
-    notes = [Note(f"Ratios are to {summaries[0].model}. MACs count multiply-accumulates (docs/counting.md).", "dim")]
+    notes = [Note(f"Ratios are to {summaries[0].model}. {UNITS}", "dim")]
     notes += [Note(f"{s.model}: uncounted operators " + ", ".join(u.op for u in s.uncounted), "warn") for s in summaries if s.uncounted]
     table = Table(columns, rows, compare_data(comparison), CSV_HEADERS)  # CSV: one row per model, whatever the layout
     return View("Compared: " + ", ".join(s.model for s in summaries), [], [table, *notes])
