@@ -271,13 +271,16 @@ def check_outputs(models: Sequence[str], **outputs: tuple[Optional[str], Sequenc
         seen[key] = flag
 
 
-def write(path: str, data: str | bytes, models: Sequence[str], suffixes: Sequence[str] = (), what: str = "") -> None:
-    """Write one output through archscope.output (atomic, never over the model's own file) and say where."""
+def write(
+    path: str, data: str | bytes, models: Sequence[str], suffixes: Sequence[str] = (), what: str = "", note: str = ""
+) -> None:
+    """Write one output through archscope.output (atomic, never over the model's own file) and say
+    where (and ``note``, e.g. what it replaced)."""
     from archscope.output import write_output
 
     target = write_output(path, data, protect=sources(models), suffixes=suffixes, what=what)
     if target.kind != "stdout":
-        say(f"wrote {target.shown}")
+        say(f"wrote {target.shown}{note}")
 
 
 def stdout_is_ascii() -> bool:
