@@ -476,3 +476,88 @@ def test_a_fifo_whose_reader_never_reads_times_out_in_one_line(tmp_path, monkeyp
     finally:
         os.close(reader)
     assert "its reader has taken nothing for 0.3 s" in line and "stopped waiting" in line
+
+
+# ---------------------------------------------------------------- output that never vanishes
+
+UNICODE_NET = """
+import torch.nn as nn
+
+INPUT_SIZE = (3, 8, 8)
+
+
+class Net(nn.Sequential):
+    def __init__(self):
+        super().__init__()
+        self.add_module("卷积×2", nn.Conv2d(3, 4, 3))
+        self.add_module("relu", nn.ReLU())
+"""
+
+HOSTILE_FORWARDS = """
+import torch.nn as nn
+
+INPUT_SIZE = (3, 8, 8)
+
+
+class Escapes(nn.Module):
+    def forward(self, x):
+        raise RuntimeError("boom \\x1b]52;c;aGVsbG8=\\x07 \\x1b[31mred")
+
+
+class Closes(nn.Module):
+    def forward(self, x):
+        raise GeneratorExit("closed")
+
+
+def deep():
+    m = nn.Conv2d(3, 3, 1)
+    for _ in range(3000):
+        m = nn.Sequential(m)
+    return m
+"""
+
+
+def archscope_process(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "archscope", *map(str, args)], capture_output=True,
+                          env={**os.environ, **(env or {})}, cwd=cwd)  # fmt: skip
+
+
+@pytest.mark.parametrize("columns", ["0", "99999999999999999999"])
+def test_a_nonsensical_columns_loses_neither_the_output_nor_the_errors(columns):
+    done = archscope_process("summary", "lenet5", env={"COLUMNS": columns})
+    assert done.returncode == 0 and b"features.0" in done.stdout and b"Params" in done.stdout
+    failed = archscope_process("summary", "vgg61", env={"COLUMNS": columns})
+    assert failed.returncode == 2 and failed.stderr.startswith(b"error: unknown model 'vgg61'")
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv"])
+def test_an_ascii_standard_output_gets_what_it_can_carry(tmp_path, fmt):
+    (tmp_path / "net.py").write_text(UNICODE_NET, encoding="utf-8")
+    done = archscope_process("summary", "net.py:Net", "-f", fmt, env={"PYTHONIOENCODING": "ascii"}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode("ascii")  # nothing but ASCII
+    assert "\\u5377\\u79ef\\xd72" in text  # the layer's name, escaped rather than lost
+    if fmt == "table":
+        assert "\n-----" in text and "relu" in text
+
+
+def test_debug_shows_the_traceback_without_the_models_escape_sequences(tmp_path):
+    (tmp_path / "net.py").write_text(HOSTILE_FORWARDS)
+    done = archscope_process("--debug", "summary", "net.py:Escapes", cwd=tmp_path)
+    assert done.returncode == 1 and b"Traceback (most recent call last)" in done.stderr
+    assert b"boom ]52;c;aGVsbG8= [31mred" in done.stderr and b"\x1b" not in done.stderr and b"\x07" not in done.stderr
+
+
+def test_a_forward_that_raises_generator_exit_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("net.py").write_text(HOSTILE_FORWARDS)
+    assert one_error_line(run("summary", "net.py:Closes")) == "error: the model's code raised GeneratorExit: closed"
+
+
+def test_a_model_thousands_of_modules_deep_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("net.py").write_text(HOSTILE_FORWARDS)
+    result = run("summary", "net.py:deep")
+    if result.exit_code == 0:
+        pytest.skip("the analysis now handles 3,000 nested modules itself")
+    assert "nested or recurses too deeply for Python" in one_error_line(result)

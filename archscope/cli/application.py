@@ -99,12 +99,12 @@ class App:
 
     def stdout(self) -> Console:
         # Made per call, not at import, so the width and colour follow the terminal (or pipe) in use.
-        return Console()
+        return Console(**_size_overrides(sys.stdout))
 
     def stderr(self) -> Console:
         if sys.stderr is None:  # closed by the caller (2>&-): they chose not to see messages
             return Console(file=io.StringIO())
-        return Console(stderr=True)
+        return Console(stderr=True, **_size_overrides(sys.stderr))
 
     def terminal_width(self) -> int | None:
         """The terminal's width; None when stdout is a pipe or a file, where nothing is cut."""
@@ -113,6 +113,27 @@ class App:
 
 
 APP = App()
+
+MAX_COLUMNS = 10_000  # wider than any terminal: COLUMNS beyond it is a mistake, not a screen
+
+
+def _size_overrides(stream: Any) -> dict[str, int]:
+    """A width (and height) for rich where COLUMNS (LINES) is nonsensical: 0, negative, huge.
+
+    rich takes any digits in COLUMNS as the width, and at 0 prints nothing at all, not even an
+    error; such a value is treated as unknown: the terminal's own size, or 80 x 25 off a terminal.
+    """
+    out: dict[str, int] = {}
+    for variable, key, fallback in (("COLUMNS", "width", 80), ("LINES", "height", 25)):
+        text = os.environ.get(variable)
+        if text is None or not text.strip().isdigit() or 0 < int(text) <= MAX_COLUMNS:
+            continue  # unset, or not digits (rich ignores those), or sensible
+        try:
+            size = os.get_terminal_size(stream.fileno())
+            out[key] = (size.columns if key == "width" else size.lines) or fallback
+        except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+            out[key] = fallback
+    return out
 
 
 def stdout() -> Console:
@@ -176,6 +197,14 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, BrokenPipeError):
             raise  # click ends a broken pipe (| head) quietly
+        except RecursionError as error:
+            if APP.debug:
+                raise
+            # A model nested thousands of modules deep runs out of Python's stack in its own calls.
+            raise fail(
+                f"the model is nested or recurses too deeply for Python (more than {sys.getrecursionlimit():,} "
+                f"calls deep: {_first_line(error)}); flatten it, or analyse its parts one by one"
+            ) from None
         except RuntimeError as error:
             if APP.debug or "Storage size calculation overflowed" not in str(error):
                 raise _internal(error) from None
@@ -192,10 +221,12 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
             raise _internal(error) from None
         except Exception as error:  # noqa: BLE001 - a bug in archscope still gets one clear line
             raise _internal(error) from None
-        except BaseException as error:  # noqa: BLE001 - e.g. the user's own BaseException subclass
-            if APP.debug or isinstance(error, GeneratorExit):
+        except BaseException as error:  # noqa: BLE001 - the user's own BaseException subclass, GeneratorExit
+            if APP.debug:
                 raise
-            raise fail(f"the model's code raised {type(error).__name__}: {_first_line(error)}") from None
+            # A command is no generator: a GeneratorExit that reaches here was raised by the model's code.
+            detail = _first_line(error)
+            raise fail(f"the model's code raised {type(error).__name__}" + (f": {detail}" if detail else "")) from None
 
     return run
 
@@ -350,8 +381,41 @@ def main(
     APP.debug = debug
 
 
+def _carry_what_the_encoding_can() -> None:
+    """On a stream whose encoding cannot carry Unicode (PYTHONIOENCODING=ascii, a latin-1 terminal),
+    write what it cannot as \\uXXXX escapes instead of failing: the tables also switch to ASCII box
+    drawing (``stdout_is_ascii``), so only the user's own names need escaping."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            try:
+                "─…×µ".encode(stream.encoding or "utf-8")
+            except (UnicodeEncodeError, LookupError):
+                stream.reconfigure(errors="backslashreplace")
+
+
 def run() -> None:
     """Console-script entry point."""
     if sys.stdout is None:
         sys.stdout = ClosedStream()
-    app()
+    _carry_what_the_encoding_can()
+    try:
+        app()
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as error:
+        if not APP.debug:
+            raise
+        # --debug shows the traceback, but as text: the model's messages and names may hold escape
+        # sequences (an OSC 52 clipboard write, a title change) that a terminal would obey.
+        print_traceback(error)
+        sys.exit(1)
+
+
+def print_traceback(error: BaseException) -> None:
+    """``error``'s traceback on stderr, each line without control characters."""
+    import traceback
+
+    lines = "".join(traceback.format_exception(type(error), error, error.__traceback__)).splitlines()
+    if sys.stderr is not None:
+        sys.stderr.write("".join(clean(line) + "\n" for line in lines))
+        sys.stderr.flush()
