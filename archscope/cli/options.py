@@ -40,7 +40,11 @@ def _format_help() -> str:
 
 FormatOption = Annotated[Optional[Format], typer.Option("--format", "-f", help=_format_help(), show_default=False)]
 OutputOption = Annotated[
-    Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file (atomically) instead of stdout.")
+    Optional[str],
+    typer.Option(
+        "--output", "-o", metavar="FILE",
+        help="Write to this file (atomically) instead of stdout; without -f, its extension chooses the format.",
+    ),
 ]
 
 
