@@ -137,3 +137,11 @@ def test_every_commands_csv_header_is_its_declared_columns(command):
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0] == columns[command]
     assert len(rows) > 1 and all(len(row) == len(rows[0]) for row in rows)
+
+
+@pytest.mark.parametrize("name", [n for n, f in FORMATS.items() if not f.every_layer])
+def test_the_lesson_list_is_written_in_every_reading_format(name, tmp_path):
+    path = tmp_path / f"lessons{FORMATS[name].extensions[0]}"
+    result = run("lessons", "-o", str(path))
+    assert result.exit_code == 0, result.output
+    assert READ_BACK[name](path.read_text()) and "stacked-3x3" in path.read_text()

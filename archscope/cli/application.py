@@ -334,7 +334,9 @@ def file_text(
 ) -> str:
     """A command's output as a file or a pipe gets it, in ``fmt`` (render.formats): the view in
     full (nothing cut), or the record's ``to_dict()`` (or ``document``) for JSON."""
-    return fmt.write(Content(view, document if document is not None else record.to_dict, ascii))
+    if document is None:
+        document = lambda: record.to_dict()  # noqa: E731 - made only if the format asks for it
+    return fmt.write(Content(view, document, ascii))
 
 
 def show(
