@@ -225,8 +225,12 @@ def test_random_graphs_match_torch_fvcore_and_gradients(specs, size):
 # ARCHSCOPE_MAX_EXAMPLES raises the example counts for a nightly run (README, Development).
 EXAMPLES = int(os.environ.get("ARCHSCOPE_MAX_EXAMPLES", "80"))
 
-HOSTILE_NET = Path(tempfile.gettempdir()) / "archscope-property-net.py"
-HOSTILE_NET.write_text(
+# This process's own folder: other test runs on the machine (other checkouts) fuzz at the same
+# time, and a file they share would be rewritten under this one.
+FUZZ_DIR = Path(tempfile.mkdtemp(prefix="archscope-fuzz-"))
+atexit.register(shutil.rmtree, FUZZ_DIR, True)
+HOSTILE_NET = FUZZ_DIR / "archscope-property-net.py"
+HOSTILE_SOURCE = (
     "import torch.nn as nn\n"
     "INPUT_SIZE = (3, 16, 16)\n"
     "class Net(nn.Sequential):\n"
@@ -235,6 +239,7 @@ HOSTILE_NET.write_text(
     "        self.add_module('<b>x</b>|=1+1\\n\\x1b[31m', nn.Conv2d(3, 4, k))\n"
     "        self.add_module('$\\\\frac$', nn.ReLU())\n"
 )
+HOSTILE_NET.write_text(HOSTILE_SOURCE)
 MODELS = [
     "lenet5", "vgg-cifar", "cifar-resnet20", "nonexistent", "", "x:y", "bad.py:Net", "torchvision:nope", "VGG_CIFAR",
     ":", ":Net", "a:b:c", ".x:Net", "-", "timm:", "/dev/null:Net", f"{tempfile.gettempdir()}:Net", "\x1b[2J",
@@ -271,8 +276,6 @@ NUMBERS = {
 }
 # Options that run the model for real (on the CPU): their runs get small inputs, never random sizes.
 REAL_RUN_OPTIONS = {"--verify", "--effective", "--bench", "--profile", "--counter", "--weight", "--device", "--fit", "--train"}
-FUZZ_DIR = Path(tempfile.mkdtemp(prefix="archscope-fuzz-"))
-atexit.register(shutil.rmtree, FUZZ_DIR, True)
 REPORT_TARGET = str(FUZZ_DIR / "archscope-property-report.html")
 # Where outputs go: every extension a command might take or refuse, streams, the model's own file.
 PATHS = [REPORT_TARGET, *(str(FUZZ_DIR / f"out{ext}") for ext in (".json", ".csv", ".tsv", ".md", ".html", ".svg",
@@ -380,6 +383,7 @@ def command_lines(draw):
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(argv=command_lines())
 def test_random_command_lines_never_produce_a_traceback(argv):
+    HOSTILE_NET.write_text(HOSTILE_SOURCE)  # each example starts from the user's file as it was
     result = CliRunner().invoke(app, argv, env={"COLUMNS": "100"})
     shown = shlex.join(argv)[:300]
     assert "Traceback" not in result.output, shown
@@ -387,4 +391,4 @@ def test_random_command_lines_never_produce_a_traceback(argv):
     if result.exit_code == 2:
         assert result.output.strip().startswith("error:") or "Usage" in result.output, shown
     assert result.exception is None or isinstance(result.exception, SystemExit) or isinstance(result.exception, ArchscopeError), shown
-    assert HOSTILE_NET.read_text().startswith("import torch.nn"), "the model's own file was written"
+    assert HOSTILE_NET.read_text() == HOSTILE_SOURCE, f"the model's own file was written: {shown}"
