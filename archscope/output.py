@@ -19,7 +19,8 @@ Every writer (``-o``, ``--plot``, ``--effective``, ``report``) goes through ``wr
   expect; so are a directory, a path ending in '/', a missing directory, a name longer than
   the file system allows, the file the model was loaded from (``protect``), the source of
   any Python module this process has imported (a helper module the model's file imports),
-  and a picture whose name does not end in its format's extension (``suffixes``).
+  any other existing Python source file or notebook (no output is Python), and a picture
+  whose name does not end in its format's extension (``suffixes``).
 
 ``check_output`` runs the same refusals without writing (it makes and removes one empty
 temporary file, to know the directory takes new files), so a command can fail before its
@@ -50,6 +51,7 @@ STDOUT = "-"
 # Other names of standard output: written as '-' is, to the stream already open (a pipe, a file
 # opened with >> by the shell), never replaced or reopened.
 STDOUT_ALIASES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+SOURCE_SUFFIXES = (".py", ".pyw", ".pyi", ".ipynb")  # an existing file of these is the user's code: never an output
 STREAM_TIMEOUT_S = 30.0  # a FIFO whose reader takes nothing for this long is given up on
 _TEMP_PREFIX = ".as-"  # with mkstemp's 8 characters and ".tmp": 16, whatever the target's name
 _TEMP_SUFFIX = ".tmp"
@@ -253,6 +255,13 @@ def check_output(
                 f"will not write {shown}: it is the source of the Python module {module!r}, which this run "
                 "imported (the model's code uses it); choose another output file"
             )
+        if real.suffix.lower() in SOURCE_SUFFIXES:
+            # No format archscope writes is Python: an existing source file named as the output is a
+            # slip (a model file for -o), and overwriting it would lose the user's code.
+            raise ArchscopeError(
+                f"will not overwrite {shown}: it is Python source, which no archscope output is; "
+                f"choose another output file (e.g. {_shown(str(given.with_suffix('.txt')))})"
+            )
         # The shell's '>' refuses a file without write permission; so does archscope, even for
         # root, who could (a 444 file is somebody's way of saying "keep this").
         if not status.st_mode & 0o222 or not os.access(real, os.W_OK):
@@ -317,6 +326,10 @@ def write_output(
             _write_stream(target, payload)
         else:
             _write_file(target, payload)
+    except BrokenPipeError:
+        if target.kind == "stdout":
+            raise  # the reader stopped (| head): the command ends quietly, as when -o is not given
+        raise ArchscopeError(f"cannot write {target.shown}: its reader has gone (broken pipe)") from None
     except OSError as error:
         raise ArchscopeError(f"cannot write {target.shown}: {_reason(error)}") from error
     return target

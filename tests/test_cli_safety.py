@@ -448,11 +448,21 @@ def test_no_source_file_the_models_import_loaded_is_ever_an_output(tmp_path, mon
     try:
         for fmt in ("json", "table"):
             line = one_error_line(run("summary", "net.py:build", "-f", fmt, "-o", output))
-            assert "source of the Python module" in line and "which this run imported" in line
+            # Refused before the import as Python source, or after it as the module it is.
+            assert "it is Python source" in line or "source of the Python module" in line, line
     finally:
         for name in ("helper_mod", "pkg", "pkg.layers"):
             sys.modules.pop(name, None)
     assert {p: p.read_bytes() for p in Path().rglob("*.py")} == before
+
+
+def test_a_python_file_the_run_never_imported_is_not_overwritten_either(net):
+    """`-o train.py` (a slip for -o train.txt, or tab completion): the user's code stays."""
+    Path("train.py").write_text(OLD)
+    for args in (["summary", "lenet5", "-o", "train.py"], ["list", "-o", "train.py"], ["bench", "lenet5", "-o", "train.py", *FAST]):
+        line = one_error_line(run(*args))
+        assert "train.py" in line and "Python source" in line, args
+    assert Path("train.py").read_text() == OLD
 
 
 def test_dev_stdout_into_a_pipe_is_standard_output():
@@ -461,6 +471,20 @@ def test_dev_stdout_into_a_pipe_is_standard_output():
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["model"] == "lenet5" and "wrote" not in done.stderr
+
+
+@pytest.mark.parametrize("output", [[], ["-o", "-"], ["-o", "/dev/stdout"]], ids=["plain", "dash", "dev-stdout"])
+def test_a_reader_that_has_gone_ends_the_command_quietly_whatever_stdout_is_called(output):
+    """`archscope ... | head` where head has exited: no error line, whichever name stdout goes by."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte
+    try:
+        done = subprocess.run([sys.executable, "-m", "archscope", "summary", "lenet5", "-f", "csv", *output],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert done.stderr == "", done.stderr
+    assert done.returncode in (0, 1)  # click ends a broken pipe with 1
 
 
 def test_a_fifo_whose_reader_never_reads_times_out_in_one_line(tmp_path, monkeypatch):

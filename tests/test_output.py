@@ -201,6 +201,21 @@ def test_the_models_own_file_is_never_an_output(tmp_path, monkeypatch):
     assert model.read_text() == "import torch\n"
 
 
+def test_no_existing_python_source_or_notebook_is_ever_overwritten(tmp_path):
+    """Not the model's file, not imported: still the user's code, and no output is Python."""
+    for name in ("train.py", "Tool.PY", "stubs.pyi", "run.pyw", "analysis.ipynb"):
+        source = tmp_path / name
+        source.write_text("print('mine')\n")
+        with pytest.raises(ArchscopeError, match="it is Python source"):
+            write_output(source, "table")
+        assert source.read_text() == "print('mine')\n"
+    (tmp_path / "out.txt").symlink_to("train.py")  # a link is followed: its target is what would be written
+    with pytest.raises(ArchscopeError, match="it is Python source"):
+        write_output(tmp_path / "out.txt", "table")
+    write_output(tmp_path / "new.py", "table")  # a new file of that name loses nothing
+    assert (tmp_path / "new.py").read_text() == "table"
+
+
 def test_a_picture_must_be_named_for_its_format(tmp_path):
     with pytest.raises(ArchscopeError, match=r"must be named \*\.png"):
         write_output(tmp_path / "net.py", b"\x89PNG", suffixes=(".png",), what="the --plot picture")
