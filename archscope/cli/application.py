@@ -22,8 +22,8 @@ from typer.core import TyperGroup
 
 from archscope.errors import ArchscopeError
 from archscope.render.formats import DEFAULT_FORMAT, FORMATS, Content, OutputFormat, format_of_path
-from archscope.render.safe import clean
 from archscope.render.units import UNITS
+from archscope.text.safety import clean
 
 
 def _argument_type_hidden(self: Any, ctx: Any) -> None:

@@ -12,7 +12,7 @@ from archscope.cli.application import app, check_outputs, guarded, stderr, write
 from archscope.cli.options import PNG, ArgOption, ModelArgument, BatchSizeOption, InputSizeOption
 from archscope.errors import ArchscopeError
 from archscope.render.formats import FORMATS
-from archscope.render.safe import clean
+from archscope.text.safety import clean
 
 # The page formats a report can be (render.formats): HTML embeds its pictures, Markdown links them.
 REPORT_SUFFIXES = tuple(e.lstrip(".") for name in ("html", "markdown") for e in FORMATS[name].extensions)

@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.rf_report import AXES_FACTS
-from archscope.render.numbers import human_bytes, human_count, shape_text
-from archscope.render.rf_text import STAGE_COLUMNS, axes_text, field_sentence, parts_sentence, rf_cell
+from archscope.render.rf_text import STAGE_COLUMNS, field_sentence, parts_sentence
 from archscope.render.units import UNITS
 from archscope.render.view import Column, Note, Pairs, Table, View, csv_columns
+from archscope.text.fields import axes_text, rf_cell
+from archscope.text.numbers import human_bytes, human_count, shape_text
 
 if TYPE_CHECKING:  # for annotations only: the modules that define them build the records (and import torch)
     from archscope.analysis.compare import Comparison
@@ -297,6 +298,8 @@ def lessons_view(worked: LessonSet) -> View:
         data = [[x.number, x.id, k, v] for k, v in x.figures.items()]
         data += [[x.number, x.id, k, f"{v:.6g}"] for k, v in x.measurements.items()]
         blocks.append(Table([Column("Quantity", wrap=True), Column("Value", numeric=True)], rows, data, LESSONS_CSV))
+        for working in x.arithmetic:  # each side worked out in the same notation (lessons.arithmetic)
+            blocks.append(Pairs([(step["label"], step["text"], "") for step in working["steps"]]))
         blocks.append(Note(x.finding))
     return View("The classic design comparisons, recomputed", [], blocks)
 
