@@ -335,12 +335,6 @@ def write_output(
     return target
 
 
-def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
-    """Kept for callers of the earlier API: ``write_output`` and the path written."""
-    target = write_output(path, data)
-    return target.path or Path(STDOUT)
-
-
 def _write_stdout(data: str | bytes) -> None:
     stream = sys.stdout
     if stream is None or getattr(stream, "archscope_closed", False):

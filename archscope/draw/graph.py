@@ -123,12 +123,6 @@ class Graph:
     def node(self, node_id: str) -> Node:
         return next(n for n in self.nodes if n.id == node_id)
 
-    def predecessors(self, node_id: str) -> list[str]:
-        return [a for a, b in self.edges if b == node_id]
-
-    def successors(self, node_id: str) -> list[str]:
-        return [b for a, b in self.edges if a == node_id]
-
 
 def _tensors(value: Any) -> list[torch.Tensor]:
     if isinstance(value, torch.Tensor):

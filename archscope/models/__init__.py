@@ -110,10 +110,6 @@ class ModelSpec:
                 return self.real_model()  # library code that cannot build on meta: rebuilding it is harmless
         return self._built["meta"]
 
-    def build_for_analysis(self) -> nn.Module:
-        """Kept for callers of the first release: ``analysis_model()``."""
-        return self.analysis_model()
-
 
 def _one_line(error: BaseException) -> str:
     """'ValueError: bad width (net.py, line 12)': the message and the innermost frame of the user's code."""

@@ -12,6 +12,15 @@ def names(graph, node_ids):
     return [graph.node(n).name for n in node_ids]
 
 
+def feeding(graph, node_id):
+    """The names of the boxes with an edge into ``node_id``, in edge order."""
+    return names(graph, [a for a, b in graph.edges if b == node_id])
+
+
+def fed_by(graph, node_id):
+    return names(graph, [b for a, b in graph.edges if a == node_id])
+
+
 def test_the_summary_is_the_one_the_observer_rode_on():
     observer = DataflowObserver()
     summary = archscope.summarize("lenet5", observers=[observer])
@@ -20,21 +29,21 @@ def test_the_summary_is_the_one_the_observer_rode_on():
     assert len([a for a in observer.flow.atoms if a.kind == "layer"]) == sum(1 for layer in summary.layers if layer.leaf)
 
 
-def test_a_concatenation_in_a_forward_is_a_merge_of_the_four_branches():
-    summary, flow = trace("googlenet")
+def test_a_concatenation_in_a_forward_is_a_merge_of_the_four_branches(zoo_trace):
+    summary, flow = zoo_trace("googlenet")
     graph = graph_at(summary, flow, 2)
     concat = next(n for n in graph.nodes if n.kind == "op" and n.type == "cat")
-    assert names(graph, graph.predecessors(concat.id)) == [f"inception3a.branch{i}" for i in (1, 2, 3, 4)]
+    assert feeding(graph, concat.id) == [f"inception3a.branch{i}" for i in (1, 2, 3, 4)]
     assert concat.shape == [1, 256, 28, 28]
     pool2 = next(n for n in graph.nodes if n.name == "pool2")
-    assert names(graph, graph.successors(pool2.id)) == [f"inception3a.branch{i}" for i in (1, 2, 3, 4)]
+    assert fed_by(graph, pool2.id) == [f"inception3a.branch{i}" for i in (1, 2, 3, 4)]
 
 
-def test_a_residual_add_joins_the_block_and_its_shortcut():
-    summary, flow = trace("resnet18")
+def test_a_residual_add_joins_the_block_and_its_shortcut(zoo_trace):
+    summary, flow = zoo_trace("resnet18")
     graph = graph_at(summary, flow, 3)
     first_add = next(n for n in graph.nodes if n.kind == "op" and n.type == "add")
-    assert sorted(names(graph, graph.predecessors(first_add.id))) == ["layer1.0.bn2", "maxpool"]  # the identity skip
+    assert sorted(feeding(graph, first_add.id)) == ["layer1.0.bn2", "maxpool"]  # the identity skip
 
 
 def test_functional_relu_and_mean_between_layers_are_boxes_and_views_pass_through():
@@ -56,8 +65,8 @@ def test_functional_relu_and_mean_between_layers_are_boxes_and_views_pass_throug
     ]  # fmt: skip
 
 
-def test_a_shallower_depth_draws_each_module_as_one_box():
-    summary, flow = trace("resnet50")
+def test_a_shallower_depth_draws_each_module_as_one_box(zoo_trace):
+    summary, flow = zoo_trace("resnet50")
     assert max_depth(summary) == 4  # layer1.0.downsample.0
     top = graph_at(summary, flow, 1)
     assert [n.name for n in top.nodes] == [
@@ -68,8 +77,8 @@ def test_a_shallower_depth_draws_each_module_as_one_box():
     assert layer3.macs == next(x.macs for x in summary.layers if x.name == "layer3")
 
 
-def test_kernel_and_stride_come_from_each_layers_record():
-    summary, flow = trace("alexnet")
+def test_kernel_and_stride_come_from_each_layers_record(zoo_trace):
+    summary, flow = zoo_trace("alexnet")
     graph = graph_at(summary, flow, 2)
     details = {n.name: n.detail for n in graph.nodes}
     assert details["features.0"] == "11x11/4"
@@ -88,8 +97,8 @@ def test_a_1d_network_reads_its_pools_per_axis_as_the_module_gives_them():
     assert [summary.layers[i].kernel for i in range(len(summary.layers))][2] == [4]
 
 
-def test_a_pool_written_in_a_custom_modules_forward_keeps_its_geometry():
-    summary, flow = trace("lenet5-1998")  # S2 and S4 add each 2x2 window with F.avg_pool2d (section II.B)
+def test_a_pool_written_in_a_custom_modules_forward_keeps_its_geometry(zoo_trace):
+    summary, flow = zoo_trace("lenet5-1998")  # S2 and S4 add each 2x2 window with F.avg_pool2d (section II.B)
     details = {n.name: n.detail for n in graph_at(summary, flow, 1).nodes}
     assert details["s2"] == details["s4"] == "2x2/2"
 
