@@ -28,7 +28,7 @@ from torch.nn.parameter import UninitializedBuffer, UninitializedParameter, is_l
 
 from archscope.analysis.compat import (
     is_meta_limitation,
-    returns_new_memory,
+    new_results,
     says_output_too_small,
     run_operator,
     skip_dynamo_guard,
@@ -233,11 +233,9 @@ class _Recorder(TorchDispatchMode):
         for observer in self.observers:
             observer.operator(func, rule, args, kwargs, out, self._open_indices)
         self.depths.record(rule is not None and rule.weighted, args, kwargs, out)
-        if returns_new_memory(func):
-            outputs = out if isinstance(out, (tuple, list)) else (out,)
-            self.activation_bytes += sum(
-                t.numel() * t.element_size() for t in outputs if isinstance(t, torch.Tensor) and t.is_floating_point()
-            )
+        self.activation_bytes += sum(
+            t.numel() * t.element_size() for t in new_results(func, args, kwargs, out) if t.is_floating_point()
+        )
         return out
 
 
