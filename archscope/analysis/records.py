@@ -121,8 +121,10 @@ class BatchFit:
     budget: int  # bytes
     batch_size: int  # 0 when not even one sample fits
     peak: int  # training memory at that batch
-    fixed: int  # what does not grow with the batch: parameters, gradients, optimizer state
-    per_sample: int  # saved activations per sample
+    # The last line the search solved on, through the two batches analysed last: peak ~ fixed + per_sample x batch.
+    fixed: int
+    per_sample: int
+    next_peak: int | None = None  # training memory at batch_size + 1, measured (None at the largest batch archscope tries)
 
 
 @dataclass

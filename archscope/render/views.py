@@ -123,11 +123,19 @@ def training_items(summary: Summary) -> list[tuple[str, str, str]]:
         ))  # fmt: skip
     f = summary.fit
     if f is not None:
-        text = (
-            f"batch {f.batch_size:,}: {human_bytes(f.peak)} ({human_bytes(f.fixed)} fixed + {human_bytes(f.per_sample)} per sample)"
-            if f.batch_size
-            else f"not even batch 1, which needs {human_bytes(f.peak)}"
-        )
+        # Both peaks are measured; the line is the one the search solved on last, through
+        # batches near the answer (the peak grows a little faster than the batch at first).
+        if not f.batch_size:
+            text = f"not even batch 1, which needs {human_bytes(f.peak, 2)}"
+        else:
+            after = (
+                f", batch {f.batch_size + 1:,} would need {human_bytes(f.next_peak, 2)}" if f.next_peak is not None
+                else ", the largest batch archscope tries"
+            )  # fmt: skip
+            text = (
+                f"batch {f.batch_size:,} needs {human_bytes(f.peak, 2)}{after} "
+                f"({human_bytes(f.fixed)} + {human_bytes(f.per_sample)} per sample near here)"
+            )
         items.append((f"Fits in {human_bytes(f.budget)}", text, "" if f.batch_size else "warn"))
     return items
 

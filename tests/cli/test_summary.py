@@ -1,0 +1,55 @@
+"""`archscope summary --train` and `--fit` as a person runs them (the table, JSON, mistakes)."""
+
+import json
+
+from typer.testing import CliRunner
+
+from archscope.cli import app
+
+
+def run(*args, columns=80):
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": str(columns)})
+
+
+def test_summary_train_shows_the_backward_pass_and_training_memory():
+    result = run("summary", "lenet5", "--train", "--optimizer", "adam", columns=120)
+    assert result.exit_code == 0, result.output
+    for text in ("Backward MACs", "Backward FLOPs", "Optimizer step", "(Adam)", "Training memory", "saved activations"):
+        assert text in result.output
+
+
+def test_summary_fit_finds_the_largest_batch_and_json_carries_it():
+    result = run("summary", "lenet5", "--fit", "64MiB", "-f", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["fit"]["budget"] == 64 * 2**20 and data["fit"]["batch_size"] > 1
+    assert data["fit"]["peak"] <= data["fit"]["budget"]
+    assert data["totals"]["training_memory"]["optimizer_name"] == "sgd"
+    assert "Fits in 64.0 MiB" in run("summary", "lenet5", "--fit", "64MiB").output
+
+
+def test_summary_fit_and_optimizer_mistakes_are_one_line():
+    for args, message in ((["--fit", "lots"], "memory size"), (["--train", "--optimizer", "lion"], "unknown optimizer")):
+        result = run("summary", "lenet5", *args)
+        assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_the_fit_line_shows_the_measured_peaks_at_the_batch_and_one_more_and_they_add_up():
+    from archscope.render.numbers import human_bytes
+
+    data = json.loads(run("summary", "lenet5", "--fit", "64MiB", "-f", "json").output)["fit"]
+    line = next(x for x in run("summary", "lenet5", "--fit", "64MiB", columns=200).output.splitlines() if x.startswith("Fits in"))
+    batch = data["batch_size"]
+    assert f"batch {batch:,} needs {human_bytes(data['peak'], 2)}" in line
+    assert f"batch {batch + 1:,} would need {human_bytes(data['next_peak'], 2)}" in line
+    assert data["peak"] <= data["budget"] < data["next_peak"]
+    # The line printed beside them is the one JSON holds, and it gives the peak it stands beside.
+    assert f"({human_bytes(data['fixed'])} + {human_bytes(data['per_sample'])} per sample near here)" in line
+    assert abs(data["fixed"] + data["per_sample"] * batch - data["peak"]) <= data["per_sample"]
+
+
+def test_a_fit_of_thousands_of_digits_is_one_line():
+    for size in ("9" * 3000 + "GiB", "0." + "0" * 3000 + "1GiB", "1" + "0" * 400):
+        result = run("summary", "lenet5", "--fit", size)
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
