@@ -48,8 +48,12 @@ SUMMARY_COLUMNS: dict[str, tuple[Column, Any]] = {
     "macs": (Column("MACs", numeric=True), lambda x, s: human_count(x.macs)),
     "macs%": (Column("% MACs", numeric=True, drop=4), lambda x, s: _percent(x.macs, s.totals.macs)),
     "flops": (Column("FLOPs", numeric=True, drop=3), lambda x, s: human_count(x.flops)),
+    # A training analysis (summary --train): the backward work of the autograd nodes the call made.
+    "bwd-macs": (Column("Bwd MACs", numeric=True, drop=4), lambda x, s: human_count(x.backward_macs)),
+    "bwd-flops": (Column("Bwd FLOPs", numeric=True, drop=3), lambda x, s: human_count(x.backward_flops)),
 }  # fmt: skip
 DEFAULT_SUMMARY_COLUMNS = ("layer", "type", "output", "rf", "params", "params%", "macs", "macs%", "flops")
+TRAINING_COLUMNS = ("bwd-macs", "bwd-flops")  # added to the default when the summary has a backward pass
 # The CSV contract: one row per layer call, exact integers, whatever columns the table shows.
 CSV_SUMMARY_HEADERS = ["name", "type", "depth", "leaf", "input_shape", "output_shape", "params", "macs", "flops",
                        "receptive_field"]  # fmt: skip
@@ -60,10 +64,15 @@ def _csv_row(x: LayerRecord) -> list[Any]:
             x.params, x.macs, x.flops, rf_cell(x.receptive_field)]  # fmt: skip
 
 
-def parse_columns(text: str | None) -> list[str]:
-    """'layer,kernel,macs' -> the keys, checked; the layer name always comes first."""
+def default_columns(summary: Summary) -> list[str]:
+    """The table's columns when none are chosen: the backward pass's too after --train."""
+    return [*DEFAULT_SUMMARY_COLUMNS, *(TRAINING_COLUMNS if summary.totals.backward_macs is not None else ())]
+
+
+def parse_columns(text: str | None) -> list[str] | None:
+    """'layer,kernel,macs' -> the keys, checked; the layer name always comes first. None: the default."""
     if text is None:
-        return list(DEFAULT_SUMMARY_COLUMNS)
+        return None
     keys = [k.strip().lower() for k in text.split(",") if k.strip()]
     unknown = [k for k in keys if k not in SUMMARY_COLUMNS]
     if unknown:
@@ -148,7 +157,7 @@ def summary_view(
     Where qualified names ("inception3a.branch1.0") would not fit ``width``, the layer column
     shows the tree of their last parts instead.
     """
-    keys = list(columns or DEFAULT_SUMMARY_COLUMNS)
+    keys = list(columns or default_columns(summary))
     shown = visible_layers(summary, depth)
     short_names = False
     if width is not None:

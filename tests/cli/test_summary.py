@@ -1,6 +1,7 @@
 """`archscope summary --train` and `--fit` as a person runs them (the table, JSON, mistakes)."""
 
 import json
+import re
 
 from typer.testing import CliRunner
 
@@ -53,3 +54,28 @@ def test_a_fit_of_thousands_of_digits_is_one_line():
         result = run("summary", "lenet5", "--fit", size)
         assert result.exit_code == 2, result.output
         assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+
+
+def test_train_adds_backward_columns_whose_cells_are_each_layers_backward_pass():
+    import archscope
+    from archscope.render.numbers import human_count
+
+    result = run("summary", "lenet5", "--train", "--depth", "1", columns=200)
+    assert result.exit_code == 0, result.output
+    header = next(x for x in result.output.splitlines() if x.startswith("Layer"))
+    assert header.split()[-4:] == ["Bwd", "MACs", "Bwd", "FLOPs"]
+    layers = {x.name: x for x in archscope.summarize("lenet5", train=True).layers if x.depth == 1}
+    rows = [re.split(r"\s{2,}", x.strip()) for x in result.output.splitlines()]
+    cells = {row[0]: row[-2:] for row in rows if row[0] in layers}
+    assert set(cells) == set(layers)
+    for name, layer in layers.items():
+        assert cells[name] == [human_count(layer.backward_macs), human_count(layer.backward_flops)]
+
+
+def test_backward_columns_are_chosen_with_columns_and_need_train():
+    chosen = run("summary", "lenet5", "--train", "--columns", "layer,bwd-flops", columns=200)
+    assert chosen.exit_code == 0 and "Bwd FLOPs" in chosen.output and "Bwd MACs" not in chosen.output
+    plain = run("summary", "lenet5", columns=200)
+    assert "Bwd" not in plain.output
+    refused = run("summary", "lenet5", "--columns", "layer,bwd-macs")
+    assert refused.exit_code == 2 and "--train" in refused.output and len(refused.output.strip().splitlines()) == 1
