@@ -190,6 +190,10 @@ class Summary:
     data_dependent: DataDependence | None = None
     # With summary --fit: the largest batch that fits the budget.
     fit: BatchFit | None = None
+    # The model's own row (name "", depth 0): the parameters it holds itself and the operators
+    # its forward runs outside every child (a positional embedding and its add); None when it
+    # has neither. Not a module call, so not in ``layers``: those keep their call order.
+    own: LayerRecord | None = None
 
     def __str__(self) -> str:
         """The table ``archscope summary`` prints (depth 3), without colour: ``print(summarize("vgg16"))``."""
@@ -221,6 +225,7 @@ class Summary:
             "weighted_depth": self.weighted_depth,
             "input_dtypes": list(self.input_dtypes),
             "data_dependent": asdict(self.data_dependent) if self.data_dependent is not None else None,
+            "own": layer_dict(self.own) if self.own is not None else None,
             **({"fit": asdict(self.fit)} if self.fit is not None else {}),
         }
 

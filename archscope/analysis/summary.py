@@ -144,6 +144,9 @@ class _Recorder(TorchDispatchMode):
         self.layers: list[LayerRecord] = []
         self.macs = 0
         self.flops = 0
+        # What the model's own forward computes outside any child's call (a positional add).
+        self.own_macs = 0
+        self.own_flops = 0
         self.activation_bytes = 0
         self.uncounted: Counter[str] = Counter()
         self.fields = FieldTracker()
@@ -226,6 +229,9 @@ class _Recorder(TorchDispatchMode):
                 for record in self.stack:
                     record.macs += cost.macs
                     record.flops += cost.flops
+                if not self.stack:
+                    self.own_macs += cost.macs
+                    self.own_flops += cost.flops
         for value in (*args, *kwargs.values()):
             if isinstance(value, torch.Tensor) and id(value) in self.parameter_names:
                 self.used_parameters.add(self.parameter_names[id(value)])
@@ -501,6 +507,7 @@ def analyze(
         activation_bytes=recorder.activation_bytes,
     )
     input_record = shapes[0] if len(shapes) == 1 else shapes
+    own = own_record(model, recorder, input_record, shape_of(output))
     return Summary(
         model=name,
         source=source,
@@ -515,7 +522,30 @@ def analyze(
         receptive_field_issues=list(recorder.fields.issues),
         input_dtypes=[str(t.dtype).removeprefix("torch.") for t in inputs.tensors],
         data_dependent=dependence,
+        own=own,
     )
+
+
+def own_params(model: nn.Module) -> int:
+    """Parameters the model holds itself, not through a child (a transformer's positional embedding)."""
+    in_children = {id(p) for child in model.children() for p in child.parameters()}
+    own = {id(p): p for p in model._parameters.values() if p is not None and id(p) not in in_children}
+    return sum(p.numel() for p in own.values())
+
+
+def own_record(model: nn.Module, recorder: _Recorder, input_shape: Shape, output_shape: Shape) -> LayerRecord | None:
+    """The model's own row: its own parameters and what its forward computes outside every child.
+
+    None when it has neither (most networks: only children hold weights and compute), so a
+    table's rows then add up to the totals as they are.
+    """
+    params = own_params(model)
+    if not (params or recorder.own_macs or recorder.own_flops):
+        return None
+    return LayerRecord(
+        name="", type=type(model).__name__, depth=0, leaf=False, input_shape=input_shape, output_shape=output_shape,
+        params=params, macs=recorder.own_macs, flops=recorder.own_flops,
+    )  # fmt: skip
 
 
 def _last_recorder(error: BaseException) -> _Recorder | None:

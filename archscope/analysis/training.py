@@ -72,6 +72,8 @@ class BackwardCount:
     layer_macs: list[int] = field(default_factory=list)
     layer_flops: list[int] = field(default_factory=list)
     layer_bytes: list[int] = field(default_factory=list)
+    own_macs: int = 0  # the nodes the model's own forward made, outside every child (Summary.own)
+    own_flops: int = 0
     uncounted: Counter = field(default_factory=Counter)
     peak_start: int = 0  # saved activations when the backward starts
     saved_live: int = 0  # saved activations not yet released, as the backward goes
@@ -254,6 +256,9 @@ class _BackwardRecorder(TorchDispatchMode):
             for index in owners:
                 count.layer_macs[index] += cost.macs
                 count.layer_flops[index] += cost.flops
+            if node is not None and not owners:
+                count.own_macs += cost.macs
+                count.own_flops += cost.flops
         moved = operator_bytes(func, args, kwargs, out, self.float_bytes)
         count.bytes += moved
         for index in owners:
@@ -336,6 +341,8 @@ def analyze_training(
         layer.backward_macs, layer.backward_flops = macs, flops
     for layer in summary.layers[len(count.layer_macs):]:
         layer.backward_macs, layer.backward_flops = 0, 0
+    if summary.own is not None:
+        summary.own.backward_macs, summary.own.backward_flops = count.own_macs, count.own_flops
     summary.totals.backward_macs = count.macs
     summary.totals.backward_flops = count.flops
     summary.totals.optimizer_flops = optimizer_flops(model, optimizer)

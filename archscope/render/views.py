@@ -80,9 +80,15 @@ def parse_columns(text: str | None) -> list[str] | None:
     return ["layer", *(k for k in keys if k != "layer")]
 
 
+# The Layer cell of the model's own row (Summary.own): its parameters and the operators its
+# forward runs outside every child, so the rows' params and MACs add up to the totals.
+OWN_ROW = "(model)"
+
+
 def visible_layers(summary: Summary, depth: int | None) -> list[LayerRecord]:
-    """The records down to ``depth`` (1 = the model's direct children); all of them for None."""
-    return [layer for layer in summary.layers if depth is None or layer.depth <= depth]
+    """The model's own row (if it has one), then the records down to ``depth`` (1 = the model's direct children); all for None."""
+    own = [summary.own] if summary.own is not None else []
+    return own + [layer for layer in summary.layers if depth is None or layer.depth <= depth]
 
 
 def totals_items(summary: Summary) -> list[tuple[str, str, str]]:
@@ -149,6 +155,10 @@ def training_items(summary: Summary) -> list[tuple[str, str, str]]:
     return items
 
 
+def _indented(x: LayerRecord, name: str) -> str:
+    return OWN_ROW if x.depth == 0 else "  " * (x.depth - 1) + name
+
+
 def summary_view(
     summary: Summary, depth: int | None = 3, columns: Sequence[str] | None = None, width: int | None = None
 ) -> View:
@@ -163,11 +173,11 @@ def summary_view(
     if width is not None:
         from archscope.render.writers import natural_width
 
-        full = [["  " * (x.depth - 1) + x.name, *(SUMMARY_COLUMNS[k][1](x, summary) for k in keys if k != "layer")] for x in shown]
+        full = [[_indented(x, x.name), *(SUMMARY_COLUMNS[k][1](x, summary) for k in keys if k != "layer")] for x in shown]
         short_names = natural_width([SUMMARY_COLUMNS[k][0] for k in keys], full) > width
 
     def name(x: LayerRecord) -> str:
-        return "  " * (x.depth - 1) + (x.name.rsplit(".", 1)[-1] if short_names else x.name)
+        return _indented(x, x.name.rsplit(".", 1)[-1] if short_names else x.name)
 
     rows = [[name(x) if k == "layer" else SUMMARY_COLUMNS[k][1](x, summary) for k in keys] for x in shown]
     table = Table([SUMMARY_COLUMNS[k][0] for k in keys], rows, [_csv_row(x) for x in shown], CSV_SUMMARY_HEADERS)
