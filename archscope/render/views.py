@@ -180,30 +180,55 @@ def summary_view(
         return _indented(x, x.name.rsplit(".", 1)[-1] if short_names else x.name)
 
     rows = [[name(x) if k == "layer" else SUMMARY_COLUMNS[k][1](x, summary) for k in keys] for x in shown]
-    table = Table([SUMMARY_COLUMNS[k][0] for k in keys], rows, [_csv_row(x) for x in shown], CSV_SUMMARY_HEADERS)
+    table = Table([SUMMARY_COLUMNS[k][0] for k in keys], rows, [_csv_row(x) for x in shown], CSV_SUMMARY_HEADERS,
+                  left_out_hint="--columns chooses which to show, and a wider terminal or -f csv shows them all")  # fmt: skip
     subtitle = [summary.source] if summary.source else []
     title = f"{summary.model}  input {shape_text(summary.input_shape)} -> output {shape_text(summary.output_shape)}"
     notes = [Note("MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs + other operators "
                   "(docs/counting.md).", "dim")]  # fmt: skip
+    depth_note = _depth_sentence(summary, depth)
+    if depth_note:
+        notes.append(Note(depth_note, "dim"))
     return View(title, subtitle, [table, Pairs(totals_items(summary)), *notes])
+
+
+def _depth_sentence(summary: Summary, depth: int | None) -> str | None:
+    """How to see fewer or more rows: the table's last line when layers nest."""
+    deepest = max((x.depth for x in summary.layers), default=0)
+    if deepest <= 1:
+        return None
+    top = sum(1 for x in summary.layers if x.depth == 1)
+    shown = len(visible_layers(summary, depth)) - (summary.own is not None)
+    if depth is None or depth >= deepest:
+        return f"All {shown:,} layer calls, {deepest} levels deep; --depth 1 shows the {top:,} top-level ones."
+    every = len(summary.layers)
+    fewer = f"--depth 1 shows the {top:,} top-level ones, " if depth > 1 else ""
+    return f"{shown:,} of {every:,} layer calls, to depth {depth} of {deepest}; {fewer}--depth {deepest} every one."
 
 
 # --- list ---------------------------------------------------------------------------------
 
 
-def list_view(listing: ZooListing) -> View:
-    """The zoo: the reference figures each network is tested against ('Ref.')."""
-    entries = listing.entries
+def list_view(listing: ZooListing, sources: bool = False) -> View:
+    """The zoo, one line per network, families together; ``sources`` adds the paper each follows.
+
+    CSV has every column either way (the exact figures and the source).
+    """
+    order: dict[str, int] = {}
+    for e in listing.entries:
+        order.setdefault(e.family, len(order))
+    entries = sorted(listing.entries, key=lambda e: order[e.family])  # stable: the zoo's order within a family
     columns = [
         Column("Name"),
         Column("Family", drop=2),
         Column("Input", drop=1),
         Column("Ref. params", numeric=True),
         Column("Ref. MACs", numeric=True),
-        Column("Source", wrap=True),
+        *([Column("Source", wrap=True)] if sources else []),
     ]
     rows = [
-        [e.name, e.family, shape_text(list(e.input_size)), human_count(e.reference.params), human_count(e.reference.macs), e.source]
+        [e.name, e.family, shape_text(list(e.input_size)), human_count(e.reference.params), human_count(e.reference.macs),
+         *([e.source] if sources else [])]
         for e in entries
     ]  # fmt: skip
     data = [
@@ -211,8 +236,12 @@ def list_view(listing: ZooListing) -> View:
         for e in entries
     ]
     table = Table(columns, rows, data, ["name", "family", "input_size", "reference_params", "reference_macs", "source"])
-    note = Note("Ref.: the published figures each network is held to; 'archscope summary NAME' computes the exact counts.", "dim")
-    return View(f"The zoo: {len(entries)} networks", [], [table, note])
+    families = ", ".join(f"{family} {sum(e.family == family for e in entries)}" for family in order)
+    notes = [
+        Note("Ref.: the published figures each network is held to; 'archscope summary NAME' computes the exact counts.", "dim"),
+        *([] if sources else [Note("'archscope list --sources' adds the paper and table each follows.", "dim")]),
+    ]
+    return View(f"The zoo: {len(entries)} networks ({families})", [], [table, *notes])
 
 
 # --- compare --------------------------------------------------------------------------------

@@ -79,3 +79,29 @@ def test_backward_columns_are_chosen_with_columns_and_need_train():
     assert "Bwd" not in plain.output
     refused = run("summary", "lenet5", "--columns", "layer,bwd-macs")
     assert refused.exit_code == 2 and "--train" in refused.output and len(refused.output.strip().splitlines()) == 1
+
+
+def terminal(*args, columns=80):
+    """The command as a terminal ``columns`` wide shows it (no colour)."""
+    env = {"COLUMNS": str(columns), "TTY_COMPATIBLE": "1", "NO_COLOR": "1", "TERM": "xterm"}
+    result = CliRunner().invoke(app, list(args), env=env)
+    assert result.exit_code == 0, result.output
+    return re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+
+
+def test_at_80_columns_the_columns_left_out_are_named_with_how_to_see_them():
+    narrow = terminal("summary", "resnet18", "--depth", "1")
+    header = next(x for x in narrow.splitlines() if x.startswith("Layer"))
+    assert "% params" not in header
+    sentence = " ".join(narrow.split("Left out to fit the terminal: ", 1)[1].split("\n\n", 1)[0].split())
+    assert sentence.startswith("% params;") and "--columns" in sentence and "-f csv" in sentence
+    wide = terminal("summary", "resnet18", "--depth", "1", columns=200)
+    assert "% params" in wide and "Left out" not in wide
+    assert "Left out" not in run("summary", "resnet18", "--depth", "1").stdout  # a pipe gets every column
+
+
+def test_the_last_line_says_how_to_see_fewer_or_more_rows():
+    last = terminal("summary", "resnet152", columns=200).strip().splitlines()[-1]
+    assert last == "514 of 522 layer calls, to depth 3 of 4; --depth 1 shows the 10 top-level ones, --depth 4 every one."
+    top = run("summary", "resnet152", "--depth", "1").stdout.strip().splitlines()[-1]
+    assert top == "10 of 522 layer calls, to depth 1 of 4; --depth 4 every one."
