@@ -31,9 +31,10 @@ from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.summary import analyze
 from archscope.analysis.traffic import TrafficObserver
 from archscope.bench.bandwidth import calibrate_bandwidth
-from archscope.bench.device import device_name, resolve_device
+from archscope.bench.device import machine, resolve_device
 from archscope.bench.peak import calibrate_peak
 from archscope.bench.profile_records import ProfileDevice, ProfileLayer, ProfileReport
+from archscope.bench.records import Machine
 from archscope.bench.runner import DTYPES, _loss, check_options
 from archscope.bench.timing import Clock, percentile
 from archscope.errors import ArchscopeError
@@ -373,8 +374,9 @@ def profile(
                 f"STREAM's {kernel} ({words}) on {array / 2**20:.0f} MiB float32 arrays on {torch_device}, "
                 "the faster of copy and add, best of 3"
             )
+        where = machine(torch_device)
         device_record = ProfileDevice(
-            name=device_name(torch_device), device=str(torch_device), dtype=dtype, threads=torch.get_num_threads(),
+            name=where.device_name, device=where.device, dtype=dtype, threads=where.cpu_threads,
             peak_flops=peak, peak_source=peak_source, bandwidth_bytes_per_s=bandwidth, bandwidth_source=bandwidth_source,
         )  # fmt: skip
 
@@ -394,7 +396,7 @@ def profile(
 
     return _report(
         name, summary, rows, shapes, batch_size, train, depth, channels_last, warmup, min_time,
-        device_record, plain_times, runs, forward_bytes, backward_bytes, torch_device,
+        device_record, where, plain_times, runs, forward_bytes, backward_bytes, torch_device,
     )  # fmt: skip
 
 
@@ -437,6 +439,7 @@ def _report(
     warmup: int,
     min_time: float,
     device: ProfileDevice,
+    where: Machine,
     plain_times: list[float],
     runs: list[_Run],
     forward_bytes: list[int],
@@ -477,7 +480,7 @@ def _report(
         mode="train" if train else "eval",
         depth=depth,
         channels_last=channels_last,
-        torch_version=torch.__version__,
+        machine=where,
         warmup=warmup,
         min_time_s=min_time,
         device=device,

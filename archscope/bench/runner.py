@@ -7,6 +7,7 @@ import copy
 import gc
 import math
 import os
+from dataclasses import asdict
 from typing import Any, Callable, Sequence
 
 import torch
@@ -14,7 +15,7 @@ import torch.nn as nn
 
 from archscope.analysis.input_size import check_batch_size, parse_input_sizes
 from archscope.analysis.summary import analyze
-from archscope.bench.device import device_name, resolve_device
+from archscope.bench.device import machine, resolve_device
 from archscope.bench.memory import peak_memory
 from archscope.bench.peak import calibrate_peak
 from archscope.bench.records import BenchEnvironment, BenchReport, BenchResult
@@ -256,18 +257,13 @@ def benchmark(
         torch.set_num_threads(threads)
     try:
         environment = BenchEnvironment(
-            torch_version=torch.__version__,
-            device=str(torch_device),
-            device_name=device_name(torch_device),
-            cpu_threads=torch.get_num_threads(),
+            **asdict(machine(torch_device)),
             dtype=dtype,
             compile=compile,
             channels_last=channels_last,
             mode=mode,
             warmup=warmup,
             min_time_s=min_time,
-            load_average=_load_average(),
-            cpu_count=os.cpu_count(),
         )
         report = BenchReport(environment)
         if calibrate:
@@ -343,11 +339,3 @@ def _run_with_memory_guard(
 def _shape(batch: int, sizes: list[tuple[int, ...]]) -> list:
     shapes = [[batch, *s] for s in sizes]
     return shapes[0] if len(shapes) == 1 else shapes
-
-
-def _load_average() -> float | None:
-    """The 1-minute load average (os.getloadavg), or None where the system has none (Windows)."""
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        return None

@@ -304,7 +304,7 @@ def rf_view(report: ReceptiveFieldReport) -> View:
 
 
 def bench_view(report: Any) -> View:
-    from archscope.render.bench_text import CSV_COLUMNS, HEADERS, environment_line, result_cells, result_data
+    from archscope.render.bench_text import CSV_COLUMNS, HEADERS, busy_note, environment_line, result_cells, result_data
 
     ranks = {"Runs": 3, "Memory est.": 2, "p10-p90 ms": 1}
     columns = [
@@ -325,11 +325,9 @@ def bench_view(report: Any) -> View:
     blocks += [Note(f"{r.model} batch {r.batch_size}: {r.note}", "warn") for r in report.results if r.note]
     if report.interrupted:
         blocks.append(Note("interrupted: only the rows above finished", "warn"))
-    e = report.environment
-    if e.busy and e.device == "cpu":
-        blocks.append(Note(f"note: the machine was busy as the run began (1-minute load average {e.load_average:g} on "
-                           f"{e.cpu_count} CPUs): other processes competed for the CPU, so these times may be "
-                           "slower than this model runs; run again on a quiet machine or with --threads 1", "warn"))  # fmt: skip
+    busy = busy_note(report.environment)
+    if busy:
+        blocks.append(Note(busy, "warn"))
     return View("archscope bench", [environment_line(report)], blocks)
 
 
