@@ -14,6 +14,8 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 
+from archscope.quiet import library_noise_silenced
+
 # fvcore's operator names for convolutions, linear layers and matrix products: the part of
 # its count that is comparable with archscope's MACs.
 MAC_OPERATORS = frozenset({"conv", "linear", "addmm", "matmul", "mm", "bmm", "einsum"})
@@ -44,7 +46,8 @@ class FvcoreCount:
 
 def fvcore_count(model: nn.Module, input_shape: Sequence[int]) -> FvcoreCount:
     """Count ``model`` (real weights, on the CPU) with fvcore on a zero input of ``input_shape``."""
-    from fvcore.nn import FlopCountAnalysis  # imported here: fvcore is slow to import
+    with library_noise_silenced():
+        from fvcore.nn import FlopCountAnalysis  # imported here: fvcore is slow to import
 
     was_training = model.training
     model.eval()
@@ -55,7 +58,7 @@ def fvcore_count(model: nn.Module, input_shape: Sequence[int]) -> FvcoreCount:
         analysis.uncalled_modules_warnings(False)
         # jit tracing logs warnings about e.g. tensor-to-bool conversions; they are noise here.
         logging.getLogger("fvcore").setLevel(logging.ERROR)
-        with torch.no_grad():
+        with torch.no_grad(), library_noise_silenced():
             by_operator = dict(analysis.by_operator())
             unsupported = dict(analysis.unsupported_ops())
     finally:

@@ -19,6 +19,7 @@ from archscope.draw.layout import Layout, layered_layout
 from archscope.render.numbers import human_count, shape_text
 from archscope.render.rf_text import rf_cell
 from archscope.render.safe import clean
+from archscope.quiet import library_noise_silenced
 
 Weight = Literal["macs", "params", "time"]
 _WEIGHT_NAMES = {"macs": "MACs", "params": "parameters", "time": "time (CPU median, from profile)"}
@@ -328,7 +329,7 @@ def save_figure(figure: Any, fmt: str) -> bytes:
 
     buffer = io.BytesIO()
     options = {"svg.fonttype": "none", "svg.hashsalt": "archscope", "pdf.fonttype": 42}
-    with matplotlib.rc_context(options):
+    with matplotlib.rc_context(options), library_noise_silenced():  # a name the font has no glyph for
         metadata = {"Date": None} if fmt in ("svg", "pdf") else None
         figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
     return buffer.getvalue()

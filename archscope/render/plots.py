@@ -7,6 +7,7 @@ import io
 from archscope.analysis.records import Summary
 from archscope.analysis.rf_stages import GrowthPoint
 from archscope.render.numbers import largest_side
+from archscope.quiet import library_noise_silenced
 from archscope.render.safe import clean
 
 
@@ -26,7 +27,8 @@ def _figure(width: float = 8.0, height: float = 4.5):
 
 def _png(plt, figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
+    with library_noise_silenced():  # a layer name the font has no glyph for
+        figure.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(figure)
     return buffer.getvalue()
 
@@ -133,7 +135,8 @@ def bench_png(report) -> bytes:
         ax.set_xlabel(f"median latency (ms) at batch {batches[0] if batches else '-'}, p10-p90 as error bars")
         ax.margins(x=0.35)
         fig.suptitle(title)
-        fig.tight_layout()
+        with library_noise_silenced():
+            fig.tight_layout()
         return _png(plt, fig)
     plt, fig = _figure(11.0, 4.4)
     latency, throughput = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
@@ -158,7 +161,8 @@ def bench_png(report) -> bytes:
         ax.grid(True, which="both", alpha=0.25)
     throughput.legend(fontsize=8)
     fig.suptitle(title)
-    fig.tight_layout()
+    with library_noise_silenced():
+        fig.tight_layout()
     return _png(plt, fig)
 
 
@@ -198,5 +202,6 @@ def layers_png(summary, depth: int | None = None) -> bytes:
         ax.margins(x=0.12)
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))
     fig.suptitle(f"{_label(summary.model)}: where the parameters and the multiply-accumulates are (depth {parts.depth})")
-    fig.tight_layout()
+    with library_noise_silenced():
+        fig.tight_layout()
     return _png(plt, fig)
