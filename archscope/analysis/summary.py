@@ -254,6 +254,24 @@ def _per_axis(value: Any) -> list[int] | None:
     return None
 
 
+def check_names(model: nn.Module, name: str) -> None:
+    """Refuse, in one line, a module, parameter or buffer whose own name has a '.': PyTorch reads it as a path.
+
+    ``add_module`` refuses such names, but ``module._modules["a.b"] = ...`` does not, and then
+    ``functional_call``, ``get_submodule`` and ``state_dict`` look for ``a`` and fail inside the
+    forward. Any other text is a fine name (``"<script>x"``, CJK, emoji, spaces).
+    """
+    for owner, module in model.named_modules():
+        for kind, table in (("module", module._modules), ("parameter", module._parameters), ("buffer", module._buffers)):
+            dotted = next((key for key in table if "." in str(key)), None)
+            if dotted is not None:
+                where = f" inside {owner!r}" if owner else ""
+                raise ArchscopeError(
+                    f"{name} has a {kind} named {dotted!r}{where}: PyTorch reads a '.' in a name as a path "
+                    "(functional_call, get_submodule, state_dict), so it cannot be found again; rename it"
+                )
+
+
 def _ancestors(name: str) -> list[str]:
     """'a.b.c' -> ['a', 'a.b', 'a.b.c']."""
     parts = name.split(".")
@@ -467,6 +485,7 @@ def analyze(
     built on meta), and ``Summary.data_dependent`` says which operator forced it.
     """
     name = name or type(model).__name__
+    check_names(model, name)
     if inputs is None:
         if input_shape is None:
             raise InputSizeError("give an input shape or example inputs")

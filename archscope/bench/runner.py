@@ -17,6 +17,7 @@ from archscope.analysis.input_size import check_batch_size, parse_input_sizes
 from archscope.analysis.summary import analyze
 from archscope.bench.device import machine, resolve_device
 from archscope.bench.memory import peak_memory
+from archscope.bench.out_of_memory import is_out_of_memory, out_of_memory_message
 from archscope.bench.peak import calibrate_peak
 from archscope.bench.records import BenchEnvironment, BenchReport, BenchResult
 from archscope.bench.timing import Clock, latency_stats, time_step
@@ -89,18 +90,6 @@ def check_options(
             # More threads than CPUs only slows torch down; tens of thousands crash it.
             raise ArchscopeError(f"--threads must be from 1 to {available} (the CPUs available here), not {threads:,}")
     return list(models), batches
-
-
-def is_out_of_memory(error: BaseException | None) -> bool:
-    """torch's out-of-memory error (or the CPU allocator's), here or anywhere in its cause chain."""
-    while error is not None:
-        if isinstance(error, torch.OutOfMemoryError):  # also torch.cuda.OutOfMemoryError
-            return True
-        text = str(error).lower()
-        if isinstance(error, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text):
-            return True
-        error = error.__cause__
-    return False
 
 
 def _free_memory(device: torch.device) -> None:
@@ -327,7 +316,7 @@ def _run_with_memory_guard(
                     continue
                 return BenchResult(
                     name, requested, _shape(requested, sizes), options["dtype_name"], options["mode"],
-                    error=f"out of memory at batch {batch} on {device}",
+                    error=out_of_memory_message(error, device, batch),
                 )  # fmt: skip
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             return BenchResult(
