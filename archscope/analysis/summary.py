@@ -34,7 +34,7 @@ from archscope.analysis.compat import (
     skip_dynamo_guard,
     without_dynamo_import,
 )
-from archscope.analysis.input_size import DTYPES, MAX_ELEMENTS, check_batch_size, describe_shapes, expectation_of, parse_inputs
+from archscope.analysis.input_size import INPUT_DTYPES, MAX_ELEMENTS, check_batch_size, describe_shapes, expectation_of, parse_inputs
 from archscope.analysis.ops import rule_for
 from archscope.analysis.receptive_field import FieldTracker, describe
 from archscope.analysis.records import DataDependence, LayerRecord, Shape, Summary, Totals, UncountedOp
@@ -692,8 +692,8 @@ def _dtype_name(dtype: str | torch.dtype | None) -> str | None:
     if dtype is None:
         return None
     name = str(dtype).removeprefix("torch.")
-    if name not in DTYPES:
-        raise InputSizeError(f"unknown dtype {dtype!r}; one of: {', '.join(DTYPES)}")
+    if name not in INPUT_DTYPES:
+        raise InputSizeError(f"unknown dtype {dtype!r}; one of: {', '.join(INPUT_DTYPES)}")
     return name
 
 

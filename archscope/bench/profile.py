@@ -36,7 +36,8 @@ from archscope.bench.peak import calibrate_peak
 from archscope.bench.profile_records import ProfileDevice, ProfileLayer, ProfileReport
 from archscope.bench.records import Machine
 from archscope.bench.out_of_memory import is_out_of_memory, out_of_memory_message
-from archscope.bench.runner import DTYPES, _loss, check_options
+from archscope.bench.dtypes import run_dtype
+from archscope.bench.runner import _loss, check_options
 from archscope.bench.timing import Clock, percentile
 from archscope.errors import ArchscopeError
 from archscope.models import ModelSpec, resolve_model
@@ -338,11 +339,9 @@ def profile(
     if mode not in MODES:
         raise ArchscopeError(f"unknown mode {mode!r}; choose eval or train")
     train = MODES[mode] == "train"
-    if dtype not in DTYPES:
-        raise ArchscopeError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     check_depth(depth)
     torch_device = resolve_device(device)
-    torch_dtype = DTYPES[dtype]
+    torch_dtype = run_dtype(dtype)
     say = on_progress or (lambda text: None)
     name, built, default = _build(model, model_kwargs)
     sizes = parse_input_sizes(input_size, default)

@@ -16,6 +16,7 @@ import torch.nn as nn
 from archscope.analysis.input_size import check_batch_size, parse_input_sizes
 from archscope.analysis.summary import analyze
 from archscope.bench.device import machine, resolve_device
+from archscope.bench.dtypes import run_dtype
 from archscope.bench.memory import peak_memory
 from archscope.bench.out_of_memory import is_out_of_memory, out_of_memory_message
 from archscope.bench.peak import calibrate_peak
@@ -35,7 +36,6 @@ DEFAULT_MODELS = (
     "inception-v4",
     "bottleneck-block",
 )
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 # A training step runs forward, backward (about twice the forward's work) and the update: 3x
 # the forward FLOPs, the usual approximation (Kaplan et al. 2020, section 2.1).
 TRAIN_FLOPS_FACTOR = 3
@@ -232,12 +232,10 @@ def benchmark(
     ``interrupted`` set.
     """
     models, batches = check_options(models, batch_sizes, warmup, min_time, threads)
-    if dtype not in DTYPES:
-        raise ArchscopeError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     if mode not in ("inference", "train"):
         raise ArchscopeError(f"unknown mode {mode!r}; choose inference or train")
     torch_device = resolve_device(device)
-    torch_dtype = DTYPES[dtype]
+    torch_dtype = run_dtype(dtype)
     # Resolve every name before anything runs, so a typo fails at once, not after an hour.
     entries = [resolve_model(m, model_kwargs) if isinstance(m, str) else m for m in models]
 
