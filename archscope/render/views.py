@@ -49,7 +49,7 @@ SUMMARY_COLUMNS: dict[str, tuple[Column, Any]] = {
     "macs%": (Column("% MACs", numeric=True, drop=4), lambda x, s: _percent(x.macs, s.totals.macs)),
     "flops": (Column("FLOPs", numeric=True, drop=3), lambda x, s: human_count(x.flops)),
     # A training analysis (summary --train): the backward work of the autograd nodes the call made.
-    "bwd-macs": (Column("Bwd MACs", numeric=True, drop=4), lambda x, s: human_count(x.backward_macs)),
+    "bwd-macs": (Column("Bwd MACs", numeric=True), lambda x, s: human_count(x.backward_macs)),
     "bwd-flops": (Column("Bwd FLOPs", numeric=True, drop=3), lambda x, s: human_count(x.backward_flops)),
 }  # fmt: skip
 DEFAULT_SUMMARY_COLUMNS = ("layer", "type", "output", "rf", "params", "params%", "macs", "macs%", "flops")
