@@ -22,14 +22,14 @@ def human_count(n: int | float | None) -> str:
     return f"{n:,.0f}" if float(n).is_integer() else f"{n:.3g}"
 
 
-def human_bytes(n: int | None, digits: int = 1) -> str:
-    """Binary units with ``digits`` decimals: 528 * 2**20 -> '528.0 MiB'."""
+def human_bytes(n: int | None) -> str:
+    """Binary units with one decimal: 528 * 2**20 -> '528.0 MiB'."""
     if n is None:
         return "-"
     value = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):
         if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.{digits}f} {unit}"
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
 

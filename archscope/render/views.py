@@ -141,14 +141,16 @@ def training_items(summary: Summary) -> list[tuple[str, str, str]]:
         # Both peaks are measured; the line is the one the search solved on last, through
         # batches near the answer (the peak grows a little faster than the batch at first).
         if not f.batch_size:
-            text = f"not even batch 1, which needs {human_bytes(f.peak, 2)}"
+            text = f"not even batch 1, which needs {human_bytes(f.peak)}"
         else:
+            # The two differences tell the peaks apart where a rounded size would print them alike.
             after = (
-                f", batch {f.batch_size + 1:,} would need {human_bytes(f.next_peak, 2)}" if f.next_peak is not None
+                f"; batch {f.batch_size + 1:,} would need {human_bytes(f.next_peak)}, {human_bytes(f.next_peak - f.budget)} too much"
+                if f.next_peak is not None
                 else ", the largest batch archscope tries"
             )  # fmt: skip
             text = (
-                f"batch {f.batch_size:,} needs {human_bytes(f.peak, 2)}{after} "
+                f"batch {f.batch_size:,} needs {human_bytes(f.peak)}, {human_bytes(f.budget - f.peak)} to spare{after} "
                 f"({human_bytes(f.fixed)} + {human_bytes(f.per_sample)} per sample near here)"
             )
         items.append((f"Fits in {human_bytes(f.budget)}", text, "" if f.batch_size else "warn"))

@@ -41,8 +41,8 @@ def test_the_fit_line_shows_the_measured_peaks_at_the_batch_and_one_more_and_the
     data = json.loads(run("summary", "lenet5", "--fit", "64MiB", "-f", "json").output)["fit"]
     line = next(x for x in run("summary", "lenet5", "--fit", "64MiB", columns=200).output.splitlines() if x.startswith("Fits in"))
     batch = data["batch_size"]
-    assert f"batch {batch:,} needs {human_bytes(data['peak'], 2)}" in line
-    assert f"batch {batch + 1:,} would need {human_bytes(data['next_peak'], 2)}" in line
+    assert f"batch {batch:,} needs {human_bytes(data['peak'])}, {human_bytes(data['budget'] - data['peak'])} to spare" in line
+    assert f"batch {batch + 1:,} would need {human_bytes(data['next_peak'])}, {human_bytes(data['next_peak'] - data['budget'])} too much" in line
     assert data["peak"] <= data["budget"] < data["next_peak"]
     # The line printed beside them is the one JSON holds, and it gives the peak it stands beside.
     assert f"({human_bytes(data['fixed'])} + {human_bytes(data['per_sample'])} per sample near here)" in line
