@@ -349,7 +349,8 @@ def macs_are_not_time(min_time: float = 1.0, device: str = "cpu") -> Lesson:
         ceilings_seen[:] = [naive.device]
         reduced = profile("inception-reduced", depth=3, min_time=seconds, device=device, ceilings=naive.device)
         mac_ratio = _rows_total(naive.layers, "macs") / _rows_total(reduced.layers, "macs")
-        return (naive, reduced), Speedup.of(_timing(naive), _timing(reduced), mac_ratio)
+        busy = naive.machine.busy or reduced.machine.busy
+        return (naive, reduced), Speedup.of(_timing(naive), _timing(reduced), mac_ratio, busy)
 
     (naive, reduced), speedup, rounds = measure_until_decided(measure, min_time)
     ceilings = naive.device

@@ -34,10 +34,13 @@ class Speedup:
     low: float  # the least the repeats allow: before.p10 / after.p90
     high: float  # the most: before.p90 / after.p10
     expected: float  # what the MACs promise: before's MACs / after's
+    # Other processes kept every CPU busy while it was measured: the two times were taken one
+    # after the other, so the load can favour either, and no spread shows it.
+    busy: bool = False
 
     @classmethod
-    def of(cls, before: Timing, after: Timing, expected: float) -> Speedup:
-        return cls(before.median / after.median, before.p10 / after.p90, before.p90 / after.p10, expected)
+    def of(cls, before: Timing, after: Timing, expected: float, busy: bool = False) -> Speedup:
+        return cls(before.median / after.median, before.p10 / after.p90, before.p90 / after.p10, expected, busy)
 
     @property
     def direction(self) -> Literal["faster", "slower"] | None:
@@ -61,7 +64,7 @@ class Speedup:
 
     @property
     def decided(self) -> bool:
-        return self.direction is not None and self.against_expected is not None
+        return not self.busy and self.direction is not None and self.against_expected is not None
 
 
 def times_text(ratio: float) -> str:
@@ -72,6 +75,8 @@ def times_text(ratio: float) -> str:
 def speed_sentence(s: Speedup, subject: str, cause: str) -> str:
     """'the reduced module is 1.7x slower, though its MACs promise 2.4x faster (...)', or what this run cannot tell."""
     spread = f"the repeats put the ratio between {s.low:.2f} and {s.high:.2f}"
+    if s.busy:
+        return f"{subject} ran {times_text(s.ratio)} while other processes competed for the CPU ({spread}), which says little about it"
     if s.direction is None:
         return f"this run cannot tell which is faster: {spread}"
     said = f"{subject} is {times_text(s.ratio)}"
@@ -88,6 +93,9 @@ def speed_sentence(s: Speedup, subject: str, cause: str) -> str:
 
 def closing_sentence(s: Speedup) -> str:
     """The conclusion the measurement supports, chosen from it."""
+    if s.busy:
+        return ("The machine was busy, so this run cannot tell how the time compares with the MACs: run it again "
+                "on a quiet machine.")  # fmt: skip
     if not s.decided:
         return ("This run cannot tell how the time compares with the MACs: run it again on a quiet machine "
                 "to see whether cutting MACs shortened more than the time the MACs took.")  # fmt: skip

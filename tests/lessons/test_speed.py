@@ -54,6 +54,14 @@ def test_faster_for_sure_but_not_whether_less_than_the_macs():
     assert closing.startswith("This run cannot tell")
 
 
+def test_on_a_busy_machine_nothing_is_decided_however_narrow_the_repeats():
+    s = Speedup.of(Timing(88.6, 85, 90), Timing(500, 480, 510), MACS, busy=True)
+    assert s.direction == "slower" and not s.decided
+    said = speed_sentence(s, "the reduced module", "MACs")
+    assert said.startswith("the reduced module ran 5.6x slower while other processes competed for the CPU")
+    assert closing_sentence(s).startswith("The machine was busy, so this run cannot tell")
+
+
 def test_measuring_goes_on_longer_until_the_repeats_decide():
     asked = []
     answers = iter([Speedup(1.2, 0.5, 3.0, MACS), Speedup(1.7, 1.6, 1.8, MACS), Speedup(9.0, 9.0, 9.0, MACS)])
@@ -93,7 +101,7 @@ def test_lesson_9_words_its_finding_from_the_measurement(monkeypatch, times, ope
         convs = [layer("b1", 1.0, 0.9, 1.1, "Conv2d", macs=300 if naive else 40, kernel=[1, 1]),
                  layer("b2", 3.0, 2.9, 3.1, "Conv2d", macs=700 if naive else 380, kernel=[3, 3]),
                  layer("pool", 0.5, 0.4, 0.6, "MaxPool2d", macs=0, kernel=[3, 3])]  # fmt: skip
-        return report(convs, total=total, where=machine(), model=name)
+        return report(convs, total=total, where=machine(load=0.1), model=name)
 
     monkeypatch.setattr("archscope.bench.profile.profile", fake_profile)
     lesson = classic.macs_are_not_time(min_time=0.01)
@@ -102,3 +110,25 @@ def test_lesson_9_words_its_finding_from_the_measurement(monkeypatch, times, ope
     expected = Speedup.of(Timing(*times[0]), Timing(*times[1]), 1000 / 420)
     assert closing_sentence(expected) in lesson.finding
     assert lesson.measurements["rounds"] == (1 if expected.decided else 3)
+
+
+def test_lesson_9_on_a_busy_machine_measures_longer_and_then_says_it_cannot_tell(monkeypatch):
+    from archscope.lessons import classic
+    from tests.bench.fake_reports import layer, machine, report
+
+    asked = []
+
+    def fake_profile(name, depth, min_time, device, ceilings=None):
+        asked.append(min_time)
+        naive = name == "inception-naive"
+        convs = [layer("b1", 1.0, 0.9, 1.1, "Conv2d", macs=300 if naive else 40, kernel=[1, 1]),
+                 layer("pool", 0.5, 0.4, 0.6, "MaxPool2d", macs=0, kernel=[3, 3])]  # fmt: skip
+        total = (100, 98, 102) if naive else (60, 59, 61)
+        return report(convs, total=total, where=machine(load=5.0, cpus=2), model=name)
+
+    monkeypatch.setattr("archscope.bench.profile.profile", fake_profile)
+    lesson = classic.macs_are_not_time(min_time=0.01)
+    assert asked == [0.01, 0.01, 0.02, 0.02, 0.04, 0.04]  # both modules, three rounds, each twice as long
+    assert "while other processes competed for the CPU" in lesson.finding
+    assert "load average 5 on 2 CPUs" in lesson.finding and "The machine was busy, so this run cannot tell" in lesson.finding
+    assert "Cutting MACs shortens" not in lesson.finding
