@@ -1,4 +1,4 @@
-"""`archscope compare` as a person runs it (the lessons command: tests/lessons/test_lessons_command.py)."""
+"""`archscope compare` as a person runs it (the lessons command: tests/cli/test_lessons.py)."""
 
 import csv
 import io
