@@ -16,7 +16,7 @@ from typing import Any, Literal
 from archscope.analysis.records import Summary
 from archscope.draw.graph import Frame, Graph, Node
 from archscope.draw.layout import Layout, layered_layout
-from archscope.render.numbers import human_count, shape_text
+from archscope.render.numbers import human_count, milliseconds, shape_text
 from archscope.render.rf_text import rf_cell
 from archscope.render.safe import clean
 from archscope.quiet import library_noise_silenced
@@ -101,7 +101,7 @@ def node_lines(node: Node, name: str, time_ms: float | None = None) -> list[tupl
     lines.append((shape_label(node.shape) + (f" · RF {rf}" if rf not in ("-", "") else ""), "body"))
     figures = f"{human_count(node.params)} params · {human_count(node.macs)} MACs" if node.params or node.macs else ""
     if time_ms:
-        figures += (" · " if figures else "") + f"{time_ms:.3g} ms"
+        figures += (" · " if figures else "") + f"{milliseconds(time_ms)} ms"
     if figures:
         lines.append((figures, "body"))
     return lines

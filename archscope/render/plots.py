@@ -6,7 +6,7 @@ import io
 
 from archscope.analysis.records import Summary
 from archscope.analysis.rf_stages import GrowthPoint
-from archscope.render.numbers import largest_side
+from archscope.render.numbers import largest_side, milliseconds
 from archscope.quiet import library_noise_silenced
 from archscope.render.safe import clean
 
@@ -127,7 +127,7 @@ def bench_png(report) -> bytes:
         ax.barh(positions, [r.latency_ms.median for r in rows], color="tab:blue",
                 xerr=[[r.latency_ms.median - r.latency_ms.p10 for r in rows], [r.latency_ms.p90 - r.latency_ms.median for r in rows]])  # fmt: skip
         for position, r in zip(positions, rows):
-            ax.annotate(f"{r.latency_ms.median:.3g} ms, {r.throughput:,.1f} samples/s", (r.latency_ms.median, position),
+            ax.annotate(f"{milliseconds(r.latency_ms.median)} ms, {r.throughput:,.1f} samples/s", (r.latency_ms.median, position),
                         xytext=(4, 6), textcoords="offset points", fontsize=8)  # fmt: skip
         ax.set_yticks(positions)
         ax.set_yticklabels([_label(m) for m in models])

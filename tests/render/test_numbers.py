@@ -62,5 +62,17 @@ def test_bench_and_profile_write_milliseconds_the_same_way():
     assert bench_text.milliseconds is profile_text.milliseconds is milliseconds
 
 
+def test_no_module_formats_milliseconds_itself():
+    # A format spec right before " ms" ("{t:.3g} ms" wrote 1.23e+03 ms in draw and bench's chart).
+    import pathlib
+    import re
+
+    import archscope
+
+    root = pathlib.Path(archscope.__file__).parent
+    own = {str(p.relative_to(root)): re.findall(r"\{[^{}]*:[^{}]*\} ?ms\b", p.read_text()) for p in root.rglob("*.py")}
+    assert {path: found for path, found in own.items() if found} == {}
+
+
 def test_traffic_reads_in_one_decimal_unit_style():
     assert [decimal_bytes(n) for n in (0, 960, 999, 23_500, 9_580_000_000)] == ["0 B", "960 B", "999 B", "23.5 KB", "9.58 GB"]
