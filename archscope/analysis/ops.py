@@ -177,6 +177,17 @@ def _free(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
     return FREE
 
 
+def per_axis(value: int | Sequence[int], axes: int) -> list[int]:
+    """A pool's or conv's ``kernel_size`` or ``stride`` for each of ``axes`` spatial axes, as PyTorch reads it.
+
+    One int, or a list of one, stands for every axis (``kernel_size=3`` on a 2-D pool is 3x3); a full list is
+    kept as given, and an empty one (a pool's stride left out) stays empty. ``axes`` below 1 (an unknown rank)
+    keeps the values as written.
+    """
+    values = [int(value)] if isinstance(value, int) else [int(v) for v in value]
+    return values * axes if len(values) == 1 and axes > 1 else values
+
+
 def per_output(flops: int) -> CostRule:
     """``flops`` FLOPs per element of the (first) result."""
 
@@ -260,10 +271,7 @@ def _batch_norm(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
 def _window(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
     """Pooling: one comparison (max) or addition (average) per window element per output."""
     out_t = _first_tensor(out)
-    kernel = args[1] if len(args) > 1 else kwargs["kernel_size"]
-    kernel = [kernel] if isinstance(kernel, int) else list(kernel)
-    if len(kernel) == 1:
-        kernel = kernel * max(args[0].dim() - 2, 1)
+    kernel = per_axis(args[1] if len(args) > 1 else kwargs["kernel_size"], args[0].dim() - 2)
     return OpCost(0, math.prod(kernel) * out_t.numel())
 
 
@@ -558,11 +566,8 @@ _per_grad_output = per_input
 
 def _avg_pool_backward(args: Sequence[Any], kwargs: dict, out: Any) -> OpCost:
     """Each output gradient is spread over its window: one addition per window element, as the forward."""
-    grad_output, kernel = args[0], args[2]
-    kernel = [kernel] if isinstance(kernel, int) else list(kernel)
-    if len(kernel) == 1:
-        kernel = kernel * max(args[1].dim() - 2, 1)
-    return OpCost(0, math.prod(kernel) * grad_output.numel())
+    grad_output = args[0]
+    return OpCost(0, math.prod(per_axis(args[2], args[1].dim() - 2)) * grad_output.numel())
 
 
 def _upsample_backward(points: int) -> CostRule:

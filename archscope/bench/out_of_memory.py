@@ -12,7 +12,7 @@ import re
 
 import torch
 
-from archscope.render.numbers import human_bytes
+from archscope.text.numbers import human_bytes
 
 _UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 

@@ -19,7 +19,7 @@ from archscope.analysis.summary import summarize
 from archscope.lessons import register_lesson
 from archscope.lessons.record import Lesson
 from archscope.lessons.speed import Speedup, Timing, closing_sentence, measure_until_decided, speed_sentence
-from archscope.render.numbers import milliseconds
+from archscope.text.numbers import milliseconds
 from archscope.zoo import get_entry
 
 def _weights(name: str) -> int:

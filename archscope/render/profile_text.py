@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from archscope.bench.profile_records import ProfileReport
-from archscope.render.numbers import decimal_bytes, human_count, milliseconds, shape_text
 from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.text.numbers import decimal_bytes, human_count, milliseconds, shape_text
 
 
 # key -> (column, cell). A narrow terminal drops the highest ranks first: the table keeps the

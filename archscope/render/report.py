@@ -16,11 +16,11 @@ from urllib.parse import quote
 
 from archscope.analysis.rf_report import ReceptiveFieldReport
 from archscope.render import writers
-from archscope.render.numbers import shape_text
-from archscope.render.safe import html_text, md_text
 from archscope.render.view import Pairs, Table, View
 from archscope.render.views import bench_view, rf_view, summary_view, totals_items
 from archscope.report import Report
+from archscope.text.numbers import shape_text
+from archscope.text.safety import html_text, md_text
 
 # The pictures a report can hold: key -> what it shows (its alt text, and its file name's part).
 PICTURES = {

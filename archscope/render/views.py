@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.rf_report import AXES_FACTS
-from archscope.render.numbers import human_bytes, human_count, shape_text
-from archscope.render.rf_text import STAGE_COLUMNS, axes_text, field_sentence, parts_sentence, rf_cell
+from archscope.render.rf_text import STAGE_COLUMNS, field_sentence, parts_sentence
 from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.text.fields import axes_text, rf_cell
+from archscope.text.numbers import human_bytes, human_count, shape_text
 
 if TYPE_CHECKING:  # for annotations only: the modules that define them build the records (and import torch)
     from archscope.analysis.compare import Comparison

@@ -16,8 +16,8 @@ import textwrap
 from typing import TYPE_CHECKING, Sequence
 
 from archscope.render.markdown import markdown_table
-from archscope.render.safe import clean, csv_row, html_text, md_text
 from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.text.safety import clean, csv_row, html_text, md_text, shorten
 
 if TYPE_CHECKING:  # rich is imported by the terminal writer alone, when it runs
     from rich.text import Text
@@ -131,7 +131,7 @@ def table_lines(table: Table, width: int | None) -> list[str]:
             return [text]
         if columns[i].wrap or header or columns[i].numeric:
             return textwrap.wrap(text, w, break_long_words=not columns[i].numeric) or [""]
-        return [text[: max(w - 1, 0)] + "…"]
+        return [shorten(text, w)]
 
     def render(cells: Sequence[str], header: bool = False) -> list[str]:
         split = {i: cell_lines(cells[i], i, header) for i in shown}

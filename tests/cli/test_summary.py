@@ -36,7 +36,7 @@ def test_summary_fit_and_optimizer_mistakes_are_one_line():
 
 
 def test_the_fit_line_shows_the_measured_peaks_at_the_batch_and_one_more_and_they_add_up():
-    from archscope.render.numbers import human_bytes
+    from archscope.text.numbers import human_bytes
 
     data = json.loads(run("summary", "lenet5", "--fit", "64MiB", "-f", "json").output)["fit"]
     line = next(x for x in run("summary", "lenet5", "--fit", "64MiB", columns=200).output.splitlines() if x.startswith("Fits in"))
@@ -58,7 +58,7 @@ def test_a_fit_of_thousands_of_digits_is_one_line():
 
 def test_train_adds_backward_columns_whose_cells_are_each_layers_backward_pass():
     import archscope
-    from archscope.render.numbers import human_count
+    from archscope.text.numbers import human_count
 
     result = run("summary", "lenet5", "--train", "--depth", "1", columns=200)
     assert result.exit_code == 0, result.output

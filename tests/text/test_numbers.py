@@ -1,6 +1,6 @@
 import pytest
 
-from archscope.render.numbers import decimal_bytes, human_bytes, human_count, shape_text
+from archscope.text.numbers import decimal_bytes, human_bytes, human_count, shape_text
 
 
 @pytest.mark.parametrize(
@@ -48,7 +48,7 @@ def test_shapes_are_compact(shape, text):
      (0.0000123, "0.0000123"), (0.0, "0"), (None, "-")],
 )  # fmt: skip
 def test_milliseconds_read_with_three_digits_and_never_an_exponent(ms, text):
-    from archscope.render.numbers import milliseconds
+    from archscope.text.numbers import milliseconds
 
     assert milliseconds(ms) == text
 
@@ -56,7 +56,7 @@ def test_milliseconds_read_with_three_digits_and_never_an_exponent(ms, text):
 def test_bench_and_profile_write_milliseconds_the_same_way():
     import archscope.render.bench_text as bench_text
     import archscope.render.profile_text as profile_text
-    from archscope.render.numbers import milliseconds
+    from archscope.text.numbers import milliseconds
 
     assert not hasattr(bench_text, "ms_text") and not hasattr(profile_text, "_ms")
     assert bench_text.milliseconds is profile_text.milliseconds is milliseconds
