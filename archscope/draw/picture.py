@@ -77,8 +77,9 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
     from matplotlib.textpath import TextToPath
 
     prop = FontProperties(family="DejaVu Sans", size=size, weight="bold" if bold else "normal")
-    outline, _, _ = TextToPath().get_text_width_height_descent(text, prop, ismath=False)
-    pixels, _, _ = _agg().get_text_width_height_descent(text, prop, ismath=False)
+    with library_noise_silenced():  # measuring a name the font has no glyph for warns as drawing it does
+        outline, _, _ = TextToPath().get_text_width_height_descent(text, prop, ismath=False)
+        pixels, _, _ = _agg().get_text_width_height_descent(text, prop, ismath=False)
     return max(outline / 72, pixels / DPI)
 
 
