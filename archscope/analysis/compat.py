@@ -13,8 +13,9 @@ The meta-device analysis takes three shortcuts that lean on PyTorch's private co
   call; its outputs are simple to state directly.
 
 Plus readings of PyTorch's own metadata: ``returns_new_memory`` (an operator's schema
-says whether its result aliases an input; ``new_results`` checks the storages too) and ``is_meta_limitation`` (the error texts PyTorch
-uses when an operator needs real data).
+says whether its result aliases an input; ``new_results`` checks the storages too),
+``is_operator_packet`` and ``qualified_name`` (what the operator registry keys its rows by) and
+``is_meta_limitation`` (the error texts PyTorch uses when an operator needs real data).
 
 Each feature is checked to exist and falls back to the plain path where it does not.
 ``ARCHSCOPE_NO_FAST_PATHS=1`` turns every shortcut off (a test runs the core checks so).
@@ -194,6 +195,36 @@ def new_results(func: Any, args: Any, kwargs: Any, out: Any) -> list[torch.Tenso
             taken.add(key)
             fresh.append(t)
     return fresh
+
+
+def is_operator_packet(value: Any) -> bool:
+    """Whether ``value`` is an operator packet such as ``torch.ops.aten.mm`` (not one overload of it).
+
+    ``torch._ops.OpOverloadPacket`` is the class; where it is missing, a packet is what has
+    ``overloads()`` and no ``overloadpacket`` of its own.
+    """
+    ops_module = getattr(torch, "_ops", None)
+    packet_class = getattr(ops_module, "OpOverloadPacket", None)
+    if packet_class is not None:
+        return isinstance(value, packet_class)
+    return callable(getattr(value, "overloads", None)) and not hasattr(value, "overloadpacket")
+
+
+def qualified_name(packet: Any) -> str:
+    """'torchvision::nms' for ``torch.ops.torchvision.nms``; '' when the packet does not say.
+
+    Read from the packet's ``_qualified_op_name``, else built from its schema's name.
+    """
+    name = getattr(packet, "_qualified_op_name", None)
+    if name is not None:
+        return str(name)
+    overloads = getattr(packet, "overloads", None)
+    if callable(overloads):
+        for overload in overloads():
+            schema = getattr(getattr(packet, overload, None), "_schema", None)
+            if schema is not None:
+                return str(schema.name)
+    return ""
 
 
 # Phrases PyTorch uses when an operator cannot run without real data (its output shape or

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.rf_report import AXES_FACTS
 from archscope.render.rf_text import STAGE_COLUMNS, field_sentence, parts_sentence
-from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.render.units import UNITS
+from archscope.render.view import Column, Note, Pairs, Table, View, csv_columns
 from archscope.text.fields import axes_text, rf_cell
 from archscope.text.numbers import human_bytes, human_count, shape_text
 
@@ -56,8 +57,8 @@ SUMMARY_COLUMNS: dict[str, tuple[Column, Any]] = {
 DEFAULT_SUMMARY_COLUMNS = ("layer", "type", "output", "rf", "params", "params%", "macs", "macs%", "flops")
 TRAINING_COLUMNS = ("bwd-macs", "bwd-flops")  # added to the default when the summary has a backward pass
 # The CSV contract: one row per layer call, exact integers, whatever columns the table shows.
-CSV_SUMMARY_HEADERS = ["name", "type", "depth", "leaf", "input_shape", "output_shape", "params", "macs", "flops",
-                       "receptive_field"]  # fmt: skip
+CSV_SUMMARY_HEADERS = csv_columns("summary", ["name", "type", "depth", "leaf", "input_shape", "output_shape", "params",
+                                              "macs", "flops", "receptive_field"])  # fmt: skip
 
 
 def _csv_row(x: LayerRecord) -> list[Any]:
@@ -187,8 +188,7 @@ def summary_view(
                   left_out_hint="--columns chooses which to show, and a wider terminal or -f csv shows them all")  # fmt: skip
     subtitle = [summary.source] if summary.source else []
     title = f"{summary.model}  input {shape_text(summary.input_shape)} -> output {shape_text(summary.output_shape)}"
-    notes = [Note("MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs + other operators "
-                  "(docs/counting.md).", "dim")]  # fmt: skip
+    notes = [Note(UNITS, "dim")]
     depth_note = _depth_sentence(summary, depth)
     if depth_note:
         notes.append(Note(depth_note, "dim"))
@@ -210,6 +210,9 @@ def _depth_sentence(summary: Summary, depth: int | None) -> str | None:
 
 
 # --- list ---------------------------------------------------------------------------------
+
+
+LIST_CSV = csv_columns("list", ["name", "family", "input_size", "reference_params", "reference_macs", "source"])
 
 
 def list_view(listing: ZooListing, sources: bool = False) -> View:
@@ -238,7 +241,7 @@ def list_view(listing: ZooListing, sources: bool = False) -> View:
         [e.name, e.family, shape_text(list(e.input_size)), e.reference.params, int(e.reference.macs), e.source]
         for e in entries
     ]
-    table = Table(columns, rows, data, ["name", "family", "input_size", "reference_params", "reference_macs", "source"])
+    table = Table(columns, rows, data, LIST_CSV)
     families = ", ".join(f"{family} {sum(e.family == family for e in entries)}" for family in order)
     notes = [
         Note("Ref.: the published figures each network is held to; 'archscope summary NAME' computes the exact counts.", "dim"),
@@ -260,7 +263,7 @@ def compare_view(comparison: Comparison, by_model_rows: bool = False) -> View:
         columns = [Column(headers[0], shrink=True), *(Column(h, numeric=True, wrap=True) for h in headers[1:])]
     else:
         columns = [Column(headers[0]), *(Column(h, numeric=True, wrap=True) for h in headers[1:])]
-    notes = [Note(f"Ratios are to {summaries[0].model}. MACs count multiply-accumulates (docs/counting.md).", "dim")]
+    notes = [Note(f"Ratios are to {summaries[0].model}. {UNITS}", "dim")]
     notes += [Note(f"{s.model}: uncounted operators " + ", ".join(u.op for u in s.uncounted), "warn") for s in summaries if s.uncounted]
     table = Table(columns, rows, compare_data(comparison), CSV_HEADERS)  # CSV: one row per model, whatever the layout
     return View("Compared: " + ", ".join(s.model for s in summaries), [], [table, *notes])
@@ -337,6 +340,9 @@ def bench_view(report: Any) -> View:
 # --- lessons ------------------------------------------------------------------------------
 
 
+LESSONS_CSV = csv_columns("lessons", ["lesson", "id", "figure", "value"])  # one row per figure of every lesson
+
+
 def lessons_view(worked: LessonSet) -> View:
     """Each lesson: its title, the claim, the figures side by side, and what they show."""
     blocks: list = []
@@ -347,8 +353,9 @@ def lessons_view(worked: LessonSet) -> View:
         rows += [[x.label(k), f"{v:,.4g}"] for k, v in x.measurements.items()]
         data = [[x.number, x.id, k, v] for k, v in x.figures.items()]
         data += [[x.number, x.id, k, f"{v:.6g}"] for k, v in x.measurements.items()]
-        blocks.append(Table([Column("Quantity", wrap=True), Column("Value", numeric=True)], rows, data,
-                            ["lesson", "id", "figure", "value"]))  # fmt: skip
+        blocks.append(Table([Column("Quantity", wrap=True), Column("Value", numeric=True)], rows, data, LESSONS_CSV))
+        for working in x.arithmetic:  # each side worked out in the same notation (lessons.arithmetic)
+            blocks.append(Pairs([(step["label"], step["text"], "") for step in working["steps"]]))
         blocks.append(Note(x.finding))
     return View("The classic design comparisons, recomputed", [], blocks)
 

@@ -179,3 +179,38 @@ def test_the_table_shows_the_own_row_first_and_its_percentages_add_up():
     rows = view.tables()[0].rows
     assert rows[0][:2] == ["(model)", "TinyViT"]
     assert sum(float(r[2].rstrip("%")) for r in rows) == pytest.approx(100, abs=0.2)
+
+
+def test_one_module_summarised_from_four_threads_at_once_gives_four_equal_summaries():
+    import threading
+
+    from archscope.analysis.summary import summarize
+
+    class Keeps(nn.Module):  # data-dependent: every thread also takes the real-data path
+        def __init__(self):
+            super().__init__()
+            self.convs = nn.Sequential(*[nn.Conv2d(8, 8, 3, padding=1) for _ in range(6)])
+
+        def forward(self, x):
+            y = self.convs(x)
+            return y.flatten()[torch.nonzero(y.flatten() > -1e9).flatten()]
+
+    model = Keeps()
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(3):
+                results.append(summarize(model, (8, 16, 16)).totals)
+        except Exception as error:  # noqa: BLE001 - collected for the assertion
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(results) == 12
+    assert all(r == results[0] for r in results)
+    assert results[0].macs == 6 * 8 * 16 * 16 * 8 * 9
+    assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
