@@ -247,14 +247,6 @@ def _python_shape(shape: Sequence[Any]) -> tuple[int, ...]:
     return _checked([int(d) for d in shape], tuple(shape))
 
 
-def parse_input_size(text: str | int | Sequence[int] | None, default: Sequence[int] | None) -> tuple[int, ...]:
-    """The shape of a single input (see ``parse_inputs``), completed from ``default``."""
-    specs = parse_inputs(text, default)
-    if len(specs) != 1:
-        raise InputSizeError(f"expected one input size, got {len(specs)}")
-    return specs[0].shape
-
-
 def parse_input_sizes(
     text: str | int | Sequence[int] | Sequence[Sequence[int]] | None,
     default: Sequence[int] | None,

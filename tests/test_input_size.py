@@ -11,7 +11,7 @@ from archscope.input_size import (
     InputSpec,
     check_batch_size,
     expectation_of,
-    parse_input_size,
+    parse_input_sizes,
     parse_inputs,
 )
 from archscope.errors import InputSizeError
@@ -31,30 +31,30 @@ from archscope.errors import InputSizeError
     ],
 )
 def test_accepted_forms(text, expected):
-    assert parse_input_size(text, (3, 224, 224)) == expected
+    assert parse_input_sizes(text, (3, 224, 224))[0] == expected
 
 
 @pytest.mark.parametrize("text", ["", "3x", "x224", "abc", "-3x224", "3.5x224", "224 224"])
 def test_malformed_sizes_say_which_forms_are_accepted(text):
     with pytest.raises(InputSizeError, match="CxHxW, HxW or N"):
-        parse_input_size(text, (3, 224, 224))
+        parse_input_sizes(text, (3, 224, 224))[0]
 
 
 def test_a_zero_dimension_is_refused():
     with pytest.raises(InputSizeError, match="at least 1"):
-        parse_input_size("3x0x224", (3, 224, 224))
+        parse_input_sizes("3x0x224", (3, 224, 224))[0]
 
 
 def test_a_size_of_the_wrong_rank_names_what_the_model_takes():
     with pytest.raises(InputSizeError, match="has 4 dimensions; the model takes 3 without the batch"):
-        parse_input_size("3x224x224x2", (3, 224, 224))
+        parse_input_sizes("3x224x224x2", (3, 224, 224))[0]
 
 
 def test_without_a_default_or_a_first_layer_a_size_is_taken_as_given():
-    assert parse_input_size("3x8x8", None) == (3, 8, 8)
-    assert parse_input_size("8x8", None) == (8, 8)
+    assert parse_input_sizes("3x8x8", None)[0] == (3, 8, 8)
+    assert parse_input_sizes("8x8", None)[0] == (8, 8)
     with pytest.raises(InputSizeError, match="no default input size"):
-        parse_input_size(None, None)
+        parse_input_sizes(None, None)[0]
 
 
 @pytest.mark.parametrize("batch", [0, -1])
@@ -102,13 +102,13 @@ def test_a_conv_model_without_channels_given_and_none_known_asks_for_them():
 @pytest.mark.parametrize("text", ["99999999999999999999", "100000x100000x100000"])
 def test_absurd_sizes_are_refused_not_allocated(text):
     with pytest.raises(InputSizeError, match="supported"):
-        parse_input_size(text, (3, 224, 224))
+        parse_input_sizes(text, (3, 224, 224))[0]
 
 
 @pytest.mark.parametrize("shape", [(3, 32.7, 32), (3, "32", 32), (3, True, 32), ()])
 def test_python_shapes_are_never_coerced(shape):
     with pytest.raises(InputSizeError):
-        parse_input_size(shape, None)
+        parse_input_sizes(shape, None)[0]
 
 
 @pytest.mark.parametrize("batch", [2.5, "2", True, 2**63])

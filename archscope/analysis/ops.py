@@ -50,8 +50,6 @@ class OpCost:
     flops: int
 
 
-FREE = OpCost(0, 0)
-
 # cost(args, kwargs, out) -> OpCost: the form the analysis calls, and users write.
 CostRule = Callable[[Sequence[Any], dict, Any], OpCost]
 # formula(f, *args, result=out, **kwargs) -> f.cost(macs, flops): written once, run with
@@ -185,14 +183,6 @@ def rule_for(func: Any) -> OpRule | None:
             formula, flags = DEFERRED.pop(qualified)
             rule = register_op(packet, None, formula=formula, **flags)
     return rule
-
-
-def op_cost(func: Any, args: Sequence[Any], kwargs: dict, out: Any) -> OpCost | None:
-    """The cost of one operator call, or None when the registry cannot price it."""
-    rule = rule_for(func)
-    if rule is None or rule.cost is None:
-        return None
-    return rule.cost(args, kwargs or {}, out)
 
 
 def explain_call(rule: OpRule, args: Sequence[Any], kwargs: dict, out: Any) -> CostFormula | None:

@@ -109,10 +109,3 @@ def unsteady_notes(report: ProfileReport) -> list[str]:
 
 def _csv_rows(report: ProfileReport) -> list[list[Any]]:
     return [["" if getattr(x, c) is None else getattr(x, c) for c in CSV_COLUMNS] for x in report.layers]
-
-
-def profile_csv(report: ProfileReport) -> str:
-    """One row per layer: exact integers and full-precision floats (the view's table data)."""
-    from archscope.render.writers import csv_text
-
-    return csv_text(profile_view(report))

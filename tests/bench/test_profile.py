@@ -17,8 +17,8 @@ from archscope.bench.bandwidth import calibrate_bandwidth
 from archscope.bench.profile import Timeline, _Instruments, _steps, layer_figures, profile, roofline, row_indices
 from archscope.bench.profile_records import ProfileDevice, ProfileReport
 from archscope.errors import ArchscopeError
-from archscope.render.profile_view import profile_csv, profile_view
-from archscope.render.writers import plain_text
+from archscope.render.profile_view import profile_view
+from archscope.render.writers import csv_text, plain_text
 
 FAST = dict(min_time=0.02, warmup=1, calibrate=False)
 CPU = torch.device("cpu")
@@ -137,7 +137,7 @@ def test_a_report_has_one_row_per_layer_and_shares_that_add_up():
     data = json.loads(json.dumps(report.to_dict()))
     assert data["schema"] == ProfileReport.SCHEMA == "archscope.profile/1" and data["device"]["peak_flops"] is None
     assert {"name", "type", "time_ms", "share", "macs", "flops", "bytes", "intensity", "achieved_flops", "bound"} <= set(data["layers"][0])
-    assert profile_csv(report).splitlines()[1].startswith("features.0,Conv2d,2,")
+    assert csv_text(profile_view(report)).splitlines()[1].startswith("features.0,Conv2d,2,")
 
 
 def test_training_profiles_forward_and_backward_with_the_backward_counted_per_layer():
