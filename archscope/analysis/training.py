@@ -145,9 +145,6 @@ class GraphOwners(AnalysisObserver):
         keep = self.created | self.input_storages
         return {key: nbytes for key, nbytes in self.saved.items() if key in keep}
 
-    def saved_activation_bytes(self) -> int:
-        return sum(self._activation_storages().values())
-
     def backward(self) -> BackwardCount:
         """Run autograd's backward on the meta device from the output, counting every operator.
 
