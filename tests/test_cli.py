@@ -184,6 +184,7 @@ def test_fvcore_counter_adds_its_per_operator_view():
     assert "fvcore's count" in table and "equal to archscope's MACs" in table
 
 
+@pytest.mark.slow  # two fresh Pythons
 def test_python_dash_m_and_the_console_script_run():
     result = subprocess.run(
         [sys.executable, "-m", "archscope", "summary", "lenet5", "-f", "json"], capture_output=True, text=True, check=True

@@ -203,6 +203,7 @@ def test_a_bench_whose_every_row_failed_exits_2_and_writes_nothing(tmp_path):
     assert target.read_text() == OLD
 
 
+@pytest.mark.slow  # a fresh Python per case, stdout closed for real
 @pytest.mark.parametrize("when", ["before start (>&-)", "after start"])
 def test_a_closed_standard_output_is_one_line(when):
     code = "import os, sys; from archscope.cli import run; sys.argv[1:] = ['list']; run()"
@@ -345,6 +346,7 @@ WRITERS = [
 ]
 
 
+@pytest.mark.slow  # a property sweep over every writer
 def test_every_writer_with_random_paths_never_loses_a_file_or_leaves_a_temporary(tmp_path_factory):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
@@ -465,6 +467,7 @@ def test_a_python_file_the_run_never_imported_is_not_overwritten_either(net):
     assert Path("train.py").read_text() == OLD
 
 
+@pytest.mark.slow  # a fresh Python into a real pipe
 def test_dev_stdout_into_a_pipe_is_standard_output():
     """A real pipe (its other names, /dev/fd/1 and /proc/self/fd/1, are tested in tests/test_output.py)."""
     done = subprocess.run([sys.executable, "-m", "archscope", "summary", "lenet5", "-f", "json", "-o", "/dev/stdout"],
@@ -473,6 +476,7 @@ def test_dev_stdout_into_a_pipe_is_standard_output():
     assert json.loads(done.stdout)["model"] == "lenet5" and "wrote" not in done.stderr
 
 
+@pytest.mark.slow  # a fresh Python per case into a real pipe
 @pytest.mark.parametrize("output", [[], ["-o", "-"], ["-o", "/dev/stdout"]], ids=["plain", "dash", "dev-stdout"])
 def test_a_reader_that_has_gone_ends_the_command_quietly_whatever_stdout_is_called(output):
     """`archscope ... | head` where head has exited: no error line, whichever name stdout goes by."""
@@ -545,6 +549,7 @@ def archscope_process(*args, env=None, cwd=None):
                           env={**os.environ, **(env or {})}, cwd=cwd)  # fmt: skip
 
 
+@pytest.mark.slow  # a fresh Python per case
 @pytest.mark.parametrize("columns", ["0", "99999999999999999999"])
 def test_a_nonsensical_columns_loses_neither_the_output_nor_the_errors(columns):
     done = archscope_process("summary", "lenet5", env={"COLUMNS": columns})
@@ -553,6 +558,7 @@ def test_a_nonsensical_columns_loses_neither_the_output_nor_the_errors(columns):
     assert failed.returncode == 2 and failed.stderr.startswith(b"error: unknown model 'vgg61'")
 
 
+@pytest.mark.slow  # a fresh Python per case
 @pytest.mark.parametrize("fmt", ["table", "csv"])
 def test_an_ascii_standard_output_gets_what_it_can_carry(tmp_path, fmt):
     (tmp_path / "net.py").write_text(UNICODE_NET, encoding="utf-8")
@@ -564,6 +570,7 @@ def test_an_ascii_standard_output_gets_what_it_can_carry(tmp_path, fmt):
         assert "\n-----" in text and "relu" in text
 
 
+@pytest.mark.slow  # a fresh Python
 def test_debug_shows_the_traceback_without_the_models_escape_sequences(tmp_path):
     (tmp_path / "net.py").write_text(HOSTILE_FORWARDS)
     done = archscope_process("--debug", "summary", "net.py:Escapes", cwd=tmp_path)

@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = {"pass", "fail", "-", "note: it fits"}
 
 
+@pytest.mark.slow  # the benchmark script in a fresh Python
 def test_the_gpu_check_runs_on_the_cpu_and_prints_its_table():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--device", "cpu", "--quick"],

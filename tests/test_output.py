@@ -419,6 +419,7 @@ def test_somebody_elses_file_is_refused_rather_than_made_ours_or_written_in_plac
         shutil.rmtree(folder)
 
 
+@pytest.mark.slow  # a fresh Python per signal
 @pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
 def test_sigterm_or_sighup_during_the_write_leaves_no_temporary_and_the_old_file(tmp_path, signal_name):
     """The signal arrives in the middle of writing the temporary; the process still ends by it."""

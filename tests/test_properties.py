@@ -9,6 +9,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -380,6 +381,7 @@ def command_lines(draw):
     return argv
 
 
+@pytest.mark.slow  # the command-line fuzz: a minute
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(argv=command_lines())
 def test_random_command_lines_never_produce_a_traceback(argv):

@@ -52,6 +52,7 @@ def _stderr_of(args: list[str], cwd: Path) -> list[str]:
     return [line for line in run.stderr.splitlines() if line.strip()]
 
 
+@pytest.mark.slow  # a fresh Python per command
 @pytest.mark.parametrize(
     "args",
     [

@@ -82,6 +82,7 @@ def check_network(name: str) -> None:
     ]  # fmt: skip
 
 
+@pytest.mark.slow  # every zoo network
 @pytest.mark.parametrize("name", ZOO)
 def test_every_formula_of_every_zoo_layer_equals_the_summary(name):
     check_network(name)

@@ -71,6 +71,7 @@ def real_backward_flops(model: nn.Module, x: torch.Tensor) -> int:
     return counter.get_total_flops()
 
 
+@pytest.mark.slow  # a real backward pass per network
 @pytest.mark.parametrize("name", ["SmallNet", "cifar-resnet20", "lenet5"])
 def test_backward_matrix_work_equals_torch_flop_counter_on_a_real_backward(name):
     # FlopCounterMode counts only convolutions and matrix products, 2 FLOPs per MAC.
@@ -149,6 +150,7 @@ def test_json_gains_training_fields_only_with_train(zoo_summary):
     assert "backward_flops" in trained["layers"][0]
 
 
+@pytest.mark.slow  # five networks in training mode, backward included
 @pytest.mark.parametrize("name", ["resnet18", "googlenet-aux", "alexnet", "vgg11-bn", "inception-v4"])
 def test_every_backward_operator_of_the_zoo_has_a_rule(name):
     s = archscope.summarize(name, train=True)

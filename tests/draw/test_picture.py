@@ -40,6 +40,7 @@ def sound(drawing, graph):
     assert sorted(drawing.edges) == sorted(graph.edges)
 
 
+@pytest.mark.slow  # every zoo network
 @pytest.mark.parametrize("name", ZOO)
 def test_every_zoo_network_draws_as_a_graph(name, zoo_trace, drawn):
     summary, flow = zoo_trace(name)

@@ -21,6 +21,7 @@ def shape_of(lines):
 CHAINS = ["lenet5", "lenet5-1998", "alexnet", "vgg16", "vgg19-bn", "googlenet", "resnet50", "inception-v4", "cifar-resnet1202"]
 
 
+@pytest.mark.slow  # nine networks up to CIFAR ResNet-1202
 @pytest.mark.parametrize("name", CHAINS)
 def test_networks_draw_as_volumes_left_to_right(name, zoo_trace):
     summary, flow = zoo_trace(name)
@@ -47,6 +48,7 @@ def test_a_network_that_branches_even_at_depth_1_is_refused_in_one_sentence(zoo_
         picture(summary, flow, "svg", style="layers")
 
 
+@pytest.mark.slow  # every zoo network
 def test_every_zoo_network_that_is_a_chain_at_some_depth_draws_as_volumes(zoo_trace):
     refused = []
     for name in archscope.list_models():

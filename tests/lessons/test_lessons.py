@@ -98,6 +98,7 @@ def test_lessons_are_found_by_number_or_id(key):
     assert lesson(key).id == "stacked-3x3"
 
 
+@pytest.mark.slow  # times two modules until it can decide
 def test_lesson_9_macs_are_not_time():
     lesson = L.macs_are_not_time(min_time=0.05)
     f, m = lesson.figures, lesson.measurements

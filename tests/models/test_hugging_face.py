@@ -179,6 +179,7 @@ def test_where_the_hubs_host_does_not_resolve_the_error_says_there_is_no_network
     assert "hf:path/to/that/folder" in message and "\n" not in message
 
 
+@pytest.mark.slow  # a fresh Python importing transformers
 def test_the_librarys_own_log_lines_stay_off_stderr(tmp_path):
     # BertLMHeadModel without is_decoder logs a warning through transformers' logger when built.
     import subprocess
