@@ -272,7 +272,7 @@ class Check:
                                  verdict(abs(ratio - 1) <= 0.10)))  # fmt: skip
 
     def fit(self) -> None:
-        from archscope.analysis.training import fit_batch
+        from archscope.analysis.summary import fit_batch
 
         plan = self.plan
         fit = fit_batch(plan.model, plan.fit_budget, plan.input_size)

@@ -14,13 +14,14 @@ _LAZY = {
     "Summary": "archscope.analysis.records",
     "Totals": "archscope.analysis.records",
     "UncountedOp": "archscope.analysis.records",
-    "analyze": "archscope.analysis.summary",
+    "analyze": "archscope.analysis.forward_pass",
     "summarize": "archscope.analysis.summary",
 }
 
 if TYPE_CHECKING:
     from archscope.analysis.records import LayerRecord, Summary, Totals, UncountedOp
-    from archscope.analysis.summary import analyze, summarize
+    from archscope.analysis.summary import summarize
+    from archscope.analysis.forward_pass import analyze
 
 
 def __getattr__(name: str) -> Any:

@@ -1,6 +1,6 @@
 """``archscope explain``: every figure of a layer as its formula, with the layer's numbers in it.
 
-Nothing here counts. One analysis pass (the summary's, ``analysis.summary``) runs with an
+Nothing here counts. One analysis pass (the summary's, ``analysis.forward_pass``) runs with an
 observer that keeps, for each layer call, what the counting already had in hand: each
 operator's row (``analysis.ops``) run once more with symbols instead of numbers, so its
 formula is the very code that counted it; the operator's window (kernel, stride, padding,

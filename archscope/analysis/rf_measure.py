@@ -39,7 +39,7 @@ from torch.overrides import TorchFunctionMode
 from archscope.analysis.ops import linearisation_of
 from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.rf_axes import axis_lengths, position_index
-from archscope.analysis.summary import analyze
+from archscope.analysis.forward_pass import analyze
 from archscope.errors import ArchscopeError
 
 # What the linearised network runs instead of a function the registry says to replace.

@@ -19,7 +19,7 @@ import torch
 
 from archscope.analysis.compat import alias_kind, new_results
 from archscope.analysis.records import LayerRecord
-from archscope.analysis.summary import AnalysisObserver
+from archscope.analysis.forward_pass import AnalysisObserver
 from archscope.analysis.tensors import tensors_in
 
 # Operators that overwrite their first argument without reading it.

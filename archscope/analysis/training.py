@@ -38,12 +38,13 @@ from archscope.analysis.compat import (
     storage_key,
     without_dynamo_import,
 )
+from archscope.analysis.forward_pass import AnalysisObserver, analyze
 from archscope.analysis.ops import rule_for
-from archscope.analysis.records import BatchFit, LayerRecord, Summary, TrainingMemory, UncountedOp
-from archscope.analysis.summary import AnalysisObserver, analyze
+from archscope.analysis.records import LayerRecord, Summary, TrainingMemory, UncountedOp
+from archscope.analysis.tensors import tensors_in
 from archscope.analysis.traffic import operator_bytes
 from archscope.errors import ArchscopeError
-from archscope.analysis.tensors import tensors_in
+
 
 # Per optimizer: copies of the trainable parameters it keeps, and FLOPs per parameter element
 # for one step, read from torch.optim's single-tensor updates (weight decay off):
@@ -51,8 +52,6 @@ from archscope.analysis.tensors import tensors_in
 # Adam: m.lerp_(grad, 1 - beta1) (3); v = beta2 * v + (1 - beta2) * grad^2 (4);
 # denom = sqrt(v) / sqrt(bias correction) + eps (3); param -= step * m / denom (3).
 OPTIMIZERS: dict[str, tuple[int, int]] = {"sgd": (1, 4), "adam": (2, 13)}
-
-
 
 
 def check_optimizer(name: str) -> str:
@@ -352,88 +351,9 @@ def analyze_training(
     return summary
 
 
-MAX_FIT_BATCH = 2**31 - 1
-# How many lines the search solves on before it bisects: the peak is close to a line beyond a
-# few samples, so two or three secants land on the answer.
-_FIT_STEPS = 6
-
-
-def fit_batch(
-    model_or_name: Any,
-    budget: int,
-    input_size: Any = None,
-    *,
-    optimizer: str = "sgd",
-    model_kwargs: dict[str, Any] | None = None,
-) -> BatchFit:
-    """The largest batch whose training memory (``TrainingMemory.peak``) is within ``budget`` bytes.
-
-    The saved activations grow in proportion to the batch, but the peak does not quite: it
-    falls where the saved activations still held and the gradients already made are most,
-    and that point moves with the batch (ResNet-50's peak grows by 64 MiB from batch 1 to 2,
-    by 79 MiB a sample near batch 100). So the search solves on a line through the two
-    batches analysed last (first 1 and 2, then its own guesses: the secant method), analyses
-    the guess and the batch after it, and stops when one fits and the other does not; where
-    that takes too many steps, it bisects. Every answer is measured: ``peak`` at the batch,
-    ``next_peak`` at one more; ``fixed`` and ``per_sample`` are the last line it solved on.
-    """
-    from archscope.analysis.summary import summarize
-
-    if budget <= 0:
-        raise ArchscopeError(f"the memory budget must be positive, not {budget}")
-    peaks: dict[int, int] = {}
-
-    def peak(batch: int) -> int:
-        if batch not in peaks:
-            s = summarize(model_or_name, input_size, batch, train=True, optimizer=optimizer, model_kwargs=model_kwargs)
-            peaks[batch] = s.totals.training_memory.peak
-        return peaks[batch]
-
-    def result(batch: int, line: tuple[int, int]) -> BatchFit:
-        after = peak(batch + 1) if batch < MAX_FIT_BATCH else None
-        return BatchFit(budget, batch, peak(max(batch, 1)), line[0], line[1], after)
-
-    order = [1, 2]  # the batches analysed, in order: each line goes through the last two
-    line = (0, 0)
-    for _ in range(_FIT_STEPS):
-        low, high = sorted(order[-2:])
-        per_sample = (peak(high) - peak(low)) // (high - low)
-        if per_sample <= 0:
-            raise ArchscopeError("the training memory does not grow with the batch: every batch fits or none does")
-        line = (peak(high) - per_sample * high, per_sample)
-        if peak(1) > budget:
-            return result(0, line)
-        guess = max(1, min((budget - line[0]) // per_sample, MAX_FIT_BATCH))
-        tried = [guess]
-        if peak(guess) <= budget:
-            if guess == MAX_FIT_BATCH or peak(guess + 1) > budget:
-                return result(guess, line)
-            tried.append(guess + 1)
-        order += [b for b in tried if b != order[-1]]
-        if len(set(order[-2:])) < 2:
-            break
-    # The lines did not settle: bisect between what is known to fit and what is not.
-    fits = max(b for b, p in peaks.items() if p <= budget)
-    too_big = min((b for b, p in peaks.items() if p > budget), default=None)
-    while too_big is None:
-        candidate = min(fits * 2, MAX_FIT_BATCH)
-        if peak(candidate) > budget:
-            too_big = candidate
-        elif candidate == MAX_FIT_BATCH:
-            return result(candidate, line)
-        else:
-            fits = candidate
-    while too_big - fits > 1:
-        middle = (fits + too_big) // 2
-        if peak(middle) <= budget:
-            fits = middle
-        else:
-            too_big = middle
-    return result(fits, line)
-
-
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3,
           "t": 1000**4, "tb": 1000**4, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}  # fmt: skip
+
 
 # The largest budget archscope reads: 1 EiB, far beyond any machine's memory.
 MAX_BUDGET = 2**60

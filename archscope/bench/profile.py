@@ -28,7 +28,7 @@ import torch.nn as nn
 
 from archscope.input_size import check_depth, parse_input_sizes
 from archscope.analysis.records import LayerRecord, Summary
-from archscope.analysis.summary import analyze
+from archscope.analysis.forward_pass import analyze
 from archscope.analysis.traffic import TrafficObserver
 from archscope.bench.bandwidth import calibrate_bandwidth
 from archscope.bench.device import machine, resolve_device

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 
 from archscope.input_size import check_batch_size, parse_input_sizes
-from archscope.analysis.summary import analyze
+from archscope.analysis.forward_pass import analyze
 from archscope.bench.device import machine, resolve_device
 from archscope.bench.dtypes import run_dtype
 from archscope.bench.memory import peak_memory

@@ -100,7 +100,7 @@ def summary(
     spec = resolve_model(model, kwargs)  # the user's file runs once per command
     result = summarize(spec, input_size, batch_size, train=train, optimizer=optimizer)
     if budget is not None:
-        from archscope.analysis.training import fit_batch
+        from archscope.analysis.summary import fit_batch
 
         with stderr().status("finding the largest batch that fits..."):
             result.fit = fit_batch(spec, budget, input_size, optimizer=optimizer)

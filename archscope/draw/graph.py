@@ -23,7 +23,7 @@ import torch
 
 from archscope.analysis.ops import per_axis
 from archscope.analysis.records import LayerRecord, ReceptiveField, Shape, Summary
-from archscope.analysis.summary import AnalysisObserver
+from archscope.analysis.forward_pass import AnalysisObserver
 
 AtomKind = Literal["input", "layer", "op"]
 NodeKind = Literal["input", "layer", "op", "chain", "repeat", "span"]

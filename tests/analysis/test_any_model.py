@@ -226,7 +226,7 @@ def test_torchvisions_operators_resolve_when_torchvision_has_registered_them():
 
 
 def test_an_observer_sees_every_layer_call_and_operator_of_the_one_pass():
-    from archscope.analysis.summary import AnalysisObserver
+    from archscope.analysis.forward_pass import AnalysisObserver
 
     class Log(AnalysisObserver):
         def start(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch.nn as nn
 
-from archscope.analysis.summary import analyze
+from archscope.analysis.forward_pass import analyze
 from archscope.analysis.traffic import TrafficObserver
 
 

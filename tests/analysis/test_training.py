@@ -12,7 +12,8 @@ import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
 import archscope
-from archscope.analysis.training import fit_batch, parse_bytes
+from archscope.analysis.training import parse_bytes
+from archscope.analysis.summary import fit_batch
 from archscope.bench.memory import cpu_step_peak
 from archscope.errors import ArchscopeError
 from archscope.render.summary_formats import summary_document

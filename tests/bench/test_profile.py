@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from archscope.analysis.summary import analyze
+from archscope.analysis.forward_pass import analyze
 from archscope.analysis.traffic import TrafficObserver, operator_bytes, tensor_bytes
 from archscope.bench.bandwidth import calibrate_bandwidth
 from archscope.bench.profile import Timeline, _Instruments, _steps, layer_figures, profile, roofline, row_indices
