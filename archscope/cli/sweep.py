@@ -81,8 +81,8 @@ def output_format(output: Optional[str], fmt: Optional[SweepFormat]) -> str:
 class Progress:
     """What the user sees while the sweep runs: a bar on a terminal, a line per model in a log."""
 
-    def __init__(self, total: int, quiet: bool) -> None:
-        self.total, self.quiet = total, quiet
+    def __init__(self, total: int, quiet: bool, lines: bool = True) -> None:
+        self.total, self.quiet, self.lines = total, quiet, lines
         self.done = self.failed = 0
         self.console = stderr()
         self.bar: Any = None
@@ -118,7 +118,7 @@ class Progress:
             if row.error:
                 self.bar.console.print(clean(line), markup=False, highlight=False, soft_wrap=True)
             self.bar.update(self.task, completed=self.done, counts=self._counts())
-        else:
+        elif self.lines:
             say(line)
 
     def __exit__(self, *exc: object) -> None:

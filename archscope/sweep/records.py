@@ -90,6 +90,35 @@ class SweepRow:
         """The first timed configuration's median latency (ms), or None."""
         return next((b.latency_ms_median for b in self.bench if b.latency_ms_median is not None), None)
 
+    def to_summary(self) -> Any:
+        """A layer-less ``Summary`` of what the row holds, for ``compare --from``.
+
+        Totals, shapes, depth and uncounted operators are the row's exactly; the receptive
+        field is its largest side's size, stride and padding on every spatial axis (a row
+        keeps no per-axis field, no concatenated parts, no reason for an unknown one).
+        """
+        from archscope.analysis.records import DataDependence, ReceptiveField, Summary, Totals, UncountedOp
+
+        totals = Totals(self.params or 0, self.trainable_params if self.trainable_params is not None else self.params or 0,
+                        self.macs or 0, self.flops or 0, self.param_bytes or 0, self.activation_bytes or 0)  # fmt: skip
+        rf = None
+        if isinstance(self.receptive_field, int):
+            first = self.input_shape[0] if self.input_shape and isinstance(self.input_shape[0], list) else self.input_shape
+            axes = max(1, len(first) - 2) if isinstance(first, list) else 1
+            rf = ReceptiveField("window", (self.receptive_field,) * axes,
+                                (self.receptive_field_stride or 1,) * axes, (self.receptive_field_padding or 0,) * axes)  # fmt: skip
+        elif self.receptive_field in ("whole_input", "no_signal"):
+            rf = ReceptiveField(self.receptive_field)
+        elif self.receptive_field == "unknown":
+            rf = ReceptiveField("unknown", reason="not kept in the results file")
+        dependence = None
+        if self.data_dependent:
+            op, _, layer = self.data_dependent.partition(" in ")
+            dependence = DataDependence(op, layer or None)
+        return Summary(self.model, self.source, self.input_shape, self.output_shape, totals,
+                       uncounted=[UncountedOp(op, count) for op, count in self.uncounted], receptive_field=rf,
+                       weighted_depth=self.weighted_depth or 0, data_dependent=dependence)  # fmt: skip
+
     def to_dict(self) -> dict[str, Any]:
         """One ``archscope.sweep/1`` line (docs/json.md): every field with its native JSON type."""
         data: dict[str, Any] = {"schema": self.SCHEMA}

@@ -69,11 +69,11 @@ class Budget:
         pairs = {"params": self.max_params, "macs": self.max_macs, "memory": self.max_memory}
         return {k: v for k, v in pairs.items() if v is not None}
 
-    def over(self, item: Any) -> list[str]:
+    def over(self, item: Any, value_of: Callable[[Any, str], Any] | None = None) -> list[str]:
         """The limits ``item`` is over (a figure it does not have counts as over)."""
         out = []
         for key, limit in self.limits().items():
-            value = figure(item, key)
+            value = (value_of or figure)(item, key)
             if value is None or value > limit:
                 out.append(key)
         return out
@@ -95,31 +95,42 @@ class Selection(Generic[T]):
         return counts
 
 
-def sort_key(key: str) -> Callable[[Any], tuple]:
-    """Ascending by ``key``; a candidate without the figure goes last."""
+def check_sort(key: str) -> str:
     if key not in SORT_KEYS:
         raise ArchscopeError(f"cannot sort by {key!r}; choose one of: {', '.join(SORT_KEYS)}")
+    return key
+
+
+def sort_key(key: str, value_of: Callable[[Any, str], Any] | None = None) -> Callable[[Any], tuple]:
+    """Ascending by ``key``; a candidate without the figure goes last."""
+    check_sort(key)
 
     def value(item: Any) -> tuple:
-        v = figure(item, key)
+        v = (value_of or figure)(item, key)
         return (v is None, v if v is not None else 0)
 
     return value
 
 
 def select(
-    items: Sequence[T], budget: Budget | None = None, sort: str | None = None, top: int | None = None
+    items: Sequence[T],
+    budget: Budget | None = None,
+    sort: str | None = None,
+    top: int | None = None,
+    value_of: Callable[[Any, str], Any] | None = None,
 ) -> Selection[T]:
-    """Keep what ``budget`` allows, sorted by ``sort`` (ascending; else in the order given), the first ``top``."""
+    """Keep what ``budget`` allows, sorted by ``sort`` (ascending; else in the order given), the first ``top``.
+
+    ``value_of(item, key)`` reads a figure (default: ``figure``)."""
     if top is not None and top < 1:
         raise ArchscopeError(f"--top must be at least 1, not {top}")
     kept: list[T] = []
     dropped: list[tuple[T, list[str]]] = []
     for item in items:
-        over = budget.over(item) if budget is not None else []
+        over = budget.over(item, value_of) if budget is not None else []
         (dropped.append((item, over)) if over else kept.append(item))
     if sort is not None:
-        kept.sort(key=sort_key(sort))  # stable: ties keep the order given
+        kept.sort(key=sort_key(sort, value_of))  # stable: ties keep the order given
     cut = 0
     if top is not None and len(kept) > top:
         cut, kept = len(kept) - top, kept[:top]
