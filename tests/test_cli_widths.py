@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import re
 from dataclasses import dataclass
 
@@ -283,9 +284,11 @@ COMMANDS = {
     "rf-googlenet": ["rf", "googlenet"],
     "bench": ["bench", "lenet5", "resnet18", "--device", "cpu", "-b", "1,2", "--warmup", "1", "--min-time", "0.05"],
     "profile": ["profile", "lenet5", "--device", "cpu", "--warmup", "1", "--min-time", "0.05"],
+    "sweep": ["sweep", "lenet5", "resnet18", "googlenet-naive", "inception-v4", "--jobs", "1", "-q"],
 }
 # Commands that measure time: (module, function) whose record is replayed at every width.
-REPLAYED = {"bench": ("archscope.bench", "benchmark"), "profile": ("archscope.bench.profile", "profile")}
+REPLAYED = {"bench": ("archscope.bench", "benchmark"), "profile": ("archscope.bench.profile", "profile"),
+            "sweep": ("archscope.sweep", "run")}  # fmt: skip
 WIDTHS = [80, 100, 160, None]
 WIDTH_IDS = ["80", "100", "160", "piped"]
 
@@ -304,7 +307,8 @@ def render(command: str, width: int | None) -> Shown:
         real = getattr(target, name)
 
         def measure(*a, **k):
-            _records[command] = real(*a, **k)
+            made = real(*a, **k)
+            _records[command] = list(made) if inspect.isgenerator(made) else made  # a sweep's rows, kept to replay
             calls.append(1)
             return _records[command]
 

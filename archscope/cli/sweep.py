@@ -47,12 +47,13 @@ def sweep_options(
 
         check_optimizer(optimizer)
         budget = parse_bytes(fit) if fit is not None else None
+    dtype_names = parse_dtypes(dtypes)  # checked even without --bench: a typo is said, not ignored
     bench_options = None
     if bench:
         from archscope.bench.runner import check_options
 
         check_options(["lenet5"], batch_sizes, warmup, min_time, None)
-        bench_options = BenchOptions(device.strip().lower(), tuple(batch_sizes), parse_dtypes(dtypes), "inference", warmup, min_time)
+        bench_options = BenchOptions(device.strip().lower(), tuple(batch_sizes), dtype_names, "inference", warmup, min_time)
     return SweepOptions(input_size, batch_sizes[0], train, optimizer, budget, tuple(parse_kwargs(list(arg)).items()), bench_options)
 
 
@@ -126,6 +127,10 @@ class Progress:
             self.bar.__exit__(None, None, None)
 
 
+def _models(n: int) -> str:
+    return f"{n} model" if n == 1 else f"{n} models"
+
+
 @app.command(short_help="Many models, one row each: a results file that resumes.")
 @guarded
 def sweep(
@@ -190,30 +195,41 @@ def sweep(
     from archscope.cli.application import sources
     from archscope.cli.bench import parse_batch_sizes
     from archscope.cli.results_file import ResultsFile, StdoutRows, latest
-    from archscope.sweep import expand, make_pool, plan, run
+    from archscope.sweep import expand, is_pattern, make_pool, plan, run
     from archscope.sweep.records import columns_for
 
     if ray is not None:
         from archscope.sweep.ray_pool import _ray
 
-        _ray()  # without Ray: one line saying what to install, before anything else
+        _ray(local=ray == "local")  # without Ray: one line saying what to install, before anything else
     chosen = output_format(output, fmt)
     limit = None
     if memory_limit is not None:
         from archscope.analysis.training import parse_bytes
 
         limit = parse_bytes(memory_limit)
-    options = sweep_options(input_size, parse_batch_sizes(batch_size), train, optimizer, fit, arg or [], bench, device,
-                            dtype, warmup, min_time)  # fmt: skip
-    names = expand(specs, exclude or [])
-    columns = columns_for(options.trains, options.fit is not None, options.bench.configurations() if options.bench else [])
-    target: Any = None
-    if chosen != "table":
-        target = ResultsFile(output, chosen, columns, sources(names)) if output not in (None, "-") else StdoutRows(chosen, columns)
-    if isinstance(target, ResultsFile) and not target.resumable and (fresh or retry_failed):
-        raise ArchscopeError(f"{target.shown} is a stream: there is nothing to start over or retry")
-    pool = make_pool(jobs=jobs, timeout=timeout, memory_limit=limit, bench=options.bench, ray=ray,
-                     show_worker_output=APP.debug)  # fmt: skip
+    sizes = parse_batch_sizes(batch_size)
+    pool = None
+    if not bench and ray is None:
+        # The workers import torch while this process imports it to expand the specs.
+        pool = make_pool(jobs=jobs, timeout=timeout, memory_limit=limit, show_worker_output=APP.debug)
+        pool.start(pool.jobs if any(is_pattern(s) for s in specs) else len(set(specs)))
+    try:
+        options = sweep_options(input_size, sizes, train, optimizer, fit, arg or [], bench, device, dtype, warmup, min_time)
+        names = expand(specs, exclude or [])
+        columns = columns_for(options.trains, options.fit is not None, options.bench.configurations() if options.bench else [])
+        target: Any = None
+        if chosen != "table":
+            target = ResultsFile(output, chosen, columns, sources(names)) if output not in (None, "-") else StdoutRows(chosen, columns)
+        if isinstance(target, ResultsFile) and not target.resumable and (fresh or retry_failed):
+            raise ArchscopeError(f"{target.shown} is a stream: there is nothing to start over or retry")
+        if pool is None:
+            pool = make_pool(jobs=jobs, timeout=timeout, memory_limit=limit, bench=options.bench, ray=ray,
+                             show_worker_output=APP.debug)  # fmt: skip
+    except BaseException:
+        if pool is not None:
+            pool.close()
+        raise
     done: dict = {}
     try:
         if isinstance(target, ResultsFile):
@@ -254,7 +270,7 @@ def sweep(
     failed = sum(1 for r in all_rows if r.error)
     where = f"; rows in {target.shown}" if isinstance(target, ResultsFile) else ""
     if failed:
-        say(f"{failed} of {len(all_rows)} models failed (see their error column){where}")
+        say(f"{failed} of {_models(len(all_rows))} failed (see their error column){where}")
         raise typer.Exit(1)
     if not quiet:
-        say(f"{len(all_rows)} models, none failed{where}")
+        say(f"{_models(len(all_rows))}, none failed{where}")

@@ -136,7 +136,9 @@ def row_from_cells(record: dict[str, Any]) -> SweepRow:
     if "model" not in fields:
         raise UnreadableRows("it has no 'model' column")
     row = SweepRow(**fields)
-    row.bench = [BenchFigures(batch, dtype, **values) for (batch, dtype), values in bench.items()]
+    # A configuration with no figure and no error was not timed (the model failed before it).
+    row.bench = [BenchFigures(batch, dtype, **values) for (batch, dtype), values in bench.items()
+                 if any(v is not None for v in values.values())]  # fmt: skip
     return row
 
 
@@ -330,7 +332,8 @@ def sweep_view(rows: Sequence[SweepRow], title: str = "archscope sweep") -> View
         if r.uncounted:
             blocks.append(Note(f"{r.model}: uncounted operators " + ", ".join(op for op, _ in r.uncounted), "warn"))
     failed = sum(1 for r in rows if r.error)
-    summary = f"{len(rows)} models, {failed} failed." if failed else f"{len(rows)} models."
+    models = f"{len(rows)} model" if len(rows) == 1 else f"{len(rows)} models"
+    summary = f"{models}, {failed} failed." if failed else f"{models}."
     blocks.append(Note(f"{summary} MACs count multiply-accumulates (docs/counting.md); RF: the last spatial map's "
                        "largest side; ms: median latency.", "dim"))  # fmt: skip
     return View(title, [], blocks)

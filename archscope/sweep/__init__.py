@@ -29,9 +29,13 @@ Key = tuple[str, str, str]
 
 
 def cpu_count() -> int:
-    from archscope.bench.runner import cpu_count as available
+    """The CPUs this process may run on (as ``bench.runner.cpu_count``, without importing torch)."""
+    import os
 
-    return available()
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 @dataclass
@@ -96,7 +100,8 @@ def make_pool(
         from archscope.sweep.ray_pool import RayPool
 
         device = bench_devices(bench.device)[0] if bench is not None else None
-        return RayPool(ray, timeout=timeout, memory_limit=memory_limit, bench_device=device, jobs=jobs)
+        return RayPool(ray, timeout=timeout, memory_limit=memory_limit, bench_device=device, jobs=jobs,
+                       show_worker_output=show_worker_output)  # fmt: skip
     from archscope.sweep.pool import LocalPool
 
     if bench is not None:

@@ -165,6 +165,11 @@ class LocalPool:
 
     # --- the sweep ---------------------------------------------------------------------
 
+    def start(self, count: int) -> None:
+        """Start up to ``count`` workers now, so they import torch while the caller does its own work."""
+        while len(self._workers) < min(count, self.jobs):
+            self._workers.append(self._spawn(self.devices[len(self._workers) % len(self.devices)]))
+
     def _deadline(self, worker: _Worker) -> float | None:
         if not worker.ready:
             return worker.started + START_TIMEOUT
@@ -178,7 +183,7 @@ class LocalPool:
         if not queue:
             return
         try:
-            self._workers = [self._spawn(self.devices[i % len(self.devices)]) for i in range(min(self.jobs, len(queue)))]
+            self.start(len(queue))
             while queue or any(w.task is not None for w in self._workers):
                 for worker in self._workers:
                     if worker.ready and worker.task is None and queue:

@@ -29,12 +29,46 @@ from archscope.sweep.task import Task, TaskResult, run_task
 INSTALL = "--ray needs Ray: pip install 'archscope[cluster]'"
 
 
-def _ray() -> Any:
+def _ray(local: bool = False) -> Any:
+    """The ray module, or one line saying how to install it.
+
+    ``local``: Ray on this machine alone. Ray otherwise replaces 127.0.0.1 by the machine's
+    network address (``services.resolve_ip_for_localhost``) and listens there; with clusters
+    turned off (the variable is read when ray is imported) it keeps every port on loopback.
+    """
+    if local:
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         import ray
     except ImportError:
         raise ArchscopeError(INSTALL) from None
+    if local:
+        constants = getattr(getattr(ray, "_private", None), "ray_constants", None)
+        if constants is not None and hasattr(constants, "ENABLE_RAY_CLUSTER"):
+            constants.ENABLE_RAY_CLUSTER = False  # ray was imported before the variable was set
     return ray
+
+
+def _quiet(ray: Any, show: bool) -> None:
+    """Ray's own messages off standard output, where they would land among the rows (``-o - -f csv``).
+
+    Ray's driver prints the raylet's error messages ("a worker died ...") to stdout from a
+    thread of its own; each such failure is in its model's row already. They go to stderr
+    with --debug, else nowhere; Ray's log warnings (token authentication, ...) likewise.
+    """
+    import logging
+    import sys
+
+    worker = getattr(getattr(ray, "_private", None), "worker", None)
+    if worker is not None and hasattr(worker, "print_to_stdstream"):
+        def to_stderr(data: dict, ignore_prefix: bool) -> None:
+            if show:
+                for line in data.get("lines", []):
+                    print(f"(ray {data.get('pid', '')}) {line}", file=sys.stderr)
+
+        worker.print_to_stdstream = to_stderr
+    if not show:
+        logging.getLogger("ray").setLevel(logging.ERROR)
 
 
 def ray_task(task: Task, memory_limit: int | None, threads: int | None) -> TaskResult:
@@ -71,8 +105,10 @@ class RayPool:
         bench_device: str | None = None,
         jobs: int | None = None,
         local_cpus: int | None = None,
+        show_worker_output: bool = False,
     ) -> None:
-        self.ray = _ray()
+        self.ray = _ray(local=address == "local")
+        _quiet(self.ray, show_worker_output)
         self.address = address
         self.timeout = timeout
         self.memory_limit = memory_limit
@@ -86,10 +122,7 @@ class RayPool:
         quiet: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
         try:
             if self.address == "local":
-                # Ray on this machine alone: every port on the loopback address, no dashboard.
-                # Ray otherwise swaps 127.0.0.1 for the machine's network address
-                # (services.resolve_ip_for_localhost) unless clusters are turned off.
-                os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+                # Ray on this machine alone: every port on the loopback address (see _ray), no dashboard.
                 ray.init(num_cpus=local_cpus, include_dashboard=False, _node_ip_address="127.0.0.1", **quiet)
                 self._started = True
             elif self.address == "auto":
