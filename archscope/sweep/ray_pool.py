@@ -123,7 +123,7 @@ class RayPool:
         try:
             if self.address == "local":
                 # Ray on this machine alone: every port on the loopback address (see _ray), no dashboard.
-                ray.init(num_cpus=local_cpus, include_dashboard=False, _node_ip_address="127.0.0.1", **quiet)
+                ray.init(address="local", num_cpus=local_cpus, include_dashboard=False, _node_ip_address="127.0.0.1", **quiet)
                 self._started = True
             elif self.address == "auto":
                 ray.init(address="auto", **quiet)
