@@ -111,12 +111,15 @@ def compare(
         if failed and any(c.latency is None for c in within.kept):
             within.kept = [c for c in within.kept if c.latency is not None]
     selection = gather.choose(within.kept, None, sort, top)
+    budget_line = _budget_line(len(candidates), within, budget, max_params, max_macs, max_memory) if budget else ""
+    if not selection.kept:
+        if budget is not None and not within.kept:
+            raise ArchscopeError(f"no model is within the budget: {budget_line.partition('; ')[2]}")
+        raise ArchscopeError("no model is left to compare")
     if budget is not None:
-        say(_budget_line(len(candidates), within, budget, max_params, max_macs, max_memory))
+        say(budget_line)
     if selection.cut:
         say(f"--top {top}: {selection.cut} more within the budget left out" if budget else f"--top {top}: {selection.cut} more left out")
-    if not selection.kept:
-        raise ArchscopeError("no model is left to compare" + (" within the budget" if budget else ""))
 
     from archscope.analysis.compare import Comparison
 
