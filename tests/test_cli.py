@@ -192,7 +192,7 @@ def test_python_dash_m_and_the_console_script_run():
     assert piped.returncode == 2 and piped.stderr.startswith("error: unknown model") and not ANSI.search(piped.stderr)
 
 
-@pytest.mark.parametrize("command", ["", "list", "summary", "compare", "lessons", "bench", "report", "rf", "profile", "draw"])
+@pytest.mark.parametrize("command", ["", "list", "summary", "compare", "sweep", "lessons", "bench", "report", "rf", "profile", "draw"])
 def test_help_teaches_without_type_placeholders(command):
     out = run(*([command] if command else []), "--help", columns=80).output
     assert not re.search(r"<(bool|str|int|float|list\[str\])>", out), out
@@ -201,7 +201,8 @@ def test_help_teaches_without_type_placeholders(command):
 
 @pytest.mark.parametrize("command, usage", [
     ("summary", "Usage: archscope summary [OPTIONS] MODEL"),
-    ("compare", "Usage: archscope compare [OPTIONS] MODEL..."),
+    ("compare", "Usage: archscope compare [OPTIONS] [MODEL]..."),  # none with --from
+    ("sweep", "Usage: archscope sweep [OPTIONS] SPEC..."),
     ("list", "Usage: archscope list [OPTIONS] [PATTERN]"),
     ("lessons", "Usage: archscope lessons [OPTIONS] [ID]"),
 ])  # fmt: skip
