@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -99,9 +100,12 @@ def test_a_budget_keeps_what_fits_sorted_and_says_what_it_dropped():
 
 def test_patterns_go_through_the_pool_and_top_cuts_after_sorting(tmp_path):
     plot = tmp_path / "pareto.png"
-    args = ["compare", "cifar-plain*", "head-*", "--max-macs", "50M", "--sort", "params", "--top", "2", "--plot", str(plot), "-f", "csv"]
+    failing = str(Path(__file__).parent / "sweep" / "models.py") + ":raises"
+    args = ["compare", "cifar-plain*", "head-*", failing, "--max-macs", "50M", "--sort", "params", "--top", "2",
+            "--plot", str(plot), "-f", "csv"]  # fmt: skip
     result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # one model failed: said, left out, the rest compared
+    assert "models.py:raises failed: " in result.stderr and "1 model failed and is not compared" in result.stderr
     import archscope
 
     names = archscope.list_models("cifar-plain*") + archscope.list_models("head-*")

@@ -139,7 +139,7 @@ def compare(
     if failed:
         for row in failed:
             say(f"{row.model} failed: {row.error or 'no timing'}")
-        say(f"{len(failed)} models failed and are not compared")
+        say("1 model failed and is not compared" if len(failed) == 1 else f"{len(failed)} models failed and are not compared")
         raise typer.Exit(1)
 
 
@@ -214,8 +214,13 @@ def _pareto(candidates: list, within: Any, budget: Any, timed: bool, texts: tupl
     memory_note = [f"{OPTION_OF['memory']} {given['memory']}: points over it are hollow; it has no axis here"] if "memory" in limits else []
     left_out = len(shown) - len(front.candidates)
     notes = memory_note + ([f"{left_out} models with no {front.x_key} or {front.y_key} are not drawn"] if left_out else [])
+    names = [c.model for c in front.candidates]
+    prefixes = {n.partition(":")[0] for n in names if ":" in n}
+    if len(prefixes) == 1 and all(":" in n for n in names):  # 'torchvision:' on every label says nothing
+        names = [n.partition(":")[2] for n in names]
+        notes.append(f"every model is {prefixes.pop()}:NAME")
     chart = ParetoChart(
-        names=[c.model for c in front.candidates], xs=front.xs, ys=front.ys, x_key=front.x_key, y_key=front.y_key,
+        names=names, xs=front.xs, ys=front.ys, x_key=front.x_key, y_key=front.y_key,
         frontier=front.front, within=[id(c) in kept for c in front.candidates],
         x_limit=limits.get(front.x_key), y_limit=limits.get(front.y_key), budget_text=budget_text,
         title=f"{len(front.candidates)} models: {NAMES[front.y_key]} against {NAMES[front.x_key]}, the Pareto frontier named",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from enum import Enum
 from typing import Annotated, Any, Optional, Sequence
@@ -210,8 +211,10 @@ def sweep(
         limit = parse_bytes(memory_limit)
     sizes = parse_batch_sizes(batch_size)
     pool = None
-    if not bench and ray is None:
-        # The workers import torch while this process imports it to expand the specs.
+    resuming = output not in (None, "-") and not fresh and os.path.exists(output)
+    if not bench and ray is None and not resuming:
+        # The workers import torch while this process imports it to expand the specs (on a
+        # resumed run, how many are needed is known only once the file is read).
         pool = make_pool(jobs=jobs, timeout=timeout, memory_limit=limit, show_worker_output=APP.debug)
         pool.start(pool.jobs if any(is_pattern(s) for s in specs) else len(set(specs)))
     try:

@@ -88,6 +88,9 @@ def serve(reader: Connection, writer: Connection) -> None:
             return
         result = run_task(task)
         result.worker = os.getpid()
+        if result.spent and config.memory_limit and result.row.error:  # say which limit it ran into
+            more = f"{config.memory_limit / 2**30:.3g} GiB"
+            result.row.error += f" (each worker may take {more} more than it starts with: --memory-limit)"
         writer.send(result)
 
 

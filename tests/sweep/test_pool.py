@@ -64,6 +64,8 @@ def test_a_model_that_crashes_hangs_or_allocates_too_much_is_an_error_row(swept,
     row = results[f"{MODELS}:{name}"].row
     assert row.error is not None and BAD[name] in row.error, row.error
     assert row.params is None and row.options == "batch=1"
+    if name == "hog":  # the row says which limit it ran into: 2**30 bytes past the worker's start
+        assert row.error.endswith("(each worker may take 1 GiB more than it starts with: --memory-limit)")
 
 
 def test_a_dead_or_stopped_worker_is_replaced_and_live_ones_are_reused(swept):
