@@ -118,7 +118,11 @@ def test_patterns_go_through_the_pool_and_top_cuts_after_sorting(tmp_path):
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
-def test_compare_from_a_sweeps_results_draws_without_building_a_model(tmp_path):
+def test_compare_from_a_sweeps_results_draws_without_building_a_model(tmp_path, monkeypatch):
+    import archscope.render.pareto_plot as pareto_plot
+
+    charts, draw = [], pareto_plot.pareto_png
+    monkeypatch.setattr(pareto_plot, "pareto_png", lambda chart: charts.append(chart) or draw(chart))
     from archscope.render.sweep_rows import FORMATS
     from archscope.sweep.records import BenchFigures, SweepRow, columns_for
 
@@ -140,6 +144,9 @@ def test_compare_from_a_sweeps_results_draws_without_building_a_model(tmp_path):
     assert data["models"][2]["ratios"]["latency_ms"] == pytest.approx(6.0)
     assert data["models"][0]["receptive_field"] == {"size": [11, 11], "stride": [1, 1], "padding": [0, 0]}
     assert "1 of the 4 rows in" in result.stderr and plot.read_bytes().startswith(b"\x89PNG")
+    # Every label would start 'nowhere:': the chart names the models without it and says so once.
+    (chart,) = charts
+    assert sorted(chart.names) == ["a", "b", "c"] and "every model is nowhere:NAME" in chart.notes
 
 
 @pytest.mark.parametrize(
