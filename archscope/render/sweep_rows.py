@@ -334,6 +334,7 @@ def sweep_view(rows: Sequence[SweepRow], title: str = "archscope sweep") -> View
     failed = sum(1 for r in rows if r.error)
     models = f"{len(rows)} model" if len(rows) == 1 else f"{len(rows)} models"
     summary = f"{models}, {failed} failed." if failed else f"{models}."
+    timed = "; ms: median latency" if configurations else ""  # said only where an ms column is
     blocks.append(Note(f"{summary} MACs count multiply-accumulates (docs/counting.md); RF: the last spatial map's "
-                       "largest side; ms: median latency.", "dim"))  # fmt: skip
+                       f"largest side{timed}.", "dim"))  # fmt: skip
     return View(title, [], blocks)

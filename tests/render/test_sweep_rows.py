@@ -77,3 +77,9 @@ def test_the_table_rounds_and_says_what_failed():
     assert "8.79 G" in text and "61.7 K" in text and "45.2" in text
     assert "torchvision:raft_small batch 8 float32: out of memory" in text
     assert "ran on the CPU from aten::nonzero in rpn" in text and "3 models, 1 failed." in text
+    assert "ms: median latency" in text  # the rows were timed: there is an ms column to explain
+
+
+def test_an_untimed_table_explains_no_ms_column():
+    text = plain_text(sweep_view([rows()[1]]), None)
+    assert "ms b1" not in text and "ms: median latency" not in text and "RF: the last spatial map's largest side." in text
