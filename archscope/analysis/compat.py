@@ -12,8 +12,9 @@ The meta-device analysis takes three shortcuts that lean on PyTorch's private co
 * ``batch_norm_on_meta``: batch norm's meta kernel is a Python decomposition, about 2 ms a
   call; its outputs are simple to state directly.
 
-Plus two readings of PyTorch's own metadata: ``returns_new_memory`` (an operator's schema
-says whether its result aliases an input) and ``is_meta_limitation`` (the error texts PyTorch
+Plus readings of PyTorch's own metadata: ``returns_new_memory`` (an operator's schema
+says whether its result aliases an input), ``is_operator_packet`` and ``qualified_name`` (what
+the operator registry keys its rows by) and ``is_meta_limitation`` (the error texts PyTorch
 uses when an operator needs real data).
 
 Each feature is checked to exist and falls back to the plain path where it does not.
@@ -139,6 +140,36 @@ def returns_new_memory(func: Any) -> bool:
         returns = getattr(schema, "returns", None)
         _NEW_MEMORY[func] = returns is None or all(getattr(r, "alias_info", None) is None for r in returns)
     return _NEW_MEMORY[func]
+
+
+def is_operator_packet(value: Any) -> bool:
+    """Whether ``value`` is an operator packet such as ``torch.ops.aten.mm`` (not one overload of it).
+
+    ``torch._ops.OpOverloadPacket`` is the class; where it is missing, a packet is what has
+    ``overloads()`` and no ``overloadpacket`` of its own.
+    """
+    ops_module = getattr(torch, "_ops", None)
+    packet_class = getattr(ops_module, "OpOverloadPacket", None)
+    if packet_class is not None:
+        return isinstance(value, packet_class)
+    return callable(getattr(value, "overloads", None)) and not hasattr(value, "overloadpacket")
+
+
+def qualified_name(packet: Any) -> str:
+    """'torchvision::nms' for ``torch.ops.torchvision.nms``; '' when the packet does not say.
+
+    Read from the packet's ``_qualified_op_name``, else built from its schema's name.
+    """
+    name = getattr(packet, "_qualified_op_name", None)
+    if name is not None:
+        return str(name)
+    overloads = getattr(packet, "overloads", None)
+    if callable(overloads):
+        for overload in overloads():
+            schema = getattr(getattr(packet, overload, None), "_schema", None)
+            if schema is not None:
+                return str(schema.name)
+    return ""
 
 
 # Phrases PyTorch uses when an operator cannot run without real data (its output shape or

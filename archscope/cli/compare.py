@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from archscope.analysis.input_size import check_batch_size
-from archscope.cli.application import APP, Format, app, check_outputs, guarded, say, show, write
+from archscope.cli.application import APP, app, check_outputs, guarded, output_format, say, show, write
 from archscope.cli.options import PNG, ArgOption, BatchSizeOption, DeviceOption, FormatOption, InputSizeOption, OutputOption
 from archscope.errors import ArchscopeError
 
@@ -32,7 +32,7 @@ def compare(
     ] = None,
     input_size: InputSizeOption = None,
     batch_size: BatchSizeOption = 1,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
     layout: Annotated[
         Layout,
@@ -76,6 +76,7 @@ def compare(
     from archscope.sweep.select import Budget, check_sort, parse_count
 
     names = list(models or [])
+    chosen = output_format(fmt, output)
     check_outputs(names if from_file is None else [], output=(output, ()), plot=(plot, PNG))
     check_batch_size(batch_size)
     if sort is not None:
@@ -135,7 +136,7 @@ def compare(
     from archscope.render.views import compare_view
 
     by_rows = layout is Layout.rows or (layout is Layout.auto and len(comparison.summaries) > 4)
-    show(fmt, lambda: compare_view(comparison, by_rows), output, names if from_file is None else [], record=comparison)
+    show(chosen, lambda: compare_view(comparison, by_rows), output, names if from_file is None else [], record=comparison)
     if failed:
         for row in failed:
             say(f"{row.model} failed: {row.error or 'no timing'}")

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from archscope.cli.application import Format, app, check_outputs, guarded, show
+from archscope.cli.application import app, check_outputs, guarded, output_format, show
 from archscope.cli.options import FormatOption, OutputOption
 from archscope.errors import ArchscopeError
 
@@ -17,7 +17,7 @@ def list_command(
     pattern: Annotated[
         Optional[str], typer.Argument(metavar="PATTERN", help="Shell-style filter on names and aliases, e.g. 'vgg*' or '*bn'.")
     ] = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
     """List the zoo: each network's family, default input, reference params and MACs, and source.
@@ -28,8 +28,9 @@ def list_command(
     from archscope.render.views import list_view
     from archscope.zoo import ZooListing, list_entries
 
+    chosen = output_format(fmt, output)
     check_outputs([], output=(output, ()))
     listing = ZooListing(list_entries(pattern))
     if not listing.entries:
         raise ArchscopeError(f"no zoo network matches {pattern!r}; run 'archscope list' to see them all")
-    show(fmt, lambda: list_view(listing), output, record=listing)
+    show(chosen, lambda: list_view(listing), output, record=listing)

@@ -106,8 +106,8 @@ class Progress:
         return f"{self.done} done, {self.failed} failed, {self.total - self.done} to go"
 
     def row(self, row: Any) -> None:
-        from archscope.render.numbers import human_count
-        from archscope.render.safe import clean
+        from archscope.text.numbers import human_count
+        from archscope.text.safety import clean
 
         self.done += 1
         self.failed += row.error is not None

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from archscope.bench.records import BenchReport, BenchResult
-from archscope.render.numbers import human_bytes, human_count, shape_text
+from archscope.render.view import csv_columns
+from archscope.text.numbers import human_bytes, human_count, shape_text
 
 # Named so that no two read alike: the memory columns both say memory, the compute ones FLOP/s.
 HEADERS = [
@@ -55,11 +56,11 @@ def result_cells(r: BenchResult) -> list[str]:
 
 
 
-CSV_COLUMNS = [
+CSV_COLUMNS = csv_columns("bench", [
     "model", "batch_size", "input_shape", "dtype", "mode", "median_ms", "p10_ms", "p90_ms", "mean_ms", "runs",
     "throughput", "peak_memory_bytes", "memory_source", "analytic_memory_bytes", "flops", "achieved_flops",
     "peak_fraction", "error",
-]  # fmt: skip
+])  # fmt: skip
 
 
 def result_data(r: BenchResult) -> list[Any]:

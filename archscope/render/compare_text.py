@@ -6,7 +6,8 @@ from typing import Any
 
 from archscope.analysis.compare import METRICS, Comparison, Metric
 from archscope.analysis.records import Summary
-from archscope.render.numbers import human_bytes, human_count, shape_text
+from archscope.render.view import csv_columns
+from archscope.text.numbers import human_bytes, human_count, shape_text
 
 
 def ratio_text(r: float | None) -> str:
@@ -56,7 +57,7 @@ def compare_grid(comparison: Comparison, by_model_rows: bool) -> tuple[list[str]
 
 
 NUMERIC = [m for m in METRICS if m.numeric]
-CSV_HEADERS = ["model", *(m.key for m in METRICS), *(f"{m.key}_ratio" for m in NUMERIC)]
+CSV_HEADERS = csv_columns("compare", ["model", *(m.key for m in METRICS), *(f"{m.key}_ratio" for m in NUMERIC)])
 
 
 def csv_headers(comparison: Comparison) -> list[str]:

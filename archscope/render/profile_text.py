@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from archscope.bench.profile_records import ProfileReport
-from archscope.render.numbers import decimal_bytes, human_count, shape_text
-from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.render.view import Column, Note, Pairs, Table, View, csv_columns
+from archscope.text.numbers import decimal_bytes, human_count, shape_text
 
 
 def _ms(value: float) -> str:
@@ -35,10 +35,10 @@ _COLUMNS: dict[str, tuple[Column, Any]] = {
     "bound": (Column("Bound"), lambda x: x.bound or "-"),
 }  # fmt: skip
 
-CSV_COLUMNS = [
+CSV_COLUMNS = csv_columns("profile", [
     "name", "type", "depth", "time_ms", "p10_ms", "p90_ms", "forward_ms", "backward_ms", "share", "mac_share", "macs",
     "flops", "bytes", "intensity", "achieved_flops", "achieved_bytes_per_s", "roofline_flops", "roofline_fraction", "bound",
-]  # fmt: skip
+])  # fmt: skip
 
 NOTES = [
     "Bytes: the least traffic, each operator's inputs read and its outputs written once. A layer whose data a "

@@ -16,11 +16,11 @@ from urllib.parse import quote
 
 from archscope.analysis.rf_report import ReceptiveFieldReport
 from archscope.render import writers
-from archscope.render.numbers import shape_text
-from archscope.render.safe import html_text, md_text
 from archscope.render.view import Pairs, Table, View
 from archscope.render.views import bench_view, rf_view, summary_view, totals_items
 from archscope.report import Report
+from archscope.text.numbers import shape_text
+from archscope.text.safety import html_text, md_text
 
 # The pictures a report can hold: key -> what it shows (its alt text, and its file name's part).
 PICTURES = {
@@ -31,17 +31,6 @@ PICTURES = {
     "roofline": "the roofline, each layer a point",
     "time_vs_macs": "where the time goes vs where the MACs are",
 }
-
-_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.7em; font-variant-numeric: tabular-nums; }
-img { max-width: 100%; }
-svg { max-width: 100%; height: auto; }
-.sub, .dim { color: #666; }
-.warn { color: #a60; }
-"""
-
 
 @dataclass
 class Section:
@@ -75,6 +64,10 @@ def sections(report: Report, pictures: dict[str, bytes | str]) -> list[Section]:
     summary, stages, bench, profile = report.summary, report.stages, report.bench, report.profile
     full = summary_view(summary, report.depth)
     table = next(b for b in full.blocks if isinstance(b, Table))
+    if report.explanation is not None and len(report.explanation.layers) == len(table.rows):
+        from archscope.render.explain_view import layer_text
+
+        table.details = [layer_text(x, summary.model) for x in report.explanation.layers]
     out = [Section("", View("", full.subtitle + [f"Input {shape_text(summary.input_shape)}, output "
                                                   f"{shape_text(summary.output_shape)}."], [Pairs(totals_items(summary))]))]  # fmt: skip
     if "drawing" in pictures:
@@ -112,7 +105,7 @@ def report_html(report: Report, pictures: dict[str, bytes | str] | None = None) 
     summary = report.summary
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>archscope: {html_text(summary.model)}</title><style>{_STYLE}</style></head><body>",
+        f"<title>archscope: {html_text(summary.model)}</title><style>{writers.PAGE_STYLE}</style></head><body>",
         f"<h1>{html_text(summary.model)}</h1>",
     ]
     for section in sections(report, pictures):
@@ -125,8 +118,7 @@ def report_html(report: Report, pictures: dict[str, bytes | str] | None = None) 
                 parts.append(_inline_svg(pictures[key]))
             else:
                 parts.append(f"<img alt='{html_text(PICTURES[key])}' src='{_data_uri(pictures[key])}'>")
-    parts.append("<p class=dim>MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs plus the other "
-                 "operators (docs/counting.md). Made by archscope.</p></body></html>")  # fmt: skip
+    parts.append("<p class=dim>Made by archscope.</p></body></html>")  # the units are said once, under the layers
     return "\n".join(parts) + "\n"
 
 
@@ -153,5 +145,4 @@ def report_markdown(
         for key in section.pictures:
             beside[files[key]] = pictures[key]
             lines += [f"![{md_text(PICTURES[key])}]({quote(PurePath(files[key]).name)})", ""]
-    lines.append("MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs plus the other operators.")
     return "\n".join(lines) + "\n", beside

@@ -23,8 +23,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from archscope.render.numbers import human_bytes, human_count, shape_text
-from archscope.render.safe import clean, csv_row, md_text
+from archscope.render.units import UNITS
+from archscope.text.numbers import human_bytes, human_count, shape_text
+from archscope.text.safety import clean, csv_row, md_text
 from archscope.render.view import Column as ViewColumn
 from archscope.render.view import Note, Table, View
 from archscope.sweep.records import (
@@ -335,6 +336,5 @@ def sweep_view(rows: Sequence[SweepRow], title: str = "archscope sweep") -> View
     models = f"{len(rows)} model" if len(rows) == 1 else f"{len(rows)} models"
     summary = f"{models}, {failed} failed." if failed else f"{models}."
     timed = "; ms: median latency" if configurations else ""  # said only where an ms column is
-    blocks.append(Note(f"{summary} MACs count multiply-accumulates (docs/counting.md); RF: the last spatial map's "
-                       f"largest side{timed}.", "dim"))  # fmt: skip
+    blocks.append(Note(f"{summary} {UNITS} RF: the last spatial map's largest side{timed}.", "dim"))
     return View(title, [], blocks)

@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.rf_report import AXES_FACTS
-from archscope.render.numbers import human_bytes, human_count, shape_text
-from archscope.render.rf_text import STAGE_COLUMNS, axes_text, field_sentence, parts_sentence, rf_cell
-from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.render.rf_text import STAGE_COLUMNS, field_sentence, parts_sentence
+from archscope.render.units import UNITS
+from archscope.render.view import Column, Note, Pairs, Table, View, csv_columns
+from archscope.text.fields import axes_text, rf_cell
+from archscope.text.numbers import human_bytes, human_count, shape_text
 
 if TYPE_CHECKING:  # for annotations only: the modules that define them build the records (and import torch)
     from archscope.analysis.compare import Comparison
@@ -51,8 +53,8 @@ SUMMARY_COLUMNS: dict[str, tuple[Column, Any]] = {
 }  # fmt: skip
 DEFAULT_SUMMARY_COLUMNS = ("layer", "type", "output", "rf", "params", "params%", "macs", "macs%", "flops")
 # The CSV contract: one row per layer call, exact integers, whatever columns the table shows.
-CSV_SUMMARY_HEADERS = ["name", "type", "depth", "leaf", "input_shape", "output_shape", "params", "macs", "flops",
-                       "receptive_field"]  # fmt: skip
+CSV_SUMMARY_HEADERS = csv_columns("summary", ["name", "type", "depth", "leaf", "input_shape", "output_shape", "params",
+                                              "macs", "flops", "receptive_field"])  # fmt: skip
 
 
 def _csv_row(x: LayerRecord) -> list[Any]:
@@ -156,12 +158,14 @@ def summary_view(
     table = Table([SUMMARY_COLUMNS[k][0] for k in keys], rows, [_csv_row(x) for x in shown], CSV_SUMMARY_HEADERS)
     subtitle = [summary.source] if summary.source else []
     title = f"{summary.model}  input {shape_text(summary.input_shape)} -> output {shape_text(summary.output_shape)}"
-    notes = [Note("MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs + other operators "
-                  "(docs/counting.md).", "dim")]  # fmt: skip
+    notes = [Note(UNITS, "dim")]
     return View(title, subtitle, [table, Pairs(totals_items(summary)), *notes])
 
 
 # --- list ---------------------------------------------------------------------------------
+
+
+LIST_CSV = csv_columns("list", ["name", "family", "input_size", "reference_params", "reference_macs", "source"])
 
 
 def list_view(listing: ZooListing) -> View:
@@ -183,7 +187,7 @@ def list_view(listing: ZooListing) -> View:
         [e.name, e.family, shape_text(list(e.input_size)), e.reference.params, int(e.reference.macs), e.source]
         for e in entries
     ]
-    table = Table(columns, rows, data, ["name", "family", "input_size", "reference_params", "reference_macs", "source"])
+    table = Table(columns, rows, data, LIST_CSV)
     note = Note("Ref.: the published figures each network is held to; 'archscope summary NAME' computes the exact counts.", "dim")
     return View(f"The zoo: {len(entries)} networks", [], [table, note])
 
@@ -201,7 +205,7 @@ def compare_view(comparison: Comparison, by_model_rows: bool = False) -> View:
         columns = [Column(headers[0], shrink=True), *(Column(h, numeric=True, wrap=True) for h in headers[1:])]
     else:
         columns = [Column(headers[0]), *(Column(h, numeric=True, wrap=True) for h in headers[1:])]
-    notes = [Note(f"Ratios are to {summaries[0].model}. MACs count multiply-accumulates (docs/counting.md).", "dim")]
+    notes = [Note(f"Ratios are to {summaries[0].model}. {UNITS}", "dim")]
     notes += [Note(f"{s.model}: uncounted operators " + ", ".join(u.op for u in s.uncounted), "warn") for s in summaries if s.uncounted]
     table = Table(columns, rows, compare_data(comparison), csv_headers(comparison))  # CSV: one row per model, whatever the layout
     return View("Compared: " + ", ".join(s.model for s in summaries), [], [table, *notes])
@@ -280,6 +284,9 @@ def bench_view(report: Any) -> View:
 # --- lessons ------------------------------------------------------------------------------
 
 
+LESSONS_CSV = csv_columns("lessons", ["lesson", "id", "figure", "value"])  # one row per figure of every lesson
+
+
 def lessons_view(worked: LessonSet) -> View:
     """Each lesson: its title, the claim, the figures side by side, and what they show."""
     blocks: list = []
@@ -290,8 +297,9 @@ def lessons_view(worked: LessonSet) -> View:
         rows += [[x.label(k), f"{v:,.4g}"] for k, v in x.measurements.items()]
         data = [[x.number, x.id, k, v] for k, v in x.figures.items()]
         data += [[x.number, x.id, k, f"{v:.6g}"] for k, v in x.measurements.items()]
-        blocks.append(Table([Column("Quantity", wrap=True), Column("Value", numeric=True)], rows, data,
-                            ["lesson", "id", "figure", "value"]))  # fmt: skip
+        blocks.append(Table([Column("Quantity", wrap=True), Column("Value", numeric=True)], rows, data, LESSONS_CSV))
+        for working in x.arithmetic:  # each side worked out in the same notation (lessons.arithmetic)
+            blocks.append(Pairs([(step["label"], step["text"], "") for step in working["steps"]]))
         blocks.append(Note(x.finding))
     return View("The classic design comparisons, recomputed", [], blocks)
 
