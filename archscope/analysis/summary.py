@@ -29,14 +29,14 @@ from torch.nn.parameter import UninitializedBuffer, UninitializedParameter, is_l
 
 from archscope.analysis.compat import (
     is_meta_limitation,
-    returns_new_memory,
+    new_results,
     says_output_too_small,
     run_operator,
     skip_dynamo_guard,
     without_dynamo_import,
 )
 from archscope.analysis.module_state import attributes_restored, exclusive
-from archscope.analysis.input_size import DTYPES, MAX_ELEMENTS, check_batch_size, describe_shapes, expectation_of, parse_inputs
+from archscope.analysis.input_size import INPUT_DTYPES, MAX_ELEMENTS, check_batch_size, describe_shapes, expectation_of, parse_inputs
 from archscope.analysis.ops import rule_for
 from archscope.analysis.receptive_field import FieldTracker, describe
 from archscope.analysis.records import DataDependence, LayerRecord, Shape, Summary, Totals, UncountedOp
@@ -158,6 +158,9 @@ class _Recorder(TorchDispatchMode):
         self.layers: list[LayerRecord] = []
         self.macs = 0
         self.flops = 0
+        # What the model's own forward computes outside any child's call (a positional add).
+        self.own_macs = 0
+        self.own_flops = 0
         self.activation_bytes = 0
         self.uncounted: Counter[str] = Counter()
         self.fields = FieldTracker()
@@ -240,6 +243,9 @@ class _Recorder(TorchDispatchMode):
                 for record in self.stack:
                     record.macs += cost.macs
                     record.flops += cost.flops
+                if not self.stack:
+                    self.own_macs += cost.macs
+                    self.own_flops += cost.flops
         for value in (*args, *kwargs.values()):
             if isinstance(value, torch.Tensor) and id(value) in self.parameter_names:
                 self.used_parameters.add(self.parameter_names[id(value)])
@@ -247,11 +253,9 @@ class _Recorder(TorchDispatchMode):
         for observer in self.observers:
             observer.operator(func, rule, args, kwargs, out, self._open_indices)
         self.depths.record(rule is not None and rule.weighted, args, kwargs, out)
-        if returns_new_memory(func):
-            outputs = out if isinstance(out, (tuple, list)) else (out,)
-            self.activation_bytes += sum(
-                t.numel() * t.element_size() for t in outputs if isinstance(t, torch.Tensor) and t.is_floating_point()
-            )
+        self.activation_bytes += sum(
+            t.numel() * t.element_size() for t in new_results(func, args, kwargs, out) if t.is_floating_point()
+        )
         return out
 
 
@@ -262,6 +266,24 @@ def _per_axis(value: Any) -> list[int] | None:
     if isinstance(value, (tuple, list)) and value and all(isinstance(v, int) for v in value):
         return list(value)
     return None
+
+
+def check_names(model: nn.Module, name: str) -> None:
+    """Refuse, in one line, a module, parameter or buffer whose own name has a '.': PyTorch reads it as a path.
+
+    ``add_module`` refuses such names, but ``module._modules["a.b"] = ...`` does not, and then
+    ``functional_call``, ``get_submodule`` and ``state_dict`` look for ``a`` and fail inside the
+    forward. Any other text is a fine name (``"<script>x"``, CJK, emoji, spaces).
+    """
+    for owner, module in model.named_modules():
+        for kind, table in (("module", module._modules), ("parameter", module._parameters), ("buffer", module._buffers)):
+            dotted = next((key for key in table if "." in str(key)), None)
+            if dotted is not None:
+                where = f" inside {owner!r}" if owner else ""
+                raise ArchscopeError(
+                    f"{name} has a {kind} named {dotted!r}{where}: PyTorch reads a '.' in a name as a path "
+                    "(functional_call, get_submodule, state_dict), so it cannot be found again; rename it"
+                )
 
 
 def _ancestors(name: str) -> list[str]:
@@ -490,6 +512,7 @@ def analyze(
     built on meta), and ``Summary.data_dependent`` says which operator forced it.
     """
     name = name or type(model).__name__
+    check_names(model, name)
     if inputs is None:
         if input_shape is None:
             raise InputSizeError("give an input shape or example inputs")
@@ -530,6 +553,7 @@ def analyze(
         activation_bytes=recorder.activation_bytes,
     )
     input_record = shapes[0] if len(shapes) == 1 else shapes
+    own = own_record(model, recorder, input_record, shape_of(output))
     return Summary(
         model=name,
         source=source,
@@ -544,7 +568,30 @@ def analyze(
         receptive_field_issues=list(recorder.fields.issues),
         input_dtypes=[str(t.dtype).removeprefix("torch.") for t in inputs.tensors],
         data_dependent=dependence,
+        own=own,
     )
+
+
+def own_params(model: nn.Module) -> int:
+    """Parameters the model holds itself, not through a child (a transformer's positional embedding)."""
+    in_children = {id(p) for child in model.children() for p in child.parameters()}
+    own = {id(p): p for p in model._parameters.values() if p is not None and id(p) not in in_children}
+    return sum(p.numel() for p in own.values())
+
+
+def own_record(model: nn.Module, recorder: _Recorder, input_shape: Shape, output_shape: Shape) -> LayerRecord | None:
+    """The model's own row: its own parameters and what its forward computes outside every child.
+
+    None when it has neither (most networks: only children hold weights and compute), so a
+    table's rows then add up to the totals as they are.
+    """
+    params = own_params(model)
+    if not (params or recorder.own_macs or recorder.own_flops):
+        return None
+    return LayerRecord(
+        name="", type=type(model).__name__, depth=0, leaf=False, input_shape=input_shape, output_shape=output_shape,
+        params=params, macs=recorder.own_macs, flops=recorder.own_flops,
+    )  # fmt: skip
 
 
 def _last_recorder(error: BaseException) -> _Recorder | None:
@@ -582,10 +629,12 @@ def _run_on_real_data(
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(REAL_DATA_SEED)
-            # The input first, then any fresh build: a model rebuilt by name and the same model
-            # built by the user (from the same seed) see the same input and the same weights.
+            # The input first, then any fresh build from the seed again: a model rebuilt by name
+            # and the same model built by the user after torch.manual_seed(REAL_DATA_SEED) see
+            # the same input and the same weights (so the same boxes survive a detector's NMS).
             real_inputs = inputs.on("cpu", model)
             if on_meta:
+                torch.manual_seed(REAL_DATA_SEED)
                 model, state = real_model(), None
             else:
                 state = _stand_ins(model, "cpu", True)
@@ -755,8 +804,8 @@ def _dtype_name(dtype: str | torch.dtype | None) -> str | None:
     if dtype is None:
         return None
     name = str(dtype).removeprefix("torch.")
-    if name not in DTYPES:
-        raise InputSizeError(f"unknown dtype {dtype!r}; one of: {', '.join(DTYPES)}")
+    if name not in INPUT_DTYPES:
+        raise InputSizeError(f"unknown dtype {dtype!r}; one of: {', '.join(INPUT_DTYPES)}")
     return name
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from archscope.bench.dtypes import RUN_DTYPES
 from archscope.cli.application import Format
 from archscope.render.formats import DEFAULT_FORMAT, FORMATS
 
@@ -51,10 +52,8 @@ OutputOption = Annotated[
 ]
 
 
-class DType(str, Enum):
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
+# --dtype's choices for bench and profile: the core's one list.
+DType = Enum("DType", [(name, name) for name in RUN_DTYPES], type=str)  # type: ignore[misc]
 
 
 InputSizeOption = Annotated[

@@ -61,7 +61,8 @@ def summary(
         typer.Option(
             metavar="LIST",
             help="The table's columns, comma-separated, from: layer, type, input, output, kernel, rf, params, "
-            "params%, macs, macs%, flops (e.g. layer,kernel,macs). Default: all but input and kernel."
+            "params%, macs, macs%, flops, bwd-macs, bwd-flops (the backward pass, with --train) "
+            "(e.g. layer,kernel,macs). Default: all but input and kernel; bwd-* with --train only."
         ),
     ] = None,
 ) -> None:
@@ -93,6 +94,9 @@ def summary(
 
         budget, train = parse_bytes(fit), True
         check_optimizer(optimizer)
+    needs_train = [k for k in keys or () if k.startswith("bwd-")]
+    if needs_train and not train:
+        raise ArchscopeError(f"column {needs_train[0]} is the backward pass: add --train (or --fit)")
     spec = resolve_model(model, kwargs)  # the user's file runs once per command
     result = summarize(spec, input_size, batch_size, train=train, optimizer=optimizer)
     if budget is not None:

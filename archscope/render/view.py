@@ -39,6 +39,9 @@ class Table:
     data: list[list[Any]] | None = None
     data_headers: list[str] | None = None
     title: str | None = None
+    # How to see the columns a narrow terminal leaves out (its writer names them), e.g.
+    # "--columns picks them"; None: "a wider terminal or -f csv shows them".
+    left_out_hint: str | None = None
     # Per row, text a reader may open under it (HTML: a collapsed "how this is computed" row); None: none.
     details: list[str | None] | None = None
 

@@ -104,6 +104,21 @@ def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int | N
     return shown, widths
 
 
+def left_out(table: Table, width: int | None) -> list[str]:
+    """The headers of the columns a terminal ``width`` wide has no room for (none in a pipe)."""
+    shown, _ = fit(table.columns, table.rows, width)
+    return [c.header for i, c in enumerate(table.columns) if i not in shown]
+
+
+def left_out_sentence(table: Table, width: int | None) -> str | None:
+    """One line naming the columns left out and how to see them; None when every column is shown."""
+    headers = left_out(table, width)
+    if not headers:
+        return None
+    how = table.left_out_hint or "a wider terminal or -f csv shows them"
+    return f"Left out to fit the terminal: {', '.join(headers)}; {how}."
+
+
 def table_lines(table: Table, width: int | None, ascii: bool = False) -> list[str]:
     """The table as text lines: header, rule, rows (a wrapped row takes several lines).
 
@@ -192,6 +207,11 @@ def terminal(view: View, width: int | None, ascii: bool = False) -> Text:
                 else:
                     line(text, "bold" if in_header else "")
                     in_header = in_header or not text
+            sentence = left_out_sentence(block, width)
+            if sentence:
+                line()
+                for text in _wrap(sentence, width):
+                    line(text, "dim")
         elif isinstance(block, Pairs):
             label_width = max((len(label) for label, _, _ in block.items), default=0) + 2
             for label, value, style in block.items:
