@@ -12,8 +12,9 @@ The meta-device analysis takes three shortcuts that lean on PyTorch's private co
 * ``batch_norm_on_meta``: batch norm's meta kernel is a Python decomposition, about 2 ms a
   call; its outputs are simple to state directly.
 
-Plus two readings of PyTorch's own metadata: ``returns_new_memory`` (an operator's schema
-says whether its result aliases an input) and ``is_meta_limitation`` (the error texts PyTorch
+Plus readings of PyTorch's own metadata: an operator's schema (``alias_kind``: whether its
+result aliases an input; ``schema_arguments``: its arguments' names and defaults, for the
+receptive-field rules; ``overload_name``) and ``is_meta_limitation`` (the error texts PyTorch
 uses when an operator needs real data).
 
 Each feature is checked to exist and falls back to the plain path where it does not.
@@ -125,20 +126,53 @@ def run_operator(func: Any, args: tuple, kwargs: dict) -> Any:
 
 # --- operator metadata --------------------------------------------------------------------
 
-_NEW_MEMORY: dict[Any, bool] = {}
+_ALIASING: dict[Any, str] = {}
+
+
+def alias_kind(func: Any) -> str:
+    """'view', 'inplace' or 'new': whether an operator's result shares memory with an input.
+
+    Read once per operator from its schema (``alias_info`` on its returns): a return that
+    aliases an input without writing it is a view, one that writes it is in-place. An
+    operator without a readable schema is taken to allocate.
+    """
+    if func not in _ALIASING:
+        returns = getattr(getattr(func, "_schema", None), "returns", None) or []
+        aliases = [getattr(r, "alias_info", None) for r in returns]
+        if any(a is not None and not getattr(a, "is_write", False) for a in aliases):
+            _ALIASING[func] = "view"
+        elif any(a is not None for a in aliases):
+            _ALIASING[func] = "inplace"
+        else:
+            _ALIASING[func] = "new"
+    return _ALIASING[func]
 
 
 def returns_new_memory(func: Any) -> bool:
-    """False for views and in-place operators, whose results share memory with an input.
+    """False for views and in-place operators, whose results share memory with an input."""
+    return alias_kind(func) == "new"
 
-    Read from the operator's schema (``alias_info`` on its returns); an operator without a
-    readable schema is taken to allocate.
+
+_ARGUMENTS: dict[Any, tuple[tuple[str, bool, Any], ...]] = {}
+
+
+def schema_arguments(func: Any) -> tuple[tuple[str, bool, Any], ...]:
+    """An operator overload's arguments in schema order: (name, has a default, the default).
+
+    Read once per overload from its schema; an operator without a readable schema has none
+    (its arguments can then be read by position only).
     """
-    if func not in _NEW_MEMORY:
-        schema = getattr(func, "_schema", None)
-        returns = getattr(schema, "returns", None)
-        _NEW_MEMORY[func] = returns is None or all(getattr(r, "alias_info", None) is None for r in returns)
-    return _NEW_MEMORY[func]
+    if func not in _ARGUMENTS:
+        arguments = getattr(getattr(func, "_schema", None), "arguments", None) or []
+        _ARGUMENTS[func] = tuple(
+            (a.name, a.has_default_value(), a.default_value if a.has_default_value() else None) for a in arguments
+        )
+    return _ARGUMENTS[func]
+
+
+def overload_name(func: Any) -> str:
+    """The overload of an operator ('default', 'Tensor', 'other', ...), '' where PyTorch does not say."""
+    return str(getattr(func, "_overloadname", ""))
 
 
 # Phrases PyTorch uses when an operator cannot run without real data (its output shape or

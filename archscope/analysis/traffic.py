@@ -17,27 +17,13 @@ from typing import Any, Sequence
 
 import torch
 
+from archscope.analysis.compat import alias_kind
 from archscope.analysis.records import LayerRecord
 from archscope.analysis.summary import AnalysisObserver
 from archscope.analysis.tensors import tensors_in
 
 # Operators that overwrite their first argument without reading it.
 _WRITE_ONLY = {"copy_", "fill_", "zero_", "copy"}
-_KINDS: dict[Any, str] = {}
-
-
-def _kind(func: Any) -> str:
-    """'view', 'inplace' or 'new', read once from the operator's schema (alias_info on its returns)."""
-    if func not in _KINDS:
-        returns = getattr(getattr(func, "_schema", None), "returns", None) or []
-        aliases = [getattr(r, "alias_info", None) for r in returns]
-        if any(a is not None and not getattr(a, "is_write", False) for a in aliases):
-            _KINDS[func] = "view"
-        elif any(a is not None for a in aliases):
-            _KINDS[func] = "inplace"
-        else:
-            _KINDS[func] = "new"
-    return _KINDS[func]
 
 
 def tensor_bytes(t: torch.Tensor, float_bytes: int | None = None) -> int:
@@ -57,7 +43,7 @@ def tensor_bytes(t: torch.Tensor, float_bytes: int | None = None) -> int:
 
 def operator_bytes(func: Any, args: Sequence[Any], kwargs: dict, out: Any, float_bytes: int | None = None) -> int:
     """The least memory traffic of one operator call: distinct tensor arguments read, results written."""
-    kind = _kind(func)
+    kind = alias_kind(func)
     if kind == "view":
         return 0
     name = getattr(getattr(func, "overloadpacket", func), "__name__", "")
