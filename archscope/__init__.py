@@ -42,8 +42,8 @@ _LAZY = {
     "summarize": "archscope.analysis.summary",
     "Comparison": "archscope.analysis.compare",
     "compare": "archscope.analysis.compare",
-    "ReceptiveFieldReport": "archscope.analysis.rf_report",
-    "receptive_fields": "archscope.analysis.rf_report",
+    "ReceptiveFieldReport": "archscope.analysis.rf.report",
+    "receptive_fields": "archscope.analysis.rf.report",
     "Lesson": "archscope.lessons",
     "LessonSet": "archscope.lessons",
     "ZooListing": "archscope.zoo",
@@ -66,7 +66,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time these come throu
     from archscope.analysis.ops import OpCost, register_op
     from archscope.analysis.compare import Comparison, compare
     from archscope.analysis.records import LayerRecord, ReceptiveField, Summary, Totals, UncountedOp
-    from archscope.analysis.rf_report import ReceptiveFieldReport, receptive_fields
+    from archscope.analysis.rf.report import ReceptiveFieldReport, receptive_fields
     from archscope.analysis.summary import summarize
     from archscope.bench.profile import profile
     from archscope.bench.profile_records import ProfileReport

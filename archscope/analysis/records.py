@@ -29,7 +29,7 @@ class ReceptiveField:
     - "no_signal": no position depends on a spatial input position (zero-padded channels).
 
     ``parts`` holds each concatenated channel range's own field when there are several;
-    ``layout`` is the tensor's axis map (rf_axes.layout_json) when its positions are not laid
+    ``layout`` is the tensor's axis map (rf.axes.layout_json) when its positions are not laid
     out as batch, channels, then the spatial axes (a transformer's tokens).
     """
 

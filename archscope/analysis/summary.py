@@ -36,7 +36,8 @@ from archscope.analysis.compat import (
 )
 from archscope.analysis.input_size import DTYPES, MAX_ELEMENTS, check_batch_size, describe_shapes, expectation_of, parse_inputs
 from archscope.analysis.ops import rule_for
-from archscope.analysis.receptive_field import FieldTracker, describe
+from archscope.analysis.rf.tracker import FieldTracker
+from archscope.analysis.rf.values import describe
 from archscope.analysis.records import DataDependence, LayerRecord, Shape, Summary, Totals, UncountedOp
 from archscope.analysis.tensors import tensors_in
 from archscope.errors import ArchscopeError, InputSizeError

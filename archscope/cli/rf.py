@@ -45,8 +45,8 @@ def rf(
     A concatenated output keeps each branch's field: GoogLeNet's inception 5b sees 587, 651,
     715 and 651 pixels at once.
     """
-    from archscope.analysis.rf_report import receptive_fields
-    from archscope.analysis.rf_stages import growth
+    from archscope.analysis.rf.report import receptive_fields
+    from archscope.analysis.rf.stages import growth
     from archscope.models import parse_kwargs, resolve_model
     from archscope.render.rf_text import field_sentence
     from archscope.render.views import rf_view
@@ -65,7 +65,8 @@ def rf(
         write(plot, rf_growth_png(result, growth(result)), [model], PNG,
               "the --plot picture")  # fmt: skip
     if effective:
-        from archscope.analysis.rf_measure import centre_field_box, effective_receptive_field, target_layer
+        from archscope.analysis.rf.effective import effective_receptive_field
+        from archscope.analysis.rf.target import centre_field_box, target_layer
         from archscope.render.plots import effective_rf_png
 
         if isinstance(result.input_shape[0], list):

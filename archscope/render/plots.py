@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from archscope.analysis.records import Summary
-from archscope.analysis.rf_stages import GrowthPoint
+from archscope.analysis.rf.stages import GrowthPoint
 from archscope.render.numbers import largest_side
 from archscope.render.safe import clean
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from urllib.parse import quote
 
-from archscope.analysis.rf_report import ReceptiveFieldReport
+from archscope.analysis.rf.report import ReceptiveFieldReport
 from archscope.render import writers
 from archscope.render.numbers import shape_text
 from archscope.render.safe import html_text, md_text

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from archscope.analysis.records import LayerRecord, Summary
-from archscope.analysis.rf_report import AXES_FACTS
+from archscope.analysis.rf.report import AXES_FACTS
 from archscope.render.numbers import human_bytes, human_count, shape_text
 from archscope.render.rf_text import STAGE_COLUMNS, axes_text, field_sentence, parts_sentence, rf_cell
 from archscope.render.view import Column, Note, Pairs, Table, View
 
 if TYPE_CHECKING:  # for annotations only: the modules that define them build the records (and import torch)
     from archscope.analysis.compare import Comparison
-    from archscope.analysis.rf_report import ReceptiveFieldReport
+    from archscope.analysis.rf.report import ReceptiveFieldReport
     from archscope.lessons import LessonSet
     from archscope.zoo import ZooListing
 

@@ -6,12 +6,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import archscope
-from archscope.analysis.rf_measure import (
-    centre_field_box,
-    effective_receptive_field,
-    measure_receptive_field,
-    target_layer,
-)
+from archscope.analysis.rf.effective import effective_receptive_field
+from archscope.analysis.rf.measure import measure_receptive_field
+from archscope.analysis.rf.target import centre_field_box, target_layer
 from archscope.errors import ArchscopeError
 from archscope.zoo import list_entries
 

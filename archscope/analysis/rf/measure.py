@@ -17,12 +17,9 @@ Two choices keep this fast and exact for any depth:
 
 Each spatial axis is measured on its own, with only that axis enlarged. A layer whose
 positions are not laid out as batch, channels, spatial axes (ViT's tokens, ConvNeXt's
-channels-last blocks) says where they are in its field's ``layout`` (``analysis.rf_axes``).
+channels-last blocks) says where they are in its field's ``layout`` (``rf.axes``).
 
-Effective receptive field (``effective_receptive_field``, Luo et al. 2016, "Understanding the
-Effective Receptive Field in Deep Convolutional Neural Networks"): the gradient magnitude of
-one centre output over the input, with the network's real randomly initialised weights and
-non-linearities, on a random input.
+The effective receptive field (Luo et al. 2016) is in ``rf.effective``.
 """
 
 from __future__ import annotations
@@ -33,30 +30,21 @@ from typing import Any, Sequence
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from archscope.analysis.ops import linearisation_of
+from archscope.analysis.ops import linearised_row
 from archscope.analysis.records import LayerRecord, Summary
-from archscope.analysis.rf_axes import axis_lengths, position_index
+from archscope.analysis.rf.target import capture, lengths, position, target_layer
 from archscope.analysis.summary import analyze
 from archscope.errors import ArchscopeError
 
-# What the linearised network runs instead of a function the registry says to replace.
-_MAX_POOLS = {"max_pool1d": F.avg_pool1d, "max_pool2d": F.avg_pool2d, "max_pool3d": F.avg_pool3d}
-_CONVS = {"conv1d": F.conv1d, "conv2d": F.conv2d, "conv3d": F.conv3d}
-_TRANSPOSED = {"conv_transpose1d": F.conv_transpose1d, "conv_transpose2d": F.conv_transpose2d,
-               "conv_transpose3d": F.conv_transpose3d}  # fmt: skip
-# Torch functions with no ATen operator of their own name, the identity in the linearised network.
-_IDENTITY_FUNCTIONS = {"local_response_norm", "dropout1d", "dropout2d", "dropout3d"}
+# The arguments of the torch functions the linearised network replaces (F.conv2d, F.max_pool2d, ...).
 _POOL_ARGS = ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
 _CONV_ARGS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
 _TRANSPOSED_ARGS = ("input", "weight", "bias", "stride", "padding", "output_padding", "groups", "dilation")
-# In-place arithmetic that the real channel counts (expanded views) cannot take, done out of
-# place: ``out += shortcut`` runs as add_ and binds its result.
+# Python's augmented assignments (+=, -=, *=, /=) run in place, which the real channel counts
+# (expanded views) cannot take; done out of place, as ``out += shortcut`` binds the result.
 _IN_PLACE = {"add_": torch.add, "sub_": torch.sub, "mul_": torch.mul, "div_": torch.div}
-# Torch functions named differently from their ATen operator (F.threshold is ``_threshold``).
-_ALIASES = {"_threshold": "threshold", "logsigmoid": "log_sigmoid_forward"}
 
 
 def _bind(names: Sequence[str], args: Sequence[Any], kwargs: dict) -> dict[str, Any]:
@@ -84,36 +72,38 @@ class _Linearised(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
-        name = _ALIASES.get(name, name)
-        how = "identity" if name in _IDENTITY_FUNCTIONS else linearisation_of(name)
+        # The operator's row says what to do with it (analysis.ops); a function no row describes
+        # (F.local_response_norm, written over other operators) runs as it is.
+        row = linearised_row(name)
+        how = row.linearise if row is not None else "keep"
         if how == "identity":
             result = args[0] if args else next(iter(kwargs.values()))
-        elif how == "ones_conv" and name in _CONVS:
+        elif how == "ones_conv":
             a = _bind(_CONV_ARGS, args, kwargs)
             x, weight = a["input"], a["weight"]
             batched = x.dim() == weight.dim()
             x = x if batched else x.unsqueeze(0)
             ones = torch.ones((1, 1, *weight.shape[2:]), dtype=x.dtype, device=x.device)
-            result = _CONVS[name](
+            result = func(
                 x.sum(1, keepdim=True), ones, None, a.get("stride", 1), a.get("padding", 0), a.get("dilation", 1), 1
             )
             if self.channels:
                 result = result.expand(-1, weight.shape[0], *result.shape[2:])
             result = result if batched else result[0]
-        elif how == "avg_pool" and name in _MAX_POOLS:
+        elif how == "avg_pool":
             a = _bind(_POOL_ARGS, args, kwargs)
             if a.get("dilation", 1) not in (1, (1,), (1, 1), (1, 1, 1), [1], [1, 1]):
                 raise ArchscopeError("cannot linearise a dilated max-pool (no average pool has that geometry)")
-            result = _MAX_POOLS[name](
+            result = row.stand_in(
                 a["input"], a["kernel_size"], a.get("stride"), a.get("padding", 0), a.get("ceil_mode", False)
             )
             if a.get("return_indices"):
                 result = (result, None)
-        elif name in _TRANSPOSED:  # the same scatter through a kernel of ones, from one channel to one
+        elif how == "ones_conv_transposed":  # the same scatter through a kernel of ones, from one channel to one
             a = _bind(_TRANSPOSED_ARGS, args, kwargs)
             x, weight = a["input"], a["weight"]
             ones = torch.ones((1, 1, *weight.shape[2:]), dtype=x.dtype, device=x.device)
-            result = _TRANSPOSED[name](
+            result = func(
                 x.sum(1, keepdim=True), ones, None, a.get("stride", 1), a.get("padding", 0), a.get("output_padding", 0),
                 1, a.get("dilation", 1),
             )  # fmt: skip
@@ -129,10 +119,6 @@ class _Linearised(TorchFunctionMode):
         return result
 
 
-class _Stop(Exception):
-    """Raised from a forward hook once the target layer has produced its output."""
-
-
 @dataclass
 class FieldMeasurement:
     layer: str
@@ -143,31 +129,6 @@ class FieldMeasurement:
 
     def to_dict(self) -> dict[str, Any]:
         return {"size": self.size, "stride": self.stride, "padding": self.padding}
-
-
-def target_layer(summary: Summary) -> tuple[int, LayerRecord]:
-    """The layer call whose output is the last spatial feature map (the summary's receptive field).
-
-    Prefers the outermost module that returns that tensor; falls back to the last layer with
-    a spatial field when the map comes from a functional call.
-    """
-    spatial = [(i, r) for i, r in enumerate(summary.layers) if r.receptive_field and r.receptive_field.is_window]
-    if not spatial:
-        rf = summary.receptive_field
-        if rf is not None and rf.kind == "unknown":
-            raise ArchscopeError(
-                f"the receptive field of {summary.model} is unknown ({rf.reason}): there is no size to measure"
-            )
-        raise ArchscopeError(f"{summary.model} has no layer with a spatial output to measure")
-    matching = [(i, r) for i, r in spatial if r.receptive_field == summary.receptive_field]
-    if matching:
-        return min(matching, key=lambda ir: (ir[1].depth, ir[0]))
-    return spatial[-1]
-
-
-def _call_index(summary: Summary, index: int) -> int:
-    name = summary.layers[index].name
-    return sum(1 for r in summary.layers[:index] if r.name == name)
 
 
 def _linearised_copy(model: nn.Module) -> nn.Module:
@@ -183,26 +144,10 @@ def _linearised_copy(model: nn.Module) -> nn.Module:
     return clone.eval().double()
 
 
-def _lengths(record: LayerRecord, axes: int) -> list[int]:
-    """How many positions the layer's output has along each spatial axis, in whatever layout."""
-    layout = record.receptive_field.layout
-    return axis_lengths(layout, axes) if layout else list(record.output_shape[2:])
-
-
-def _position(out: torch.Tensor, record: LayerRecord, coords: Sequence[int]) -> torch.Tensor:
-    """The elements of ``out`` (batch 0, every channel) at the position with these coordinates."""
-    layout = record.receptive_field.layout
-    if not layout:
-        return out[(0, slice(None), *coords)]
-    for d, indices in enumerate(position_index(layout, out.shape, coords)):
-        out = out.index_select(d, torch.tensor(indices, device=out.device))
-    return out
-
-
 def _fits(record: LayerRecord, axis: int, input_length: int) -> bool:
     """Whether the field of the centre position and its neighbour lie inside the input."""
     field = record.receptive_field
-    spatial = _lengths(record, len(field.size))
+    spatial = lengths(record, len(field.size))
     outputs = spatial[axis]
     if outputs < 2:
         return False
@@ -257,32 +202,6 @@ def measure_receptive_field(
     return record, FieldMeasurement(record.name, sizes, strides, paddings, inputs)
 
 
-def _capture(model: nn.Module, summary: Summary, index: int, x: torch.Tensor) -> torch.Tensor:
-    """Run ``model`` on ``x`` up to the ``index``-th layer call and return that call's output."""
-    target_name = summary.layers[index].name
-    wanted = _call_index(summary, index)
-    module = dict(model.named_modules())[target_name]
-    seen = {"calls": 0}
-    captured: dict[str, torch.Tensor] = {}
-
-    def hook(mod: nn.Module, args: Any, output: Any) -> None:
-        if seen["calls"] == wanted:
-            captured["out"] = output[0] if isinstance(output, (tuple, list)) else output
-            raise _Stop
-        seen["calls"] += 1
-
-    handle = module.register_forward_hook(hook)
-    try:
-        model(x)
-    except _Stop:
-        pass
-    finally:
-        handle.remove()
-    if "out" not in captured:
-        raise ArchscopeError(f"{target_name} did not run")
-    return captured["out"]
-
-
 def _measure_axis(model: nn.Module, shape: list[int], index: int, summary: Summary, axis: int) -> tuple[int, int, int]:
     """Extent, stride and padding of the field along ``axis``, from the input positions that reach two neighbours.
 
@@ -291,7 +210,7 @@ def _measure_axis(model: nn.Module, shape: list[int], index: int, summary: Summa
     channels so that nothing reaches the output.
     """
     record = summary.layers[index]
-    spatial = _lengths(record, len(shape) - 1)
+    spatial = lengths(record, len(shape) - 1)
     centre = [n // 2 for n in spatial]
     if centre[axis] + 1 >= spatial[axis]:
         centre[axis] = spatial[axis] - 2
@@ -325,76 +244,14 @@ def _reaching(model: nn.Module, shape: list[int], index: int, summary: Summary, 
     linear = _linearised_copy(model)
     x = torch.ones((1, *shape), dtype=torch.float64, requires_grad=True)
     with _Linearised(channels=channels):
-        out = _capture(linear, summary, index, x)
+        out = capture(linear, summary, index, x)
     record = summary.layers[index]
     hits = []
-    for position in positions:
+    for coords in positions:
         x.grad = None
-        _position(out, record, position).sum().backward(retain_graph=True)
+        position(out, record, coords).sum().backward(retain_graph=True)
         if x.grad is None or not x.grad.any():
             return None
         profile = x.grad[0].abs().sum(dim=[d for d in range(x.dim() - 1) if d != axis + 1])
         hits.append(torch.nonzero(profile).flatten())
     return hits
-
-
-def _centre_span(record: LayerRecord, axis: int) -> tuple[int, int]:
-    """First and last input positions the centre output position of ``record`` sees along ``axis``."""
-    field = record.receptive_field
-    centre = _lengths(record, len(field.size))[axis] // 2
-    first = centre * field.stride[axis] - field.padding[axis]
-    return first, first + field.size[axis] - 1
-
-
-def centre_field_box(record: LayerRecord) -> tuple[int, int, int, int]:
-    """(top, left, bottom, right) input pixels the centre output position of ``record`` sees.
-
-    For a 3-D input, on the last two axes (the picture is the slice through the field's centre);
-    for a 1-D input, one row.
-    """
-    axes = len(record.receptive_field.size)
-    if axes == 1:
-        left, right = _centre_span(record, 0)
-        return 0, left, 0, right
-    (top, bottom), (left, right) = _centre_span(record, axes - 2), _centre_span(record, axes - 1)
-    return top, left, bottom, right
-
-
-class _ThroughDetach(TorchFunctionMode):
-    """``detach`` as the identity: the picture shows what reaches the output, gradient cuts or not."""
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
-        if getattr(func, "__name__", "") == "detach":
-            return args[0]
-        return func(*args, **(kwargs or {}))
-
-
-def effective_receptive_field(model: nn.Module, summary: Summary, seed: int = 0) -> torch.Tensor:
-    """|d output / d input| summed over channels, for the centre position of the last spatial layer.
-
-    Uses the model's own (randomly initialised) weights and non-linearities in eval mode, on
-    a standard normal input of the summary's shape; the model itself is not modified. The
-    result is 2-D: one row for a 1-D input, the slice through the field's centre for 3-D.
-    """
-    index, record = target_layer(summary)
-    clone = copy.deepcopy(model).eval()
-    if any(p.is_meta for p in clone.parameters()):
-        raise ArchscopeError("the effective receptive field needs real weights, not a meta-device model")
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.randn(summary.input_shape, generator=generator, requires_grad=True)
-    with _ThroughDetach():
-        out = _capture(clone, summary, index, x)
-    axes = len(record.receptive_field.size)
-    centre = [n // 2 for n in _lengths(record, axes)]
-    _position(out, record, centre).sum().backward()
-    if x.grad is None:
-        raise ArchscopeError(
-            f"{record.name} does not depend on the input through gradients (a forward run under torch.no_grad?)"
-        )
-    gradient = x.grad[0].abs().sum(dim=0).detach()
-    if axes == 1:
-        return gradient[None, :]
-    for axis in range(axes - 2):  # the slice through the middle of the field on the leading axes
-        first, last = _centre_span(record, axis)
-        gradient = gradient[min(max((first + last) // 2, 0), gradient.shape[0] - 1)]
-    return gradient

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Sequence
 
 from archscope.analysis.records import ReceptiveField, Summary, field_dict
-from archscope.analysis.rf_stages import Stage, no_stage_reason, stages
+from archscope.analysis.rf.stages import Stage, no_stage_reason, stages
 from archscope.errors import ArchscopeError
 
 AXES_FACTS = ("size", "stride", "padding")
@@ -62,8 +62,8 @@ class ReceptiveFieldReport:
 
 
 def check_field(model: Any, summary: Summary) -> FieldCheck:
-    """Measure the last spatial layer's field by gradients (rf_measure) and set it beside the analytic one."""
-    from archscope.analysis.rf_measure import measure_receptive_field
+    """Measure the last spatial layer's field by gradients (rf.measure) and set it beside the analytic one."""
+    from archscope.analysis.rf.measure import measure_receptive_field
 
     if isinstance(summary.input_shape[0], list):
         raise ArchscopeError("measuring a receptive field by gradients needs a model with a single input")
