@@ -110,9 +110,12 @@ def test_rf_verify_and_effective_work_for_edge_models(tmp_path):
         assert "yes" in result.output and picture.read_bytes().startswith(PNG), case
 
 
-def test_rf_of_an_upsampled_map_says_why_it_has_no_single_field(tmp_path):
+def test_rf_of_an_upsampled_map_reads_as_a_range_and_the_gradients_agree(tmp_path):
+    """Issue 19: nearest x2 then a 3x3: every position sees 2 pixels, two neighbours the same two."""
     source = tmp_path / "edges.py"
     source.write_text(EDGE_MODELS)
-    result = run("rf", f"{source}:doubled", "-i", "3x16x16")
-    assert result.exit_code == 2
-    assert "unknown" in result.output and "positions see different windows" in " ".join(result.output.split())
+    result = run("rf", f"{source}:doubled", "-i", "3x16x16", "--verify")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "2 at every position, unevenly spaced (upsampling: the pattern repeats every 2 positions, 1 input pixel on)" in text
+    assert "no stride stage" in text and "agree yes" in text

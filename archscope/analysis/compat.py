@@ -199,6 +199,18 @@ def is_meta_limitation(error: BaseException) -> bool:
     return "meta" in text and any(phrase in text for phrase in _META_LIMITATIONS) or "data-dependent" in text
 
 
+def is_out_of_memory(error: BaseException | None) -> bool:
+    """torch's out-of-memory error (or the CPU allocator's), here or anywhere in its cause chain."""
+    while error is not None:
+        if isinstance(error, torch.OutOfMemoryError):  # also torch.cuda.OutOfMemoryError
+            return True
+        text = str(error).lower()
+        if isinstance(error, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text):
+            return True
+        error = error.__cause__
+    return False
+
+
 # Phrases of PyTorch's shape checks when a window or a pooling would leave nothing.
 _TOO_SMALL = ("too small", "can't be greater than actual input size", "non-positive", "output size")
 

@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn as nn
 
+from archscope.analysis.compat import is_out_of_memory
 from archscope.analysis.input_size import check_batch_size, parse_input_sizes
 from archscope.analysis.summary import analyze
 from archscope.bench.device import device_name, resolve_device
@@ -88,18 +89,6 @@ def check_options(
             # More threads than CPUs only slows torch down; tens of thousands crash it.
             raise ArchscopeError(f"--threads must be from 1 to {available} (the CPUs available here), not {threads:,}")
     return list(models), batches
-
-
-def is_out_of_memory(error: BaseException | None) -> bool:
-    """torch's out-of-memory error (or the CPU allocator's), here or anywhere in its cause chain."""
-    while error is not None:
-        if isinstance(error, torch.OutOfMemoryError):  # also torch.cuda.OutOfMemoryError
-            return True
-        text = str(error).lower()
-        if isinstance(error, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text):
-            return True
-        error = error.__cause__
-    return False
 
 
 def _free_memory(device: torch.device) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from archscope.analysis.records import ReceptiveField
+from archscope.analysis.records import FieldMap, ReceptiveField
+from archscope.render.numbers import shape_text
 
 
 def axes_text(values: Sequence[int]) -> str:
@@ -13,13 +14,16 @@ def axes_text(values: Sequence[int]) -> str:
 
 
 def rf_cell(rf: ReceptiveField | None) -> str:
-    """A layer's field in a few characters: '212', '587-715' for parts, 'whole', '?'."""
+    """A layer's field in a few characters: '212', '587-715' for parts, '92..100' where it varies
+    with position, 'whole', '?'."""
     if rf is None or rf.kind == "no_signal":
         return "-"
     if rf.kind == "whole_input":
         return "whole"
     if rf.kind == "unknown":
         return "?"
+    if rf.is_range:  # '~92': the same size everywhere, the windows unevenly spaced
+        return f"{max(rf.size)}..{max(rf.size_max)}" if rf.size != rf.size_max else f"~{max(rf.size)}"
     sizes = [p.field.largest for p in rf.parts if p.field.is_window]
     if len(set(sizes)) > 1:
         return f"{min(sizes)}-{max(sizes)}"
@@ -34,7 +38,25 @@ def field_sentence(rf: ReceptiveField | None) -> str:
         return "the whole input"
     if rf.kind == "unknown":
         return f"unknown: {rf.reason}"
+    if rf.is_range:
+        moves = axes_text(rf.stride)
+        sizes = f"{axes_text(rf.size)} to {axes_text(rf.size_max)}, by position" if rf.size != rf.size_max else (
+            f"{axes_text(rf.size)} at every position, unevenly spaced")
+        return (f"{sizes} (upsampling: the pattern repeats every {axes_text(rf.period)} positions, {moves} input "
+                f"pixel{'' if moves == '1' else 's'} on)")  # fmt: skip
     return f"{axes_text(rf.size)} (stride {axes_text(rf.stride)}, padding {axes_text(rf.padding)})"
+
+
+def map_sentence(where: FieldMap | None) -> str:
+    """Which tensor a field belongs to: 'avgpool (1x512x7x7)', 'head (1x2x128x128), the model's output'."""
+    if where is None:
+        return "the last spatial map"
+    if where.layer is not None:
+        call = f", call {where.call + 1}" if where.call else ""
+        text = f"{where.layer} ({shape_text(where.shape)}{call})"
+    else:
+        text = f"the result of {where.op} ({shape_text(where.shape)})"
+    return text + (", the model's output" if where.output is not None else "")
 
 
 def parts_sentence(rf: ReceptiveField | None) -> str | None:

@@ -12,25 +12,39 @@ from archscope.analysis.records import ReceptiveField, Summary, field_dict
 from archscope.analysis.rf.stages import Stage, no_stage_reason, stages
 from archscope.errors import ArchscopeError
 
-AXES_FACTS = ("size", "stride", "padding")
-
 
 @dataclass
 class FieldCheck:
-    """The analytic field of the last spatial layer beside the same field measured by gradients
-    (both windows: size, stride and padding per axis)."""
+    """The analytic field of the map the report is about beside the same field measured by gradients.
+
+    ``facts`` names what was compared, per axis, as (name, analytic, measured): a window's
+    size, stride and padding; a range's smallest and largest size, the stride its pattern
+    moves each repeat, and where those two windows start (``positions``: the coordinates of
+    the two output positions measured, per axis). ``last_map`` is False when the last map
+    sees the whole input and the last layer with a window was measured instead.
+    """
 
     layer: str
     analytic: ReceptiveField
-    measured: ReceptiveField
+    facts: tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]
+    positions: tuple[tuple[int, ...], ...] | None = None
+    last_map: bool = True
 
     @property
     def agree(self) -> bool:
-        return all(getattr(self.analytic, k) == getattr(self.measured, k) for k in AXES_FACTS)
+        return all(a == m for _, a, m in self.facts)
+
+    @property
+    def measured(self) -> dict[str, list[int]]:
+        return {name: list(m) for name, _, m in self.facts}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"layer": self.layer, "analytic": self.analytic.to_dict(), "measured": self.measured.to_dict(),
-                "agree": self.agree}  # fmt: skip
+        data = {"layer": self.layer, "analytic": self.analytic.to_dict(), "measured": self.measured, "agree": self.agree}
+        if self.positions is not None:
+            data["positions"] = [list(p) for p in self.positions]
+        if not self.last_map:
+            data["last_map"] = False
+        return data
 
 
 @dataclass
@@ -48,6 +62,7 @@ class ReceptiveFieldReport:
             "model": s.model,
             "input_shape": s.input_shape,
             "receptive_field": field_dict(s.receptive_field),
+            "receptive_field_map": s.receptive_field_map.to_dict() if s.receptive_field_map else None,
             "issues": s.receptive_field_issues,
             "stages": [stage.to_dict() for stage in self.stages],
             "layers": [
@@ -62,15 +77,30 @@ class ReceptiveFieldReport:
 
 
 def check_field(model: Any, summary: Summary) -> FieldCheck:
-    """Measure the last spatial layer's field by gradients (rf.measure) and set it beside the analytic one."""
+    """Measure the last spatial map's field by gradients (rf.measure) and set it beside the analytic one."""
     from archscope.analysis.rf.measure import measure_receptive_field
 
     if isinstance(summary.input_shape[0], list):
         raise ArchscopeError("measuring a receptive field by gradients needs a model with a single input")
-    record, measured = measure_receptive_field(model, summary.input_shape[1:], name=summary.model)
-    analytic = record.receptive_field
-    found = ReceptiveField("window", tuple(measured.size), tuple(measured.stride), tuple(measured.padding))
-    return FieldCheck(record.name, replace(analytic, parts=(), layout=None), found)
+    target, measured = measure_receptive_field(model, summary.input_shape[1:], name=summary.model)
+    rf = replace(target.receptive_field, parts=(), layout=None)
+    if rf.is_range:
+        facts = (("smallest", rf.size, measured.size), ("largest", rf.size_max, measured.largest),
+                 ("stride", rf.stride, measured.stride),
+                 ("padding_smallest", _phase_padding(rf, measured.positions, 0), measured.padding),
+                 ("padding_largest", _phase_padding(rf, measured.positions, 1), measured.padding_largest))
+        positions = tuple(tuple(p) for p in zip(*measured.positions))
+    else:
+        facts = (("size", rf.size, measured.size), ("stride", rf.stride, measured.stride),
+                 ("padding", rf.padding, measured.padding))
+        positions = None
+    facts = tuple((name, tuple(a), tuple(m)) for name, a, m in facts)  # fmt: skip
+    return FieldCheck(target.name, rf, facts, positions, target.last_map)
+
+
+def _phase_padding(rf: ReceptiveField, positions: list[list[int]], which: int) -> tuple[int, ...]:
+    """Where, by the analysis, the window of the position measured starts (as a padding), per axis."""
+    return tuple(rf.phase_padding[a][p[which] % rf.period[a]] for a, p in enumerate(positions))
 
 
 def receptive_fields(
@@ -87,7 +117,7 @@ def receptive_fields(
     spec = resolve_model(model_or_name, model_kwargs) if isinstance(model_or_name, str) else model_or_name
     summary = summarize(spec, input_size)
     stage_list = stages(summary)
-    if not stage_list:
+    if not stage_list and not (summary.receptive_field is not None and summary.receptive_field.is_range):
         raise ArchscopeError(no_stage_reason(summary))
     check = None
     if verify:

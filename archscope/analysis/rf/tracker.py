@@ -34,16 +34,14 @@ class FieldTracker:
         self._fields: dict[int, tuple[torch.Tensor, Tracked]] = {}
         self.reasons: list[str] = []
         self.last_spatial: Tracked | None = None
+        self.last_spatial_tensor: torch.Tensor | None = None  # the last spatial map itself
+        self.last_spatial_op = ""  # the operator that made it ("aten::convolution")
         self.axes = 0
         self.lengths: tuple[int, ...] = ()  # the input's length along each spatial axis
 
     @property
     def issues(self) -> list[str]:
-        """What could not be stated exactly: where a field was lost, and a last map whose
-        positions see different windows (upsampling with no stride after it)."""
-        value = self.last_spatial.value if self.last_spatial is not None else None
-        if isinstance(value, Field) and not value.uniform and value.irregularity() not in self.reasons:
-            return [*self.reasons, value.irregularity()]
+        """What could not be stated exactly: where a field was lost, and why."""
         return list(self.reasons)
 
     def seed(self, x: torch.Tensor) -> None:
@@ -68,7 +66,7 @@ class FieldTracker:
         if reason not in self.reasons:
             self.reasons.append(reason)
 
-    def _set(self, t: torch.Tensor, tracked: Tracked) -> None:
+    def _set(self, t: torch.Tensor, tracked: Tracked, op: str) -> None:
         self._fields[id(t)] = (t, tracked)  # the tensor is kept so its id is not reused
         # The last spatial map: a tensor with positions and a field, or with several positions
         # whatever they see (a ViT's tokens after attention), or any unknown (so that an
@@ -79,7 +77,7 @@ class FieldTracker:
         if isinstance(value, Unknown) or (
             located(tracked.dims) and (isinstance(value, Field) or ax.positions(tracked.dims) > 1)
         ):
-            self.last_spatial = tracked
+            self.last_spatial, self.last_spatial_tensor, self.last_spatial_op = tracked, t, op
 
     def record(self, func: Any, rule: OpRule | None, args: Sequence[Any], kwargs: dict, out: Any) -> None:
         """Give the outputs of one operator their fields, from its inputs' (its registry row's rule)."""
@@ -94,6 +92,7 @@ class FieldTracker:
         result = apply(self, call)
         if not isinstance(result, list):  # one result for the first output and those shaped like it
             result = [result if tuple(t.shape) == tuple(call.out.shape) else None for t in outputs]
+        op = f"{getattr(func, 'namespace', 'aten')}::{call.name}"
         for t, tracked in zip(outputs, result):
             if tracked is not None:
-                self._set(t, tracked)
+                self._set(t, tracked, op)

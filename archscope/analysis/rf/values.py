@@ -278,7 +278,8 @@ def describe(tracked: Tracked | None) -> ReceptiveField | None:
     value = tracked.value
     record = _record(value)
     parts = tuple(ChannelRange(p.start, p.stop, _record(p.value)) for p in tracked.parts) if len(tracked.parts) > 1 else ()
-    layout = ax.layout_json(tracked.dims) if record.is_window and not ax.is_standard(tracked.dims, len(value.axes)) else None
+    positioned = record.is_window or record.is_range
+    layout = ax.layout_json(tracked.dims) if positioned and not ax.is_standard(tracked.dims, len(value.axes)) else None
     return replace(record, parts=parts, layout=layout)
 
 
@@ -289,8 +290,10 @@ def _record(value: Value | None) -> ReceptiveField:
         return ReceptiveField("whole_input")
     if isinstance(value, Unknown):
         return ReceptiveField("unknown", reason=value.reason)
-    if not value.uniform:
-        return ReceptiveField("unknown", reason=value.irregularity())
+    if not value.uniform:  # a pattern that repeats: each phase's window, per axis
+        sizes, paddings = tuple(s.size for s in value.axes), tuple(s.padding for s in value.axes)
+        return ReceptiveField("range", tuple(min(p) for p in sizes), value.stride, reason=value.irregularity(),
+                              period=tuple(s.period for s in value.axes), phase_size=sizes, phase_padding=paddings)
     return ReceptiveField("window", value.size, value.stride, value.padding)
 
 
