@@ -297,4 +297,4 @@ def _out_of_memory(name: str, shape: Sequence[int], need: int | None, available:
 
 
 def _gib(n: int) -> str:
-    return f"{n / 2**30:.1f} GiB"
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
