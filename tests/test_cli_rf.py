@@ -225,3 +225,35 @@ def test_rf_verify_on_an_input_that_cannot_fit_says_so_in_one_line(tmp_path, mon
     assert len(lines) == 1 and "out of memory measuring the receptive field of" in lines[0], lines
     # 3 float64 copies of the input and 4 maps of the largest grid: 8 x (3 x 196,608 + 4 x 16,384) B
     assert "needs about 5.0 MiB and 1.0 MiB is available; try a smaller input, such as -i 3x" in lines[0]
+
+
+BATCHED = '''
+import torch, torch.nn as nn, torch.nn.functional as F
+
+class Batched(nn.Module):
+    """As torchvision's detection transform: the resized image is copied into a new zero batch, then a backbone runs."""
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Conv2d(3, 4, 3, 2, 1)
+    def forward(self, x):
+        image = F.interpolate(x, scale_factor=2.5, mode="bilinear")
+        batch = image.new_zeros(image.shape)
+        batch[:, :, :, :].copy_(image)
+        return self.backbone(batch).flatten(1)
+'''
+
+
+def test_summary_and_rf_describe_the_same_map(tmp_path):
+    """Issue 18 (maskrcnn_resnet50_fpn): summary gave a field 'at the last spatial map' while rf
+    said there was no spatial layer; both now give the same field of the same, named map."""
+    source = tmp_path / "batched.py"
+    source.write_text(BATCHED)
+    summary = json.loads(run("summary", f"{source}:Batched", "-i", "3x32x32", "-f", "json").output)
+    rf = run("rf", f"{source}:Batched", "-i", "3x32x32", "-f", "json")
+    assert rf.exit_code == 0, rf.output
+    rf = json.loads(rf.output)
+    assert summary["receptive_field"] == rf["receptive_field"] and summary["receptive_field"] is not None
+    assert summary["receptive_field_map"] == rf["receptive_field_map"]
+    text = " ".join(run("summary", f"{source}:Batched", "-i", "3x32x32").output.split())
+    where = rf["receptive_field_map"]
+    assert f"at {where['layer'] or 'the result of ' + where['op']}" in text

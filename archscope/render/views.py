@@ -256,7 +256,8 @@ def rf_view(report: ReceptiveFieldReport) -> View:
         rows = [[f"{check.layer} {_FACT_LABELS.get(name, name) if ranged else name}", axes_text(a), axes_text(m)]
                 for name, a, m in check.facts]  # fmt: skip
         if ranged:
-            rows.append(["at positions", "", " and ".join(axes_text(p) for p in check.positions)])
+            smallest, largest = (axes_text(p) for p in check.positions)
+            rows.append(["measured at positions", "", f"{smallest} (smallest), {largest} (largest)"])
         rows.append(["agree", "", "yes" if check.agree else "NO"])
         blocks.append(Table([Column(""), Column("Analytic", wrap=True), Column("Measured by gradients", wrap=True)], rows))
     return View(f"{summary.model}  receptive field, input {shape_text(summary.input_shape)}", [], blocks)
