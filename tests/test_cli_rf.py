@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from archscope.cli import app
@@ -257,3 +258,23 @@ def test_summary_and_rf_describe_the_same_map(tmp_path):
     text = " ".join(run("summary", f"{source}:Batched", "-i", "3x32x32").output.split())
     where = rf["receptive_field_map"]
     assert f"at {where['layer'] or 'the result of ' + where['op']}" in text
+
+
+def test_rf_verify_on_hugging_face_models_that_return_model_outputs(tmp_path):
+    """Issue 19: a transformers ResNetModel (IndexError) and ConvNextModel (unhashable slice)
+    return a ModelOutput; the gradients measure the encoder's map the analysis names."""
+    pytest.importorskip("transformers")
+    source = tmp_path / "hf.py"
+    source.write_text(
+        "from transformers import ResNetConfig, ResNetModel, ConvNextConfig, ConvNextModel\n"
+        "def resnet():\n"
+        "    return ResNetModel(ResNetConfig(embedding_size=8, hidden_sizes=[8, 8, 8, 8], depths=[1, 1, 1, 1],"
+        " layer_type='basic')).eval()\n"
+        "def convnext():\n"
+        "    return ConvNextModel(ConvNextConfig(hidden_sizes=[8, 8, 8, 8], depths=[1, 1, 1, 1])).eval()\n"
+    )
+    for build in ("resnet", "convnext"):
+        result = run("rf", f"{source}:{build}", "-i", "3x64x64", "--verify", "-f", "json")
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert data["verify"]["agree"] is True and data["verify"]["layer"] == data["receptive_field_map"]["layer"]
