@@ -30,7 +30,7 @@ import torch.nn as nn
 from archscope.analysis.compat import is_out_of_memory
 from archscope.analysis.records import ReceptiveField, Summary
 from archscope.analysis.rf.linearised import Linearised, linearised_copy
-from archscope.analysis.rf.target import Target, capture, lengths, position, target_of
+from archscope.analysis.rf.target import Target, capture, lengths, position, same_field_targets, target_of
 from archscope.analysis.summary import analyze
 from archscope.errors import ArchscopeError
 
@@ -90,7 +90,9 @@ def _plan(field: ReceptiveField, axis: int, outputs: int) -> _Plan | None:
 
 def _fits(plan: _Plan | None, input_length: int) -> bool:
     """Whether the fields of the positions measured lie inside the input."""
-    return plan is not None and min(plan.starts) >= 0 and max(s + n - 1 for s, n in zip(plan.starts, plan.sizes)) < input_length
+    if plan is None:
+        return False
+    return min(plan.starts) >= 0 and max(s + n - 1 for s, n in zip(plan.starts, plan.sizes)) < input_length
 
 
 def _step(field: ReceptiveField, axis: int) -> int:
@@ -115,27 +117,17 @@ def measure_receptive_field(
     analytic: list[dict[str, Any]] = []
     inputs, coords = [], []
     linear = None
-    for axis in range(axes):
-        length = input_size[1 + axis]
-        while True:  # enlarge this axis until the fields measured are not clipped
-            shape = list(input_size)
-            shape[1 + axis] = length
-            probe = analyze(model, (1, *shape), name=name, stop_after=target.stop_after)
-            found = target_of(probe)
-            field = found.receptive_field
-            if field.kind != target.receptive_field.kind or (found.name, found.layer) != (target.name, target.layer):
-                raise ArchscopeError(f"the receptive field of {target.name} changes kind on an input {length} long")
-            plan = _plan(field, axis, lengths(found, axes)[axis])
-            if _fits(plan, length):
-                break
-            step = _step(field, axis)
-            wanted = max(length + step, max(field.size_max[axis], 1) + 4 * step)
-            # Whole multiples of the total stride: a network whose maps halve five times takes multiples of 32.
-            length += math.ceil((wanted - length) / step) * step
-            if length > max_length:
-                raise ArchscopeError(
-                    f"the receptive field of {target.name} needs an input over {max_length} long to measure"
-                )
+    for candidate in [target, *same_field_targets(base, target)]:
+        try:  # enlarge each axis until the fields measured are not clipped
+            probes = [_enlarged(model, input_size, axis, candidate, name, max_length) for axis in range(axes)]
+        except _SizeDependent as error:
+            problem = error
+            continue
+        target = candidate
+        break
+    else:
+        raise ArchscopeError(str(problem))
+    for axis, (shape, probe, found, field, plan) in enumerate(probes):
         _check_memory(probe, shape, name)
         if linear is None:
             linear = linearised_copy(model)
@@ -151,6 +143,40 @@ def measure_receptive_field(
         result = replace(result, largest=by["largest"], padding_largest=by["padding_largest"],
                          positions=[c[:2] for c in coords])  # fmt: skip
     return target, result
+
+
+class _SizeDependent(ArchscopeError):
+    """The map's field is another kind on the enlarged input (an adaptive pool's windows become uneven)."""
+
+
+def _enlarged(model: nn.Module, input_size: Sequence[int], axis: int, target: Target, name: str,
+              max_length: int) -> tuple[list[int], Summary, Target, ReceptiveField, _Plan]:  # fmt: skip
+    """The input, enlarged along ``axis`` by multiples of the total stride, on which the fields
+    measured are not clipped; its analysis, the target found again, its field and the plan."""
+    axes = len(input_size) - 1
+    length = input_size[1 + axis]
+    while True:
+        shape = list(input_size)
+        shape[1 + axis] = length
+        probe = analyze(model, (1, *shape), name=name, stop_after=target.stop_after)
+        try:
+            found = target_of(probe)
+        except ArchscopeError as error:
+            raise _SizeDependent(f"on an input {length} long, {error}") from error
+        field = found.receptive_field
+        if field.kind != target.receptive_field.kind or (found.name, found.layer) != (target.name, target.layer):
+            raise _SizeDependent(f"the receptive field of {target.name} changes kind on an input {length} long")
+        plan = _plan(field, axis, lengths(found, axes)[axis])
+        if _fits(plan, length):
+            return shape, probe, found, field, plan
+        step = _step(field, axis)
+        wanted = max(length + step, max(field.size_max[axis], 1) + 4 * step)
+        # Whole multiples of the total stride: a network whose maps halve five times takes multiples of 32.
+        length += math.ceil((wanted - length) / step) * step
+        if length > max_length:
+            raise ArchscopeError(
+                f"the receptive field of {target.name} needs an input over {max_length} long to measure"
+            )
 
 
 def _facts(field: ReceptiveField, axis: int, plan: _Plan) -> dict[str, Any]:

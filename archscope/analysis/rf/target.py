@@ -73,6 +73,16 @@ def target_of(summary: Summary) -> Target:
     )
 
 
+def same_field_targets(summary: Summary, target: Target) -> list[Target]:
+    """Earlier layer outputs with the same field as ``target`` (the outermost first): the same
+    numbers, to measure when the target's own field depends on the input's size (VGG's
+    adaptive pool is a 7x7 identity at 224, uneven windows on a larger input)."""
+    end = target.layer if target.layer is not None else len(summary.layers)
+    same = [(i, r) for i, r in enumerate(summary.layers[:end]) if r.receptive_field == target.receptive_field]
+    return [Target(r.name, r.receptive_field, _first_shape(r.output_shape), i, last_map=target.last_map)
+            for i, r in sorted(same, key=lambda ir: (ir[1].depth, ir[0]))]  # fmt: skip
+
+
 def _first_shape(shape: Any) -> list[int]:
     """The shape of a layer's first output tensor (its record holds several for several outputs)."""
     while isinstance(shape, (list, dict)) and shape and not all(isinstance(d, int) for d in shape):
