@@ -7,6 +7,7 @@ Python API::
     model = archscope.create_model("vgg16")  # an nn.Module with freshly initialised weights
     s = archscope.summarize("vgg16")         # per-layer shapes, params, MACs, FLOPs (meta device)
     s.totals.macs, s.to_dict()
+    s.explain("features.0")                 # its figures as formulas with the numbers in them
     archscope.compare(["googlenet-naive", "googlenet"])        # side by side, ratios to the first
     archscope.receptive_fields("vgg16", verify=True)          # by stride stage, checked by gradients
     archscope.lesson(5)                                       # a worked design comparison
@@ -40,6 +41,8 @@ _LAZY = {
     "Totals": "archscope.analysis.records",
     "UncountedOp": "archscope.analysis.records",
     "summarize": "archscope.analysis.summary",
+    "explain": "archscope.analysis.explain",
+    "Explanation": "archscope.analysis.explain_records",
     "Comparison": "archscope.analysis.compare",
     "compare": "archscope.analysis.compare",
     "ReceptiveFieldReport": "archscope.analysis.rf.report",
@@ -65,6 +68,8 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time these come throu
 
     from archscope.analysis.ops import OpCost, register_op
     from archscope.analysis.compare import Comparison, compare
+    from archscope.analysis.explain import explain
+    from archscope.analysis.explain_records import Explanation
     from archscope.analysis.records import LayerRecord, ReceptiveField, Summary, Totals, UncountedOp
     from archscope.analysis.rf.report import ReceptiveFieldReport, receptive_fields
     from archscope.analysis.summary import summarize
@@ -96,15 +101,29 @@ def __dir__() -> list[str]:
 
 
 def create_model(name: str, device: str | torch.device | None = None, **kwargs: Any) -> nn.Module:
-    """Build a zoo network by name (or alias). ``device="meta"`` builds it without weights."""
+    """Build a zoo network by name (or alias). ``device="meta"`` builds it without weights.
+
+    ``device`` is ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"auto"`` or ``"meta"``; one that is
+    unknown or not available here raises ``ArchscopeError``, a wrong type ``TypeError``.
+    """
     import torch
 
     from archscope.zoo import get_entry
 
+    if not isinstance(name, str):
+        raise TypeError(f"create_model() takes a zoo name such as 'vgg16', not {type(name).__name__}")
     entry = get_entry(name)
     if device is None:
         return entry.build(**kwargs)
-    with torch.device(device):
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be a string such as 'cpu' or 'meta', or a torch.device, not {type(device).__name__}")
+    if str(device).strip().lower() == "meta":
+        target = torch.device("meta")
+    else:
+        from archscope.bench.device import resolve_device
+
+        target = resolve_device(str(device))
+    with target:
         return entry.build(**kwargs)
 
 
@@ -112,6 +131,8 @@ def list_models(pattern: str | None = None) -> list[str]:
     """Zoo names, optionally filtered by a shell-style pattern such as ``vgg*``."""
     from archscope.zoo import list_entries
 
+    if pattern is not None and not isinstance(pattern, str):
+        raise TypeError(f"list_models() takes a pattern such as 'vgg*', not {type(pattern).__name__}")
     return [e.name for e in list_entries(pattern)]
 
 
@@ -120,6 +141,7 @@ __all__ = [
     "BenchReport",
     "BenchResult",
     "Comparison",
+    "Explanation",
     "InputSizeError",
     "LayerRecord",
     "Lesson",
@@ -138,6 +160,7 @@ __all__ = [
     "build_report",
     "compare",
     "create_model",
+    "explain",
     "lesson",
     "list_models",
     "profile",

@@ -1,23 +1,31 @@
-"""Turning what the user typed into a model: a zoo name, a file or module factory, torchvision or timm.
+"""Turning what the user typed into a model: a zoo name, a file or module factory, a library's model.
 
-    vgg16                          the zoo
-    path/to/net.py:Net             a class or function in a Python file
-    mypackage.models:build_net     a class or function in an importable module
-    torchvision:resnet50           torchvision.models.get_model (the 'zoo' extra)
-    timm:convnext_tiny             timm.create_model, pretrained=False (the 'zoo' extra)
+    vgg16                                 the zoo
+    path/to/net.py:Net                    a class or function in a Python file
+    mypackage.models:build_net            a class or function in an importable module
+    torchvision:resnet50                  torchvision.models.get_model (the 'zoo' extra)
+    timm:convnext_tiny                    timm.create_model, pretrained=False (the 'zoo' extra)
+    transformers:ViTForImageClassification  a transformers class from its default config (the 'hf' extra)
+    hf:google/vit-base-patch16-224        a Hub id or a local folder: its config.json only (the 'hf' extra)
 
-Keyword arguments for the factory come as ``key=value`` strings, read as Python literals.
-Every failure (a missing file, an import that raises, a factory that does not return a
-module) becomes one ArchscopeError naming the cause and where it came from.
+Keyword arguments for the factory come as ``key=value`` strings, read as Python literals;
+for transformers they set the config's fields. Every failure (a missing file, an import that
+raises, a factory that does not return a module) becomes one ArchscopeError naming the cause
+and where it came from. Library models are built with random weights: an argument that would
+load a checkpoint (``weights=``, ``pretrained=True``, ``checkpoint_path=``) is refused, because
+loading one means unpickling a file.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
+import difflib
 import hashlib
 import importlib
 import importlib.util
 import inspect
+import math
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -27,6 +35,7 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn as nn
 
+from archscope.analysis.input_size import Expectation, MAX_ELEMENTS
 from archscope.errors import ArchscopeError
 from archscope.zoo import get_entry
 
@@ -47,6 +56,13 @@ class ModelSpec:
     source: str | None = None
     trusted: bool = False
     source_path: Path | None = None  # the file the model was loaded from, never a valid output
+    # The keyword the model takes its input as (a Hugging Face model's main_input_name).
+    input_name: str | None = None
+    # What the input is when the first layer cannot tell (a Hugging Face model's input is read
+    # from its config: pixel values C x H x W, tokens, raw audio samples).
+    expectation: Expectation | None = None
+    # A model file's example_inputs(): what summarize feeds the forward when no size is given.
+    example_inputs: Callable[[], Any] | None = None
     _built: dict[str, nn.Module] = field(default_factory=dict, repr=False, compare=False)
 
     def build(self, device: str | torch.device | None = None) -> nn.Module:
@@ -72,6 +88,16 @@ class ModelSpec:
         if "cpu" not in self._built:
             self._built["cpu"] = self.build()
         return self._built["cpu"]
+
+    def real_copy(self) -> nn.Module:
+        """A copy of the real model to run (bench and profile time a copy, never the user's own)."""
+        try:
+            return copy.deepcopy(self.real_model())
+        except RecursionError:
+            raise ArchscopeError(
+                f"{self.name} is nested too deeply to copy: its module tree goes past Python's recursion limit "
+                f"of {sys.getrecursionlimit():,} calls"
+            ) from None
 
     def analysis_model(self) -> nn.Module:
         """What an analysis runs: library code on the meta device (no weights), a user's model as built."""
@@ -140,8 +166,10 @@ def spec_source_path(spec: str) -> Path | None:
     None for the zoo, torchvision and timm, and for a package module not imported yet (finding
     it would run its package's ``__init__``). Outputs must never be written over this file.
     """
+    if spec.strip().partition(":")[0] in LIBRARIES:
+        return None
     head, sep, _ = spec.strip().rpartition(":")
-    if not sep or not head or head in ("torchvision", "timm"):
+    if not sep or not head:
         return None
     if _is_file_spec(head):
         return _user_path(head)
@@ -163,8 +191,10 @@ def _from_module(module: Any, attribute: str, origin: str) -> Callable[..., nn.M
     target = module
     for part in attribute.split("."):
         if not hasattr(target, part):
-            known = sorted(n for n in dir(module) if not n.startswith("_"))[:12]
-            raise ArchscopeError(f"{origin} has no attribute {attribute!r}; it has: {', '.join(known)}")
+            names = sorted(n for n in dir(target) if not n.startswith("_"))
+            close = difflib.get_close_matches(part, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ArchscopeError(f"{origin} has no attribute {attribute!r}{hint}; it has: {', '.join(names[:12])}")
         target = getattr(target, part)
     if isinstance(target, nn.Module):
         return lambda: target
@@ -230,17 +260,43 @@ def _import(module_name: str) -> Any:
         raise ArchscopeError(_import_failure(_shown(module_name), error)) from error
 
 
-def _optional(package: str) -> Any:
+def _optional(package: str, extra: str = "zoo") -> Any:
     try:
         return importlib.import_module(package)
     except Exception as error:  # noqa: BLE001 - not installed, or installed but broken
         raise ArchscopeError(
-            f"{package} is not available ({_one_line(error)}); install it with: pip install 'archscope[zoo]'"
+            f"{package} is not available ({_one_line(error)}); install it with: pip install 'archscope[{extra}]'"
         ) from error
+
+
+def _refuse_weight_loading(library: str, kwargs: dict[str, Any]) -> None:
+    """One line for an argument that would make the library load a checkpoint (torch.load unpickles it)."""
+    why = "archscope builds library models with random weights and never loads a checkpoint (loading one unpickles it)"
+    for key, value in kwargs.items():
+        loads = (
+            (key in ("weights", "weights_backbone") and value is not None)
+            or (key in ("pretrained", "use_pretrained_backbone") and bool(value))
+            or (key in ("checkpoint_path", "pretrained_model_name_or_path", "state_dict") and bool(value))
+            or (key in ("pretrained_cfg_overlay", "pretrained_cfg") and _names_a_file(value))
+            or (key == "trust_remote_code" and bool(value))
+        )
+        if loads:
+            shown = _shown(repr(value), 60)
+            raise ArchscopeError(f"--arg {key}={shown} would make {library} load weights or code: {why}")
+
+
+def _names_a_file(value: Any) -> bool:
+    """Whether a timm pretrained config points at weights: a file, a URL or a Hub id (a name is a string)."""
+    if isinstance(value, str):
+        return bool(value)
+    if isinstance(value, dict):
+        return any(value.get(k) for k in ("file", "url", "hf_hub_id", "hf_hub_filename", "state_dict"))
+    return value is not None
 
 
 def _torchvision(name: str, kwargs: dict[str, Any]) -> ModelSpec:
     torchvision = _optional("torchvision")
+    _refuse_weight_loading("torchvision", kwargs)
     try:
         builder = torchvision.models.get_model_builder(name)
     except ValueError:
@@ -259,6 +315,7 @@ def _torchvision(name: str, kwargs: dict[str, Any]) -> ModelSpec:
 
 def _timm(name: str, kwargs: dict[str, Any]) -> ModelSpec:
     timm = _optional("timm")
+    _refuse_weight_loading("timm", kwargs)
     if not timm.is_model(name):
         raise ArchscopeError(f"timm has no model {name!r}")
     config = timm.get_pretrained_cfg(name)
@@ -266,13 +323,26 @@ def _timm(name: str, kwargs: dict[str, Any]) -> ModelSpec:
     return ModelSpec(f"timm:{name}", lambda **kw: timm.create_model(name, pretrained=False, **kw), kwargs, size, "timm", True)
 
 
+# The prefixes that name a library's model rather than a file or module.
+LIBRARIES = ("torchvision", "timm", "transformers", "hf")
+
+
 def resolve_model(spec: str, kwargs: dict[str, Any] | None = None) -> ModelSpec:
     """What ``spec`` names, ready to build; see the module docstring for the forms."""
+    if not isinstance(spec, str):
+        raise TypeError(f"a model spec is a string such as 'vgg16' or 'net.py:Net', not {type(spec).__name__}")
     kwargs = dict(kwargs or {})
     text = spec.strip()
     if ":" not in text:
         entry = get_entry(text)
         return ModelSpec(entry.name, entry.builder, kwargs, entry.input_size, entry.source, True)
+    library, _, name = text.partition(":")
+    if library in ("transformers", "hf"):
+        from archscope import hugging_face
+
+        _refuse_weight_loading("transformers", kwargs)
+        module = _optional("transformers", extra="hf")
+        return hugging_face.by_class(module, name, kwargs) if library == "transformers" else hugging_face.by_config(module, name, kwargs)
     head, _, attribute = text.rpartition(":")
     if head == "torchvision":
         return _torchvision(attribute, kwargs)
@@ -290,5 +360,55 @@ def resolve_model(spec: str, kwargs: dict[str, Any] | None = None) -> ModelSpec:
         module, origin = _import(head), head
         source_path = Path(module.__file__).resolve() if getattr(module, "__file__", None) else None
     factory = _from_module(module, attribute, origin)
-    size = getattr(factory, "input_size", None) or getattr(module, "INPUT_SIZE", None)
-    return ModelSpec(text, factory, kwargs, tuple(size) if size else None, None, source_path=source_path)
+    size = _declared_size(factory, module, origin, attribute)
+    examples = _example_inputs_of(module, origin)
+    return ModelSpec(text, factory, kwargs, size, None, source_path=source_path, example_inputs=examples)
+
+
+def _declared_size(factory: Any, module: Any, origin: str, attribute: str) -> tuple[int, ...] | None:
+    """The factory's ``input_size`` or the module's ``INPUT_SIZE``: a shape of whole numbers, checked here."""
+    for owner, key, where in ((factory, "input_size", f"{origin}:{attribute}.input_size"), (module, "INPUT_SIZE", f"INPUT_SIZE in {origin}")):
+        try:
+            value = getattr(owner, key, None)
+        except Exception:  # noqa: BLE001 - a property of the user's that raises
+            value = None
+        if value is None:
+            continue
+        return checked_shape(value, where)
+    return None
+
+
+def checked_shape(value: Any, where: str) -> tuple[int, ...]:
+    """A shape declared in code: a tuple or list of whole numbers from 1 up, never coerced (8.9 is not 8)."""
+    example = "e.g. (3, 224, 224), without the batch"
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
+        raise ArchscopeError(f"{where} must be a tuple of whole numbers, {example}; it is {_shown(repr(value), 60)} ({type(value).__name__})")
+    if not value:
+        raise ArchscopeError(f"{where} is empty; give the input's shape, {example}")
+    for d in value:
+        if isinstance(d, bool) or not isinstance(d, int):
+            raise ArchscopeError(f"{where} must hold whole numbers, {example}; {_shown(repr(d), 40)} is a {type(d).__name__}")
+        if d < 1:
+            raise ArchscopeError(f"{where} has a dimension of {d}; every dimension must be at least 1")
+    if math.prod(value) > MAX_ELEMENTS:
+        raise ArchscopeError(f"{where} has more than {MAX_ELEMENTS:,} elements")
+    return tuple(int(d) for d in value)
+
+
+def _example_inputs_of(module: Any, origin: str) -> Callable[[], Any] | None:
+    """The module's ``example_inputs()``, wrapped so that its errors become one line."""
+    function = getattr(module, "example_inputs", None)
+    if function is None:
+        return None
+    if not callable(function):
+        raise ArchscopeError(f"example_inputs in {origin} must be a function returning the forward's inputs, not a {type(function).__name__}")
+
+    def call() -> Any:
+        try:
+            return function()
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # noqa: BLE001 - the user's own code
+            raise ArchscopeError(f"example_inputs() in {origin} raised: {_one_line(error)}") from error
+
+    return call

@@ -46,7 +46,7 @@ _TEMP_SUFFIX = ".tmp"
 
 def _shown(path: object) -> str:
     """The path as typed, safe for one line of terminal output (a name may hold control characters)."""
-    from archscope.render.safe import clean
+    from archscope.text.safety import clean
 
     text = clean(os.fspath(path) if isinstance(path, os.PathLike) else path)
     return text if len(text) <= 120 else text[:58] + "..." + text[-58:]

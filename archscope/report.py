@@ -26,6 +26,8 @@ class Report:
     depth: int  # how deep the layer table and the per-layer chart go
     bench: Any = None  # archscope.bench.records.BenchReport, with report --bench
     profile: Any = None  # archscope.bench.profile_records.ProfileReport, with report --profile
+    # How each figure of the layers down to ``depth`` is computed (analysis.explain), from the same pass.
+    explanation: Any = None
 
     @functools.cached_property
     def stages(self) -> list[Stage]:
@@ -45,6 +47,7 @@ class Report:
             "depth": self.depth,
             "bench": self.bench.to_dict() if self.bench is not None else None,
             "profile": self.profile.to_dict() if self.profile is not None else None,
+            "explain": self.explanation.to_dict() if self.explanation is not None else None,
         }
 
 
@@ -65,6 +68,7 @@ def build_report(
     benchmark and profile (on the CPU, when asked) time that same spec. ``on_step`` hears
     each step's name ("analysing", "benchmarking", "profiling") as it starts.
     """
+    from archscope.analysis.explain import ExplainObserver, build_explanation
     from archscope.draw import trace
     from archscope.models import resolve_model
 
@@ -72,8 +76,9 @@ def build_report(
     step = on_step or (lambda name: None)
     step("analysing")
     spec = resolve_model(model, model_kwargs) if isinstance(model, str) else model
-    summary, flow = trace(spec, input_size, batch_size)
-    report = Report(summary, flow, depth)
+    explaining = ExplainObserver()
+    summary, flow = trace(spec, input_size, batch_size, observers=[explaining])
+    report = Report(summary, flow, depth, explanation=build_explanation(summary, explaining, None, depth))
     if bench:
         from archscope.bench import benchmark
 

@@ -77,3 +77,22 @@ def test_shading_by_time_profiles_each_layer_first(tmp_path):
     assert any("shade: time (CPU median, from profile) per box" in line for line in drawing.title)
     conv = next(lines for lines in drawing.labels.values() if lines[0] == "features.0")
     assert re.search(r"MACs · [\d.]+ ms$", conv[-1])  # each box says how long it took
+
+
+def test_million_character_names_draw_and_plot_from_the_command_line(tmp_path):
+    (tmp_path / "longnames.py").write_text(
+        "import torch.nn as nn\n"
+        "def build():\n"
+        "    net = nn.Sequential()\n"
+        "    net.add_module('a' * 10**6, nn.Conv2d(3, 4, 3))\n"
+        "    net.add_module('b' * 10**6, nn.ReLU())\n"
+        "    return net\n"
+    )
+    spec = f"{tmp_path / 'longnames.py'}:build"
+    for command, option, picture in (("draw", "-o", "net.png"), ("summary", "--plot", "layers.png"),
+                                     ("rf", "--plot", "growth.png")):  # fmt: skip
+        result = run(command, spec, "-i", "3x16x16", option, str(tmp_path / picture))
+        assert result.exit_code == 0, (command, result.output[-300:])
+        assert (tmp_path / picture).read_bytes().startswith(MAGIC["png"])
+    result = run("draw", spec, "-i", "3x16x16", "--style", "layers", "-o", str(tmp_path / "volumes.png"))
+    assert result.exit_code == 0 and (tmp_path / "volumes.png").read_bytes().startswith(MAGIC["png"])

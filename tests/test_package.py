@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 import archscope
 
 
@@ -30,3 +32,27 @@ def test_help_and_version_run_without_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "False", result.stderr
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: archscope.create_model("lenet5", device="tpu"), archscope.ArchscopeError, "unknown device 'tpu'"),
+        (lambda: archscope.create_model("lenet5", device=3.5), TypeError, "device must be a string"),
+        (lambda: archscope.create_model(5), TypeError, "takes a zoo name"),
+        (lambda: archscope.list_models(5), TypeError, "takes a pattern"),
+    ],
+)
+def test_the_package_functions_refuse_wrong_arguments_with_their_own_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_create_model_builds_on_the_devices_it_names():
+    import torch
+
+    assert next(archscope.create_model("lenet5", device="meta").parameters()).is_meta
+    assert next(archscope.create_model("lenet5", device=torch.device("cpu")).parameters()).device.type == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(archscope.ArchscopeError, match="CUDA is not available"):
+            archscope.create_model("lenet5", device="cuda")

@@ -9,8 +9,10 @@ timm sample the same way. CI installs torchvision and timm; elsewhere these test
 import importlib.util
 
 import pytest
+import torch
 
 import archscope
+from archscope.models import resolve_model
 
 
 def _importable(name: str) -> bool:
@@ -71,6 +73,64 @@ def test_a_detection_model_falls_back_to_a_real_pass_and_prices_torchvisions_ope
     with torch.device("meta"):
         model = torchvision.models.get_model("fasterrcnn_mobilenet_v3_large_320_fpn", weights=None, weights_backbone=None)
     assert s.totals.params == sum(p.numel() for p in model.parameters()) == 19_386_354 + 24_400
+
+
+DETECTION = [
+    "fasterrcnn_mobilenet_v3_large_320_fpn", "fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_resnet50_fpn",
+    "fasterrcnn_resnet50_fpn_v2", "fcos_resnet50_fpn", "keypointrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn",
+    "maskrcnn_resnet50_fpn_v2", "retinanet_resnet50_fpn", "retinanet_resnet50_fpn_v2", "ssd300_vgg16",
+    "ssdlite320_mobilenet_v3_large",
+]  # fmt: skip
+
+
+def built_by_the_user_and_by_name(name: str, size: str, tmp_path) -> tuple:
+    """The same detection model as a user's file spec and as torchvision:NAME.
+
+    The file seeds torch as the library rebuild does (REAL_DATA_SEED), so both real-data passes
+    see the same weights and the same random input: how many boxes survive is the same too.
+    """
+    (tmp_path / "det.py").write_text(
+        "import torch, torchvision\n"
+        "def build():\n"
+        "    torch.manual_seed(0)\n"
+        f"    return torchvision.models.get_model({name!r}, weights=None, weights_backbone=None).eval()\n"
+    )
+    spec = resolve_model(f"{tmp_path / 'det.py'}:build")
+    mine = archscope.summarize(spec, size)
+    library = archscope.summarize(f"torchvision:{name}", size)
+    return mine, library, spec.real_model()
+
+
+def assert_same(mine, library, model) -> None:
+    assert mine.data_dependent is not None and library.data_dependent is not None
+    assert mine.totals.params == library.totals.params == sum(p.numel() for p in model.parameters())
+    assert mine.totals.macs == library.totals.macs
+    assert mine.output_shape == library.output_shape
+    assert mine.uncounted == library.uncounted == []
+    # The user's model is left as it came: no meta tensor cached in it (AnchorGenerator's cell anchors).
+    assert not any(t.is_meta for t in [*model.parameters(), *model.buffers()])
+    for module in model.modules():
+        for value in module.__dict__.values():
+            cached = value if isinstance(value, list) else [value]
+            assert not any(isinstance(t, torch.Tensor) and t.is_meta for t in cached)
+
+
+@needs_torchvision
+def test_a_detection_model_built_by_the_user_counts_as_the_same_model_by_name(tmp_path):
+    mine, library, model = built_by_the_user_and_by_name("fasterrcnn_mobilenet_v3_large_320_fpn", "3x320x320", tmp_path)
+    assert_same(mine, library, model)
+    # A module passed to summarize() takes the same path as a file spec's.
+    again = archscope.summarize(model, "3x320x320")
+    assert again.totals == mine.totals
+
+
+@needs_torchvision
+@pytest.mark.slow
+@pytest.mark.parametrize("name", DETECTION)
+def test_every_torchvision_detection_model_counts_the_same_built_by_the_user_and_by_name(name, tmp_path):
+    mine, library, model = built_by_the_user_and_by_name(name, "3x512x512", tmp_path)
+    assert_same(mine, library, model)
+    assert archscope.summarize(model, "3x512x512").totals == mine.totals  # the module itself, passed in
 
 
 @needs_torchvision

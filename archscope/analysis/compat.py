@@ -14,7 +14,8 @@ The meta-device analysis takes three shortcuts that lean on PyTorch's private co
 
 Plus readings of PyTorch's own metadata: an operator's schema (``alias_kind``: whether its
 result aliases an input; ``schema_arguments``: its arguments' names and defaults, for the
-receptive-field rules; ``overload_name``) and ``is_meta_limitation`` (the error texts PyTorch
+receptive-field rules; ``overload_name``), ``is_operator_packet`` and ``qualified_name`` (what
+the operator registry keys its rows by) and ``is_meta_limitation`` (the error texts PyTorch
 uses when an operator needs real data).
 
 Each feature is checked to exist and falls back to the plain path where it does not.
@@ -173,6 +174,36 @@ def schema_arguments(func: Any) -> tuple[tuple[str, bool, Any], ...]:
 def overload_name(func: Any) -> str:
     """The overload of an operator ('default', 'Tensor', 'other', ...), '' where PyTorch does not say."""
     return str(getattr(func, "_overloadname", ""))
+
+
+def is_operator_packet(value: Any) -> bool:
+    """Whether ``value`` is an operator packet such as ``torch.ops.aten.mm`` (not one overload of it).
+
+    ``torch._ops.OpOverloadPacket`` is the class; where it is missing, a packet is what has
+    ``overloads()`` and no ``overloadpacket`` of its own.
+    """
+    ops_module = getattr(torch, "_ops", None)
+    packet_class = getattr(ops_module, "OpOverloadPacket", None)
+    if packet_class is not None:
+        return isinstance(value, packet_class)
+    return callable(getattr(value, "overloads", None)) and not hasattr(value, "overloadpacket")
+
+
+def qualified_name(packet: Any) -> str:
+    """'torchvision::nms' for ``torch.ops.torchvision.nms``; '' when the packet does not say.
+
+    Read from the packet's ``_qualified_op_name``, else built from its schema's name.
+    """
+    name = getattr(packet, "_qualified_op_name", None)
+    if name is not None:
+        return str(name)
+    overloads = getattr(packet, "overloads", None)
+    if callable(overloads):
+        for overload in overloads():
+            schema = getattr(getattr(packet, overload, None), "_schema", None)
+            if schema is not None:
+                return str(schema.name)
+    return ""
 
 
 # Phrases PyTorch uses when an operator cannot run without real data (its output shape or

@@ -1,37 +1,56 @@
-"""What a model's input is: ``3x224x224``, ``224``, ``4x200``, ``50:int64``, ``3x224x224+16``.
+"""What a model's input is: ``3x224x224``, ``224``, ``4x200``, ``50:int64``, ``3x224x224+16``,
+``=16000`` (exactly as written), ``image=3x32x32+meta=4`` (keyword arguments).
 
 A size never includes the batch dimension. How many dimensions a model takes, and how many
 channels, is read from its first layer (``expectation_of``): a Conv1d wants C x L, a Conv2d
 C x H x W, a Conv3d C x D x H x W, a Linear its features, an Embedding integer tokens. The
 channel count is filled in only where the size given is one dimension short of that, and a
-single number for a 2-D or 3-D convolution is a square (or cube) input.
+single number for a 2-D or 3-D convolution is a square (or cube) input. A model that reshapes
+its input before its first layer (a raw-audio encoder takes B x L and unsqueezes it for its
+Conv1d) needs the size as written: a leading ``=`` says so. Named inputs (``name=SIZE``, a
+dotted name for a nested dict: ``batch.image=3x32x32``) go to the forward as keyword
+arguments, and are taken as written too.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from archscope.errors import ArchscopeError, InputSizeError
 
-_FORMS = "CxHxW, HxW or N (square), optionally :dtype, e.g. 3x224x224, 224 or 50:int64"
+_FORMS = (
+    "CxHxW, HxW or N (square), optionally :dtype, =SIZE for exactly as written, name=SIZE for a keyword "
+    "input, '+' between inputs; e.g. 3x224x224, 224, 50:int64, =16000 or image=3x32x32+meta=4"
+)
 # The element types an input can be given as (torch's names).
 DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "int8", "uint8", "bool")
 # No analysis needs more than this many elements in one input (2^40: a terabyte of floats).
 MAX_ELEMENTS = 2**40
+# A dimension written with more digits than this is larger than MAX_ELEMENTS anyway; reading it
+# is refused before Python converts it (int() of 5,000 digits raises past sys.int_info's limit).
+_MAX_DIGITS = len(str(MAX_ELEMENTS))
+# What goes before '=' in a named input: a keyword, or dotted keywords for a nested dict.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 @dataclass(frozen=True)
 class InputSpec:
-    """One model input: its shape without the batch dimension, and its element type (None: the model's)."""
+    """One model input: its shape without the batch dimension, its element type (None: the
+    model's) and, for a keyword input, its name (dotted for a nested dict: ``batch.image``)."""
 
     shape: tuple[int, ...]
     dtype: str | None = None
+    name: str | None = None
+    # What the user typed, where archscope completed it from the first layer ("16000" read as
+    # 1x16000): a failure in that layer then names the exact form.
+    guessed_from: str | None = field(default=None, compare=False)
 
     def text(self) -> str:
-        return format_shape(self.shape) + (f":{self.dtype}" if self.dtype else "")
+        named = f"{self.name}=" if self.name else ""
+        return named + format_shape(self.shape) + (f":{self.dtype}" if self.dtype else "")
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,7 @@ class Expectation:
     channels: int | None
     dtype: str | None
     layer: str  # e.g. "Conv1d 'conv1'", for messages
+    module: str | None = None  # the layer's name in the model ('conv1'); None: not one layer
 
 
 def expectation_of(model: Any) -> Expectation | None:
@@ -53,27 +73,43 @@ def expectation_of(model: Any) -> Expectation | None:
         if isinstance(module, nn.modules.conv._ConvNd):
             axes = len(module.kernel_size)
             channels = module.in_channels if module.in_channels else None  # lazy: 0 until it has seen data
-            return Expectation(axes + 1, channels, None, where)
+            return Expectation(axes + 1, channels, None, where, name)
         if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
-            return Expectation(None, None, "int64", where)
+            return Expectation(None, None, "int64", where, name)
         if isinstance(module, nn.Linear):
-            return Expectation(None, module.in_features or None, None, where)
+            return Expectation(None, module.in_features or None, None, where, name)
     return None
 
 
 def _dims_of(text: str, whole: str) -> list[int]:
     spec = text.strip().lower().replace("×", "x")
     if not re.fullmatch(r"\d+(x\d+)*", spec):
-        raise InputSizeError(f"malformed input size {whole!r}: expected {_FORMS}")
-    dims = [int(d) for d in spec.split("x")]
+        raise InputSizeError(f"malformed input size {_quoted(whole)}: expected {_FORMS}")
+    digits = spec.split("x")
+    longest = max(len(d.lstrip("0")) for d in digits)
+    if longest > _MAX_DIGITS:
+        raise InputSizeError(
+            f"input size {_quoted(whole)} has a dimension of {longest:,} digits; at most {MAX_ELEMENTS:,} elements are supported"
+        )
+    dims = [int(d) for d in digits]
     if any(d <= 0 for d in dims):
-        raise InputSizeError(f"input size {whole!r} has a dimension of 0; every dimension must be at least 1")
+        raise InputSizeError(f"input size {_quoted(whole)} has a dimension of 0; every dimension must be at least 1")
     return dims
+
+
+def _quoted(whole: Any, limit: int = 60) -> str:
+    """What the user typed, quoted for a one-line message; 5,000 digits are cut in the middle."""
+    if isinstance(whole, int) and not isinstance(whole, bool) and abs(whole) > 10**30:
+        return f"of about 10^{int(math.log10(abs(whole)))}"  # repr() of 5,000 digits raises past Python's limit
+    text = repr(whole)
+    return text if len(text) <= limit else text[: limit // 2 - 2] + "..." + text[-(limit // 2 - 1) :]
 
 
 def _checked(dims: Sequence[int], whole: Any) -> tuple[int, ...]:
     if math.prod(dims) > MAX_ELEMENTS:
-        raise InputSizeError(f"input size {whole!r} has {math.prod(dims):,} elements; at most {MAX_ELEMENTS:,} are supported")
+        elements = math.prod(dims)
+        count = f"{elements:,}" if elements < 10**30 else f"about 10^{len(str(elements)) - 1}"
+        raise InputSizeError(f"input size {_quoted(whole)} has {count} elements; at most {MAX_ELEMENTS:,} are supported")
     return tuple(dims)
 
 
@@ -83,8 +119,22 @@ def _split_dtype(text: str) -> tuple[str, str | None]:
         return text, None
     dtype = dtype.strip().lower()
     if dtype not in DTYPES:
-        raise InputSizeError(f"unknown element type {dtype!r} in {text!r}; one of: {', '.join(DTYPES)}")
+        raise InputSizeError(f"unknown element type {_quoted(dtype)} in {_quoted(text)}; one of: {', '.join(DTYPES)}")
     return body, dtype
+
+
+def _split_name(part: str, whole: str) -> tuple[str | None, bool, str]:
+    """'image=3x32x32' -> ('image', True, '3x32x32'); '=16000' -> (None, True, '16000'); '224' -> (None, False, '224')."""
+    head, sep, body = part.partition("=")
+    if not sep:
+        return None, False, part
+    name = head.strip()
+    if name and not _NAME.fullmatch(name):
+        raise InputSizeError(
+            f"malformed input name {_quoted(name)} in {_quoted(whole)}: a keyword of the forward (image=3x32x32), "
+            "dotted for a nested dict (batch.image=3x32x32)"
+        )
+    return name or None, True, body
 
 
 def _complete(
@@ -101,15 +151,16 @@ def _complete(
         if channels is None:
             layer = f" ({expect.layer})" if expect is not None else ""
             raise InputSizeError(
-                f"input size {whole!r} has no channel count and the model's first layer{layer} does not say it; "
-                f"give all {rank} dimensions"
+                f"input size {_quoted(whole)} has no channel count and the model's first layer{layer} does not say it; "
+                f"give all {rank} dimensions, or ={whole} to take it exactly as written"
             )
         spatial = dims if len(dims) == rank - 1 else dims * (rank - 1)
         return _checked([channels, *spatial], whole)
     layer = expect.layer if expect is not None else "the model"
     raise InputSizeError(
-        f"input size {whole!r} has {len(dims)} dimensions; {layer} takes {rank} without the batch "
+        f"input size {_quoted(whole)} has {len(dims)} dimensions; {layer} takes {rank} without the batch "
         f"(e.g. {format_shape([channels or 3, *[32] * (rank - 1)])})"
+        + (f"; ={whole} takes it exactly as written" if expect is None or expect.module is not None else "")
     )
 
 
@@ -136,20 +187,51 @@ def parse_inputs(
     if isinstance(text, bool):
         raise InputSizeError(f"input size must be a size such as 3x224x224, not {text!r}")
     if isinstance(text, int):
+        if not 0 < text <= MAX_ELEMENTS:
+            raise InputSizeError(f"input size {_quoted(text)} must be from 1 to {MAX_ELEMENTS:,}")
         text = str(text)
     if isinstance(text, str):
-        parts = text.split("+")
+        parts = re.split(r"[+,]", text)
         specs = []
         for part in parts:
-            body, own_dtype = _split_dtype(part)
+            name, exact, rest = _split_name(part, text)
+            body, own_dtype = _split_dtype(rest)
             dims = _dims_of(body, text)
-            # With several inputs each is taken as written; one input is completed from the model.
-            shape = _checked(dims, text) if len(parts) > 1 else _complete(dims, expect, default, text)
-            specs.append(InputSpec(shape, own_dtype or fallback_dtype))
+            # One plain input is completed from the model; several, named or '=' ones are taken as written.
+            if exact or len(parts) > 1:
+                shape, guessed = _checked(dims, text), None
+            else:
+                shape = _complete(dims, expect, default, text)
+                guessed = part.strip() if list(shape) != dims else None
+            specs.append(InputSpec(shape, own_dtype or fallback_dtype, name, guessed))
+        names = [s.name for s in specs if s.name]
+        clash = _name_clash(names)
+        if clash:
+            raise InputSizeError(f"input size {_quoted(text)} names {clash!r} twice (or as a value and as a dict)")
         return specs
-    shapes = list(text)
+    try:
+        shapes = list(text)
+    except TypeError:  # 3.5, an object: neither a size string, a number nor a sequence of them
+        raise InputSizeError(
+            f"input size must be a size such as '3x224x224', (3, 224, 224) or 224, not {type(text).__name__} {text!r}"
+        ) from None
     several = bool(shapes) and all(isinstance(s, (list, tuple)) for s in shapes)
     return [InputSpec(_python_shape(s), fallback_dtype) for s in (shapes if several else [shapes])]
+
+
+def _name_clash(names: Sequence[str]) -> str | None:
+    """A name given twice, or used both as an input and as a dict of inputs ('a' and 'a.b')."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    for name in names:
+        parts = name.split(".")
+        for i in range(1, len(parts)):
+            if ".".join(parts[:i]) in seen:
+                return ".".join(parts[:i])
+    return None
 
 
 def _python_shape(shape: Sequence[Any]) -> tuple[int, ...]:
@@ -177,8 +259,15 @@ def parse_input_sizes(
     default: Sequence[int] | None,
     expect: Expectation | None = None,
 ) -> list[tuple[int, ...]]:
-    """The shapes of every input (see ``parse_inputs``)."""
-    return [s.shape for s in parse_inputs(text, default, expect)]
+    """The shapes of every input (see ``parse_inputs``), for callers that pass them in order."""
+    specs = parse_inputs(text, default, expect)
+    named = [s.name for s in specs if s.name]
+    if named:
+        raise InputSizeError(
+            f"named inputs ({', '.join(named)}) are read by summary, compare, rf, draw and report; "
+            "this command passes its inputs in order: give them as SIZE+SIZE"
+        )
+    return [s.shape for s in specs]
 
 
 def check_batch_size(batch_size: Any) -> int:

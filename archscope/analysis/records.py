@@ -240,6 +240,18 @@ class Summary:
     # With summary --fit: the largest batch that fits the budget.
     fit: BatchFit | None = None
 
+    # How to run this analysis again with more observers; set by ``summarize``, not a field
+    # (so not in the JSON, and not compared). ``explain`` uses it.
+    rerun: ClassVar[Any] = None
+
+    def explain(self, *layers: str, depth: int | None = None) -> Any:
+        """Every figure of these layers (names as the table prints them) as its formula with the
+        numbers in it: the record ``archscope explain`` prints (``archscope.explain/1``).
+        Without names, each of the model's children (``depth`` goes deeper)."""
+        from archscope.analysis.explain import explain_summary
+
+        return explain_summary(self, list(layers) or None, depth)
+
     def __str__(self) -> str:
         """The table ``archscope summary`` prints (depth 3), without colour: ``print(summarize("vgg16"))``."""
         from archscope.render.views import summary_view

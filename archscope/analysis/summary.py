@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -34,12 +35,13 @@ from archscope.analysis.compat import (
     skip_dynamo_guard,
     without_dynamo_import,
 )
+from archscope.analysis.module_state import attributes_restored, exclusive
 from archscope.analysis.input_size import DTYPES, MAX_ELEMENTS, check_batch_size, describe_shapes, expectation_of, parse_inputs
 from archscope.analysis.ops import rule_for
 from archscope.analysis.rf.tracker import FieldTracker
 from archscope.analysis.rf.values import describe
 from archscope.analysis.records import DataDependence, FieldMap, LayerRecord, Shape, Summary, Totals, UncountedOp
-from archscope.analysis.tensors import tensors_in
+from archscope.analysis.tensors import map_tensors, tensors_in
 from archscope.errors import ArchscopeError, InputSizeError
 
 
@@ -55,6 +57,14 @@ def shape_of(value: Any) -> Shape:
         shapes = {str(k): shape_of(v) for k, v in value.items()}
         return {k: s for k, s in shapes.items() if s is not None} or None
     return None
+
+
+def model_output(value: Any) -> Any:
+    """What a forward's result is, read as torchinfo and fvcore read it: a Hugging Face ``ModelOutput``
+    is its first tensor (``logits``, ``last_hidden_state``); anything else is itself."""
+    if isinstance(value, dict) and callable(getattr(value, "to_tuple", None)) and type(value).__module__.startswith("transformers"):
+        return next(tensors_in(list(value.values())), None)
+    return value
 
 
 class _DepthTracker:
@@ -97,6 +107,10 @@ class AnalysisObserver:
 
     def start(self) -> None:
         """A pass begins; forget anything from an earlier, abandoned one."""
+
+    def attach(self, model: nn.Module, fields: FieldTracker) -> None:
+        """The module this pass runs (its layers by name) and the receptive-field tracker
+        following its tensors (``fields.get(tensor)``), given after ``start``."""
 
     def inputs(self, tensors: Sequence[torch.Tensor]) -> None:
         """The input tensors the forward is about to be called with (after ``start``)."""
@@ -315,13 +329,7 @@ def _materialised_on_meta(model: nn.Module, args: tuple, kwargs: dict) -> nn.Mod
 
 
 def _meta_like(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
-        return torch.empty_like(value, device="meta")
-    if isinstance(value, (list, tuple)):
-        return type(value)(_meta_like(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _meta_like(v) for k, v in value.items()}
-    return value
+    return map_tensors(lambda t: torch.empty_like(t, device="meta"), value)
 
 
 def _first_line(error: BaseException) -> str:
@@ -331,14 +339,16 @@ def _first_line(error: BaseException) -> str:
 
 @dataclass(frozen=True)
 class ExampleInputs:
-    """What the forward is called with: positional and keyword arguments (tensors or anything)."""
+    """What the forward is called with: positional and keyword arguments, tensors nested in
+    dicts, lists and tuples at any depth, or anything else (passed as it is)."""
 
     args: tuple
     kwargs: dict
 
     @property
     def tensors(self) -> list[torch.Tensor]:
-        return [t for t in (*self.args, *self.kwargs.values()) if isinstance(t, torch.Tensor)]
+        """Every tensor, in the order the arguments hold them (nested ones included)."""
+        return list(tensors_in((self.args, self.kwargs)))
 
     def shapes(self) -> list[list[int]]:
         return [list(t.shape) for t in self.tensors]
@@ -346,16 +356,14 @@ class ExampleInputs:
     def on(self, device: str, model: nn.Module) -> ExampleInputs:
         """The same inputs on ``device``: meta stand-ins, or random values in the right range."""
 
-        def convert(value: Any) -> Any:
-            if not isinstance(value, torch.Tensor):
-                return value
+        def convert(value: torch.Tensor) -> torch.Tensor:
             if device == "meta":
                 return torch.empty_like(value, device="meta")
             if not value.is_meta:
                 return value.detach().to(device, copy=True)
             return random_tensor(value.shape, value.dtype, model)
 
-        return ExampleInputs(tuple(convert(a) for a in self.args), {k: convert(v) for k, v in self.kwargs.items()})
+        return ExampleInputs(map_tensors(convert, self.args), map_tensors(convert, self.kwargs))
 
 
 def random_tensor(shape: Sequence[int], dtype: torch.dtype, model: nn.Module | None = None) -> torch.Tensor:
@@ -404,13 +412,29 @@ def _run(
     stop_after: int | None,
     observers: Sequence[AnalysisObserver] = (),
 ) -> tuple[_Recorder, Any]:
-    """One forward pass under the recorder; the model's hooks and train/eval modes are restored after."""
+    """One forward pass under the recorder; the model's hooks and train/eval modes are restored after.
+
+    One pass at a time per model: its hooks and parameter stand-ins are shared by every thread.
+    """
+    with exclusive(model):
+        return _run_alone(model, inputs, state, train, stop_after, observers)
+
+
+def _run_alone(
+    model: nn.Module,
+    inputs: ExampleInputs,
+    state: dict[str, torch.Tensor] | None,
+    train: bool,
+    stop_after: int | None,
+    observers: Sequence[AnalysisObserver],
+) -> tuple[_Recorder, Any]:
     names = {id(t): n for n, t in (state or {}).items()}
     if state is None:
         names = {id(p): n for n, p in model.named_parameters(remove_duplicate=False)}
     recorder = _Recorder(model, names, observers)
     for observer in observers:
         observer.start()
+        observer.attach(model, recorder.fields)
     recorder.stop_after = stop_after
     modes = {m: m.training for m in model.modules()}
     output = None
@@ -422,7 +446,8 @@ def _run(
         for observer in observers:
             observer.inputs(inputs.tensors)
         grad = torch.enable_grad() if train else torch.no_grad()
-        with grad, without_dynamo_import(), recorder:
+        # A forward that caches on its module (torchvision's anchors) must not leave meta tensors there.
+        with attributes_restored(model), grad, without_dynamo_import(), recorder:
             if state is None:
                 output = model(*inputs.args, **inputs.kwargs)
             else:
@@ -444,7 +469,9 @@ def _run(
 def _failure(error: BaseException, recorder: _Recorder | None, name: str, shapes: Sequence[Sequence[int]]) -> InputSizeError:
     failed_at = recorder.stack[-1] if recorder is not None and recorder.stack else None
     module = recorder.modules.get(failed_at.name) if failed_at is not None and recorder is not None else None
-    return InputSizeError(_describe_failure(error, failed_at, name, shapes, module))
+    failure = InputSizeError(_describe_failure(error, failed_at, name, shapes, module))
+    failure.failed_layer = failed_at.name if failed_at is not None else None  # type: ignore[attr-defined]
+    return failure
 
 
 def analyze(
@@ -515,14 +542,14 @@ def analyze(
         model=name,
         source=source,
         input_shape=input_record,
-        output_shape=shape_of(output),
+        output_shape=shape_of(model_output(output)),
         totals=totals,
         uncounted=[UncountedOp(op, n) for op, n in sorted(recorder.uncounted.items())],
         layers=recorder.layers,
         unused_modules=recorder.unused_modules(),
         receptive_field=describe(recorder.fields.last_spatial),
         receptive_field_map=_field_map(recorder, output),
-        weighted_depth=recorder.depths.of(output),
+        weighted_depth=recorder.depths.of(model_output(output)),
         receptive_field_issues=list(recorder.fields.issues),
         input_dtypes=[str(t.dtype).removeprefix("torch.") for t in inputs.tensors],
         data_dependent=dependence,
@@ -587,11 +614,13 @@ def _run_on_real_data(
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(REAL_DATA_SEED)
+            # The input first, then any fresh build: a model rebuilt by name and the same model
+            # built by the user (from the same seed) see the same input and the same weights.
+            real_inputs = inputs.on("cpu", model)
             if on_meta:
                 model, state = real_model(), None
             else:
                 state = _stand_ins(model, "cpu", True)
-            real_inputs = inputs.on("cpu", model)
             return _run(model, real_inputs, state, train, stop_after, observers)
     except ArchscopeError:
         raise
@@ -620,11 +649,14 @@ def summarize(
     understands (``path/to/file.py:Net``, ``package.module:build``, ``torchvision:resnet50``),
     built with ``model_kwargs``; or a ``ModelSpec`` already resolved.
 
-    The input is either ``input_data`` (a tensor, a tuple of them, or a dict of keyword
-    arguments, as torchinfo takes it; only shapes and dtypes are used unless the forward needs
-    real values) or ``input_size`` without the batch dimension (``3x224x224``, ``224``,
-    ``4x200`` for a Conv1d, ``50:int64`` for tokens; see ``analysis.input_size``) with
-    ``batch_size`` and ``dtype``. By default, the network's own input.
+    The input is either ``input_data`` (a tensor, a tuple of arguments, or a dict of keyword
+    arguments, as torchinfo takes it, with tensors nested in dicts, lists and tuples at any
+    depth; only shapes and dtypes are used unless the forward needs real values) or
+    ``input_size`` without the batch dimension (``3x224x224``, ``224``, ``4x200`` for a Conv1d,
+    ``50:int64`` for tokens, ``=16000`` exactly as written, ``image=3x32x32+meta=4`` as keywords;
+    see ``analysis.input_size``) with ``batch_size`` and ``dtype``. By default, the network's
+    own input: a model file's ``example_inputs()``, else its input size. A Hugging Face model
+    gets its input as its ``main_input_name`` keyword.
 
     ``train=True`` analyses the training-mode graph and adds what a training step costs
     (``analysis.training``): the backward pass per layer, one step of ``optimizer`` ("sgd" with
@@ -642,23 +674,38 @@ def summarize(
         spec = None
     else:
         raise TypeError(f"summarize() takes a model name or a torch.nn.Module, not {type(model_or_name).__name__}")
+    try:
+        return _summarize(spec, model_or_name, input_size, batch, dtype_name, input_data, train, observers, optimizer)
+    except RecursionError:
+        name = spec.name if spec is not None else type(model_or_name).__name__
+        raise ArchscopeError(
+            f"{name} is nested too deeply to analyse: its module tree or its forward goes past Python's "
+            f"recursion limit of {sys.getrecursionlimit():,} calls"
+        ) from None
+
+
+def _summarize(
+    spec: Any, model_or_name: Any, input_size: Any, batch: int, dtype_name: str | None, input_data: Any,
+    train: bool, observers: Sequence[AnalysisObserver], optimizer: str,
+) -> Summary:  # fmt: skip
     model = spec.analysis_model() if spec is not None else model_or_name
+    specs: list[Any] = []
+    expect = None
     if input_data is not None:
         inputs = _example_inputs(input_data)
+    elif input_size is None and spec is not None and spec.example_inputs is not None:
+        if batch != 1:
+            raise InputSizeError(f"{spec.name}'s example_inputs() include their batch; -b/batch_size cannot change it")
+        inputs = _example_inputs(spec.example_inputs())
     else:
-        specs = parse_inputs(input_size, spec.input_size if spec is not None else None, expectation_of(model), dtype_name)
+        expect = spec.expectation if spec is not None and spec.expectation is not None else expectation_of(model)
+        specs = parse_inputs(input_size, spec.input_size if spec is not None else None, expect, dtype_name)
         for s in specs:
             if batch * math.prod(s.shape) > MAX_ELEMENTS:
                 raise InputSizeError(
                     f"batch {batch:,} of {s.text()} is {batch * math.prod(s.shape):,} elements; at most {MAX_ELEMENTS:,} are supported"
                 )
-        inputs = ExampleInputs(
-            tuple(
-                torch.empty((batch, *s.shape), device="meta", dtype=_torch_dtype(s.dtype) if s.dtype else _model_dtype(model))
-                for s in specs
-            ),
-            {},
-        )
+        inputs = _inputs_from_specs(specs, batch, model, _main_input_name(model, spec))
     options: dict[str, Any] = dict(
         inputs=inputs,
         name=spec.name if spec is not None else None,
@@ -666,11 +713,74 @@ def summarize(
         real_model=spec.real_model if spec is not None else None,
         observers=observers,
     )
-    if train:
-        from archscope.analysis.training import analyze_training
+    try:
+        # The whole analysis, not only its passes: reading the weights while another thread's
+        # pass has swapped in its stand-ins would copy those.
+        with exclusive(model):
+            if train:
+                from archscope.analysis.training import analyze_training
 
-        return analyze_training(model, optimizer=optimizer, **options)
-    return analyze(model, **options)
+                result = analyze_training(model, optimizer=optimizer, **options)
+            else:
+                result = analyze(model, **options)
+    except InputSizeError as error:
+        hint = _exact_form_hint(error, specs, expect)
+        if hint is None:
+            raise
+        raise InputSizeError(f"{error}; {hint}") from error
+
+    def again(more_observers: Sequence[AnalysisObserver]) -> Summary:
+        """The same analysis once more, with more observers (``Summary.explain``)."""
+        return summarize(
+            spec if spec is not None else model_or_name, input_size, batch, dtype=dtype_name, input_data=input_data,
+            train=train, observers=[*observers, *more_observers], optimizer=optimizer,
+        )  # fmt: skip
+
+    result.rerun = again
+    return result
+
+
+def _main_input_name(model: nn.Module, spec: Any) -> str | None:
+    """The keyword a Hugging Face model takes its input as (``pixel_values``, ``input_ids``, ``input_values``)."""
+    name = getattr(spec, "input_name", None) or getattr(model, "main_input_name", None)
+    return name if isinstance(name, str) and name.isidentifier() else None
+
+
+def _inputs_from_specs(specs: Sequence[Any], batch: int, model: nn.Module, main_input: str | None) -> ExampleInputs:
+    """Meta tensors for parsed input sizes: positional in order, named ones as (nested) keywords.
+
+    A single positional input of a model with a ``main_input_name`` goes to that keyword, as
+    Hugging Face models take it.
+    """
+    args: list[torch.Tensor] = []
+    kwargs: dict[str, Any] = {}
+    for s in specs:
+        t = torch.empty((batch, *s.shape), device="meta", dtype=_torch_dtype(s.dtype) if s.dtype else _model_dtype(model))
+        if s.name is None:
+            args.append(t)
+            continue
+        *path, last = s.name.split(".")
+        into = kwargs
+        for key in path:
+            into = into.setdefault(key, {})
+        into[last] = t
+    if main_input is not None and len(args) == 1 and main_input not in kwargs:
+        kwargs = {main_input: args.pop(), **kwargs}
+    return ExampleInputs(tuple(args), kwargs)
+
+
+def _exact_form_hint(error: InputSizeError, specs: Sequence[Any], expect: Any) -> str | None:
+    """When a size archscope completed fails in the layer it was completed for, how to say it exactly."""
+    guessed = [s for s in specs if s.guessed_from]
+    failed_in = getattr(error, "failed_layer", None)
+    # expect.module is None where the form is known for certain (a Hugging Face config): no hint.
+    if len(guessed) != 1 or expect is None or expect.module is None or failed_in != expect.module:
+        return None
+    typed, shape = guessed[0].guessed_from, guessed[0].shape
+    return (
+        f"archscope read {typed!r} as {'x'.join(map(str, shape))} for {expect.layer}; if the model reshapes its "
+        f"input itself, give the size exactly as written: -i ={typed}"
+    )
 
 
 def _dtype_name(dtype: str | torch.dtype | None) -> str | None:
@@ -687,11 +797,26 @@ def _torch_dtype(name: str) -> torch.dtype:
 
 
 def _example_inputs(data: Any) -> ExampleInputs:
-    """torchinfo's input_data: a tensor, a sequence of arguments, or a dict of keyword arguments."""
+    """torchinfo's input_data: a tensor, a sequence of arguments, or a dict of keyword arguments.
+
+    Each argument may itself be a tensor or any nesting of dicts, lists and tuples of them
+    (``{"batch": {"image": x, "meta": m}}``); every tensor in it is replaced by a meta stand-in
+    of its shape and dtype, and by a copy of its values if the forward needs real data.
+    """
     if isinstance(data, torch.Tensor):
-        return ExampleInputs((data,), {})
-    if isinstance(data, dict):
-        return ExampleInputs((), dict(data))
-    if isinstance(data, (list, tuple)):
-        return ExampleInputs(tuple(data), {})
-    raise TypeError(f"input_data must be a tensor, a tuple of arguments or a dict of keyword arguments, not {type(data).__name__}")
+        inputs = ExampleInputs((data,), {})
+    elif isinstance(data, dict):
+        if not all(isinstance(k, str) for k in data):
+            raise TypeError("input_data as a dict is the forward's keyword arguments: its keys must be strings")
+        inputs = ExampleInputs((), dict(data))
+    elif isinstance(data, (list, tuple)):
+        inputs = ExampleInputs(tuple(data), {})
+    else:
+        raise TypeError(
+            f"input_data must be a tensor, a tuple of arguments or a dict of keyword arguments, not {type(data).__name__}"
+        )
+    try:
+        inputs.tensors
+    except RecursionError:
+        raise InputSizeError("input_data is nested too deeply to read") from None
+    return inputs

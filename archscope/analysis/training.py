@@ -317,13 +317,15 @@ def analyze_training(
     ``options`` are ``analyze``'s (``inputs``, ``name``, ``source``, ``real_model``). Each
     layer's ``backward_macs``/``backward_flops`` is the backward work of the nodes it made, its
     children's included; ``totals`` gains the backward, the optimizer step and the memory.
-    ``owners`` (a ``GraphOwners``) is filled for callers that want more of the backward pass
-    (its traffic per layer).
+    ``owners`` (a ``GraphOwners``, or one given among ``observers``) is filled for callers that
+    want more of the backward pass (its traffic per layer, who saved which tensor).
     """
     optimizer = check_optimizer(optimizer)
-    graph = owners or GraphOwners()
+    # An observer that is itself a GraphOwners (explain's, which notes who saved what) is the graph.
+    graph = owners or next((o for o in observers if isinstance(o, GraphOwners)), None) or GraphOwners()
+    others = [o for o in observers if o is not graph]
     with torch.autograd.graph.saved_tensors_hooks(graph.pack, graph.unpack):
-        summary = analyze(model, input_shape, train=True, observers=[graph, *observers], **options)
+        summary = analyze(model, input_shape, train=True, observers=[graph, *others], **options)
     try:
         count = graph.backward()
     except ArchscopeError:

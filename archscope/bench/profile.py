@@ -288,7 +288,7 @@ def _build(model: Any, model_kwargs: dict | None) -> tuple[str, nn.Module, Any]:
         raise TypeError(f"profile() takes a model name, a ModelSpec or an nn.Module, not {type(model).__name__}")
     if model.trusted:
         return model.name, model.build(), model.input_size  # fresh weights, no user code
-    return model.name, copy.deepcopy(model.real_model()), model.input_size
+    return model.name, model.real_copy(), model.input_size
 
 
 def _analysis(model: nn.Module, shapes: list[list[int]], name: str, train: bool, float_bytes: int | None) -> tuple[Summary, list[int], list[int]]:

@@ -271,7 +271,7 @@ def benchmark(
                     name, model, default = entry.name, entry.build(), entry.input_size  # fresh weights, no user code
                 else:
                     # The user's factory runs once per command: benchmark a copy of the model it built.
-                    name, model, default = entry.name, copy.deepcopy(entry.real_model()), entry.input_size
+                    name, model, default = entry.name, entry.real_copy(), entry.input_size
                 sizes = parse_input_sizes(input_size, default)
                 for j, batch in enumerate(batches):
                     if on_progress:

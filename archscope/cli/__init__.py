@@ -9,8 +9,8 @@ inside its body, so ``--help`` and ``--version`` answer at once.
 from archscope.cli.application import app, run
 
 # Importing a command's module registers it on ``app``: this order is the order of --help.
-from archscope.cli import list_command, summary, compare, lessons, bench, report, rf, profile, draw  # noqa: I001
+from archscope.cli import list_command, summary, explain, compare, lessons, bench, report, rf, profile, draw  # noqa: I001
 
-COMMANDS = (list_command, summary, compare, lessons, bench, report, rf, profile, draw)
+COMMANDS = (list_command, summary, explain, compare, lessons, bench, report, rf, profile, draw)
 
 __all__ = ["app", "run"]

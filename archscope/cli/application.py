@@ -21,7 +21,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from archscope.errors import ArchscopeError
-from archscope.render.safe import clean
+from archscope.text.safety import clean
 
 
 def _argument_type_hidden(self: Any, ctx: Any) -> None:

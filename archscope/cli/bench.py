@@ -11,7 +11,7 @@ from archscope.analysis.input_size import check_batch_size
 from archscope.cli.application import Format, app, check_outputs, file_text, guarded, say, show, sources, stderr, write
 from archscope.cli.options import PNG, ArgOption, DType, FormatOption, OutputOption, InputSizeOption, DeviceOption, ThreadsOption
 from archscope.errors import ArchscopeError
-from archscope.render.safe import clean
+from archscope.text.safety import clean
 
 
 class Mode(str, Enum):

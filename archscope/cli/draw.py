@@ -12,7 +12,7 @@ from archscope.analysis.input_size import check_depth
 from archscope.cli.application import app, check_outputs, guarded, stderr, write
 from archscope.cli.options import ArgOption, ModelArgument, InputSizeOption
 from archscope.errors import ArchscopeError
-from archscope.render.safe import clean
+from archscope.text.safety import clean
 
 DRAW_SUFFIXES = (".svg", ".png", ".pdf")
 

@@ -15,7 +15,9 @@ PNG = (".png",)
 ArgOption = Annotated[
     Optional[list[str]],
     typer.Option(
-        "--arg", metavar="KEY=VALUE", help="key=value for the model's factory, read as a Python literal (e.g. num_classes=10); repeatable."
+        "--arg", metavar="KEY=VALUE", help="key=value for the model's factory, read as a Python literal (e.g. num_classes=10); for "
+        "transformers:/hf: a config field (hidden_size=384); repeatable. Arguments that would load "
+        "weights (weights=..., pretrained=True, checkpoint_path=...) are refused."
     ),
 ]
 ModelArgument = Annotated[
@@ -23,7 +25,8 @@ ModelArgument = Annotated[
     typer.Argument(
         metavar="MODEL",
         help="A zoo name (see 'archscope list'), path/to/file.py:Factory, package.module:Factory, "
-        "torchvision:NAME or timm:NAME."
+        "torchvision:NAME, timm:NAME, transformers:CLASS (from its default config) or hf:ORG/NAME or "
+        "hf:FOLDER (its config.json only; never weights)."
     ),
 ]
 FormatOption = Annotated[
@@ -46,8 +49,11 @@ InputSizeOption = Annotated[
         "--input-size", "-i", metavar="SIZE",
         help="One input, without the batch, as the first layer takes it: CxHxW (3x224x224); HxW or N for a "
         "square image keep the network's channels; 4x200 for a Conv1d, 3x16x112x112 for a Conv3d, 64 for a "
-        "Linear. ':int64' gives the type (tokens: 50:int64); '+' joins several inputs (3x32x32+16). "
-        "Default: the network's own.",
+        "Linear. A leading '=' takes the size exactly as written, for a model that reshapes its input "
+        "itself (=16000: raw audio B x 16000; =1024x128: frames x mel bins). ':int64' gives the type "
+        "(tokens: 50:int64); '+' or ',' joins several inputs (3x32x32+16); name=SIZE passes one as a "
+        "keyword, a dotted name as a nested dict (image=3x32x32,batch.meta=4). Default: the network's "
+        "own (a model file's example_inputs() or INPUT_SIZE).",
     ),
 ]  # fmt: skip
 BatchSizeOption = Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")]

@@ -10,7 +10,7 @@ from archscope.analysis.input_size import check_batch_size
 from archscope.cli.application import app, check_outputs, guarded, stderr, write
 from archscope.cli.options import PNG, ArgOption, ModelArgument, BatchSizeOption, InputSizeOption
 from archscope.errors import ArchscopeError
-from archscope.render.safe import clean
+from archscope.text.safety import clean
 
 REPORT_SUFFIXES = ("html", "htm", "md", "markdown")
 

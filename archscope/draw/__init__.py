@@ -7,7 +7,7 @@ the graph, ``volumes`` for the layered volumes of a chain). Nothing here imports
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
 from archscope.analysis.input_size import check_depth
 from archscope.analysis.records import Summary
@@ -20,12 +20,15 @@ Style = Literal["graph", "layers"]
 STYLES = ("graph", "layers")
 
 
-def trace(model: Any, input_size: Any = None, batch_size: int = 1, **options: Any) -> tuple[Summary, Dataflow]:
-    """The summary and the dataflow of ``model`` (a module, a zoo name, any model spec) from one pass."""
+def trace(
+    model: Any, input_size: Any = None, batch_size: int = 1, *, observers: Sequence[Any] = (), **options: Any
+) -> tuple[Summary, Dataflow]:
+    """The summary and the dataflow of ``model`` (a module, a zoo name, any model spec) from one pass
+    (which more ``observers`` may ride on: the report's explanation)."""
     from archscope.analysis.summary import summarize
 
     observer = DataflowObserver()
-    summary = summarize(model, input_size, batch_size, observers=[observer], **options)
+    summary = summarize(model, input_size, batch_size, observers=[observer, *observers], **options)
     return summary, observer.flow
 
 

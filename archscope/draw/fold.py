@@ -285,6 +285,7 @@ def fold_repeats(graph: Graph, summary: Summary, flow: Dataflow) -> tuple[Graph,
                     graph = _mark_repeated(graph, next(iter(members[run[0]])), repeat, calls)
                 else:
                     repeats[calls[0]] = repeat
+                    graph = _mark_first_only(graph, members[run[0]], [f"{first.name}.{e}" for e in extra], len(calls))
     return graph, repeats
 
 
@@ -317,6 +318,17 @@ def _mark_repeated(graph: Graph, node_id: str, repeat: _Repeat, calls: list[int]
         members=(node,), layers=tuple(calls),
     )  # fmt: skip
     return replace(graph, nodes=[marked if n.id == node_id else n for n in graph.nodes])
+
+
+def _mark_first_only(graph: Graph, block: set[str], prefixes: list[str], count: int) -> Graph:
+    """The boxes of a run's first block that the other blocks lack (a projection shortcut): drawn "×1 of N"."""
+
+    def extra(node: Node) -> bool:
+        return any(node.name == p or node.name.startswith(p + ".") for p in prefixes)
+
+    return replace(graph, nodes=[
+        replace(n, first_only_of=count) if n.id in block and extra(n) else n for n in graph.nodes
+    ])  # fmt: skip
 
 
 def _fold_call_run(graph: Graph, blocks: list[set[str]], succ: dict[str, list[str]]) -> Graph:

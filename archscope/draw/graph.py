@@ -21,6 +21,7 @@ from typing import Any, Literal, Sequence
 
 import torch
 
+from archscope.analysis.ops import per_axis
 from archscope.analysis.records import LayerRecord, ReceptiveField, Shape, Summary
 from archscope.analysis.summary import AnalysisObserver
 
@@ -89,6 +90,8 @@ class Node:
     count: int = 1  # a repeat of identical blocks: how many
     members: tuple[Node, ...] = ()  # what a chain, repeat or span folded together
     parts: tuple[tuple[str, str], ...] = ()  # a small container's leaf layers (type, geometry), in call order
+    # In a repeat of this many blocks drawn once, only the first block runs it (ResNet's downsample): 0 otherwise.
+    first_only_of: int = 0
 
 
 @dataclass
@@ -141,30 +144,58 @@ def _axes(values: Sequence[int]) -> str:
     return str(values[0]) if len(set(values)) == 1 else "x".join(str(v) for v in values)
 
 
-def _geometry(func: Any, rule: Any, args: Sequence[Any], out: Any) -> str | None:
-    """A leaf's kernel and stride from the operator that does its work: '7x7/2', '3x3/2', '1x1 g2', '9216->4096'."""
+def _work_facts(func: Any, rule: Any, args: Sequence[Any], out: Any) -> tuple[str, list] | None:
+    """What a leaf's first conv, pool or matmul shows beyond its module's own fields: the weight's shape of a
+    conv or matmul (groups, a functional conv's kernel, a linear map's sizes), the output's of an adaptive pool,
+    a functional pool's kernel and stride."""
     try:
-        if rule.field == "conv" and len(args) > 3:
-            kernel = list(args[1].shape[2:])
-            stride = list(args[3]) if isinstance(args[3], (list, tuple)) else [int(args[3])]
-            groups = int(args[8]) if len(args) > 8 else 1
-            text = "x".join(str(k) for k in kernel) + (f"/{_axes(stride)}" if any(s != 1 for s in stride) else "")
-            return text + (f" g{groups}" if groups != 1 else "")
-        if rule.field == "window" and len(args) > 1:
-            kernel = [args[1]] if isinstance(args[1], int) else list(args[1])
-            stride = (args[2] if len(args) > 2 else []) or kernel
-            stride = [stride] if isinstance(stride, int) else list(stride)
-            kernel = kernel * 2 if len(kernel) == 1 else kernel
-            return "x".join(str(k) for k in kernel) + (f"/{_axes(stride)}" if any(s != 1 for s in stride) else "")
+        if rule.field == "conv":
+            return "conv", list(args[1].shape)
+        if rule.field == "window":  # read only where the module has no kernel_size (a pool in a custom module)
+            axes = args[0].dim() - 2
+            return "window", [per_axis(args[1], axes), per_axis(args[2] if len(args) > 2 else (), axes)]
         if rule.field in ("adaptive_pool", "reduction", "softmax", "cumsum"):  # adaptive pooling to 1x1 runs as a mean
             first = out[0] if isinstance(out, (tuple, list)) else out
-            return "to " + "x".join(str(d) for d in first.shape[2:]) if first.dim() >= 3 else None
+            return "adaptive", list(first.shape)
         if rule.field in ("matmul", "biased_matmul") and func.overloadpacket.__name__ in ("addmm", "mm"):
             weight = args[2] if func.overloadpacket.__name__ == "addmm" else args[1]
-            return f"{weight.shape[0]}->{weight.shape[1]}"
-    except (AttributeError, IndexError, TypeError, ValueError):
+            return "matmul", list(weight.shape)
+    except (AttributeError, IndexError, TypeError):
         return None  # an unusual call form: the node is drawn without its geometry
     return None
+
+
+def geometry(record: LayerRecord, facts: tuple[str, list] | None) -> str | None:
+    """A leaf's work in a few characters: '7x7/2', '3x3/2', '1x1 g2', 'to 1x1', '9216->4096'.
+
+    Kernel and stride are the module's own (``LayerRecord.kernel``, ``stride``); the operator's shapes
+    only add what the module does not say.
+    """
+    if facts is None:
+        return None
+    kind, shape = facts
+    out = record.output_shape if isinstance(record.output_shape, list) else None
+    axes = len(out) - 2 if out and all(isinstance(d, int) for d in out) else 0
+    if kind == "adaptive":  # to the module's output size (an AdaptiveAvgPool1d runs as a 2-D pool underneath)
+        sizes = out[2:] if out and len(out) >= 3 else shape[2:]
+        return "to " + "x".join(str(d) for d in sizes) if sizes else None
+    if kind == "matmul":
+        return f"{shape[0]}->{shape[1]}"
+    if record.kernel:
+        kernel, stride = per_axis(record.kernel, axes), per_axis(record.stride or [], axes)
+    elif kind == "window":
+        kernel, stride = shape[0], shape[1] or shape[0]  # a pool's stride is its kernel unless given
+    else:
+        kernel, stride = (shape[2:] if kind == "conv" else []), []
+    if not kernel:
+        return None
+    text = "x".join(str(k) for k in kernel) + (f"/{_axes(stride)}" if any(s != 1 for s in stride) else "")
+    if kind == "conv" and len(shape) > 1 and shape[1] and isinstance(record.input_shape, list) and out:
+        # The weight holds in/groups input channels (out/groups for a transposed conv).
+        channels = out[1] if record.type.startswith("ConvTranspose") else record.input_shape[1]
+        groups = channels // shape[1] if isinstance(channels, int) else 1
+        text += f" g{groups}" if groups > 1 else ""
+    return text
 
 
 # Single-input operators called functionally between layers that a reader would miss if they
@@ -204,7 +235,7 @@ class DataflowObserver(AnalysisObserver):
         self._inputs_of: dict[int, list[int]] = {}  # a container call's input producers
         self._atoms_before: dict[int, int] = {}
         self._atom_of_leaf: dict[int, int] = {}
-        self._work: dict[int, dict[str, Any]] = {}  # a leaf's geometry and whether it is pointwise
+        self._work: dict[int, dict[str, Any]] = {}  # a leaf's first kernel-saying operator, whether it is pointwise
 
     def inputs(self, tensors: Sequence[torch.Tensor]) -> None:
         for t in tensors:
@@ -242,7 +273,7 @@ class DataflowObserver(AnalysisObserver):
             atom = self._atom("layer", index, None, enclosing)
             self._atom_of_leaf[index] = atom
             self.flow.edges.extend((s, atom) for s in sources)
-            self._work[index] = {"geometry": None, "pointwise": True, "weighted": False}
+            self._work[index] = {"facts": None, "pointwise": True, "weighted": False}
         else:
             self._inputs_of[index] = sources
             self._atoms_before[index] = len(self.flow.atoms)
@@ -253,7 +284,7 @@ class DataflowObserver(AnalysisObserver):
         if record.leaf:
             work = self._work.pop(index)
             role: Role = "weighted" if work["weighted"] else "pointwise" if work["pointwise"] else "other"
-            self.flow.calls[index] = Call(index, self.flow.calls[index].parent, work["geometry"], role)
+            self.flow.calls[index] = Call(index, self.flow.calls[index].parent, geometry(record, work["facts"]), role)
             self._produce(output, self._atom_of_leaf.pop(index))
             return
         sources = self._inputs_of.pop(index)
@@ -270,8 +301,8 @@ class DataflowObserver(AnalysisObserver):
         if open_layers and self._leaf.get(open_layers[-1]):
             work = self._work.get(open_layers[-1])
             if work is not None and rule is not None:
-                if work["geometry"] is None and rule.field in _GEOMETRY_FIELDS:
-                    work["geometry"] = _geometry(func, rule, args, out)
+                if work["facts"] is None and rule.field in _GEOMETRY_FIELDS:
+                    work["facts"] = _work_facts(func, rule, args, out)
                 work["weighted"] = work["weighted"] or rule.weighted
                 # Allocations ("creation") happen inside any layer; they do not make it a reshaping one.
                 if rule.weighted or rule.field not in (*_ELEMENTWISE_FIELDS, "creation"):

@@ -19,53 +19,15 @@ Frames (boxes drawn around a module's boxes) only widen the gaps at their border
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Hashable, Sequence
+from typing import Callable, Hashable, Sequence
 
-RANK_GAP = 0.32  # inches between two ranks, edges only
-BOX_GAP = 0.28  # inches between two boxes side by side
-LANE_GAP = 0.16  # inches between a box and a lane an edge passes in
-FRAME_SIDE = 0.10  # inches from a frame to the boxes in it, per nesting level
-FRAME_LABEL = 0.34  # inches above a frame's first boxes, per nesting level, for its label
+from archscope.draw.geometry import (
+    BOX_GAP, CORRIDOR, FRAME_LABEL, FRAME_SIDE, LABEL_BELOW, LABEL_INSET, LABEL_TOP, LANE_GAP, PORT_TURN, RANK_GAP,
+    Box, FrameBox, FrameSpec, Layout, Route,
+)
+from archscope.draw.routes import FrameGeometry, Rows, route_points, straighten_lanes
+
 _DUMMY_WEIGHT = 0.01  # how little a lane resists being moved aside
-
-
-@dataclass(frozen=True)
-class Box:
-    id: str
-    x: float  # centre
-    y: float  # centre, downwards
-    width: float
-    height: float
-
-
-@dataclass(frozen=True)
-class Route:
-    """An edge's path from the bottom of its source to the top of its target, through its lane."""
-
-    source: str
-    target: str
-    points: tuple[tuple[float, float], ...]
-
-
-@dataclass(frozen=True)
-class FrameBox:
-    id: str
-    x0: float
-    y0: float  # top
-    x1: float
-    y1: float  # bottom
-    level: int  # 1 for a frame with no frame inside
-
-
-@dataclass
-class Layout:
-    boxes: dict[str, Box]
-    routes: list[Route]
-    frames: dict[str, FrameBox] = field(default_factory=dict)
-    width: float = 0.0
-    height: float = 0.0
-
 
 def _ranks(ids: Sequence[str], edges: Sequence[tuple[str, str]]) -> dict[str, int]:
     """Longest path from the sources; an edge back in call order (never made by a trace) is ignored."""
@@ -108,33 +70,43 @@ def _crossings(upper: list[Hashable], lower: list[Hashable], links: list[tuple[H
     return count
 
 
+def _spec(frame: FrameSpec | tuple) -> FrameSpec:
+    return frame if isinstance(frame, FrameSpec) else FrameSpec(frame[0], frozenset(frame[1]), *frame[2:])
+
+
 def layered_layout(
     nodes: Sequence[tuple[str, float, float]],
     edges: Sequence[tuple[str, str]],
-    frames: Sequence[tuple[str, set[str]]] = (),
+    frames: Sequence[FrameSpec | tuple[str, set[str]]] = (),
 ) -> Layout:
-    """Place ``nodes`` (id, width, height; in call order) so that every edge points down."""
+    """Place ``nodes`` (id, width, height; in call order) so that every edge points down.
+
+    ``frames`` are drawn around their members, each with room for its label; no edge crosses a label.
+    """
+    specs = [_spec(f) for f in frames]
     ids = [n for n, _, _ in nodes]
-    size = {n: (w, h) for n, w, h in nodes}
+    size: dict[Hashable, tuple[float, float]] = {n: (w, h) for n, w, h in nodes}
     rank = _ranks(ids, edges)
     top_rank = max(rank.values(), default=0)
 
     # Frames: which frames hold each node, and how deeply they nest.
-    holders: dict[Hashable, frozenset[str]] = {n: frozenset(f for f, members in frames if n in members) for n in ids}
-    level = {f: 1 for f, _ in frames}
+    holders: dict[Hashable, frozenset[str]] = {n: frozenset(f.id for f in specs if n in f.members) for n in ids}
+    level = {f.id: 1 for f in specs}
     # Frames that start (end) on the same rank as a frame inside them stack their labels (borders) above (below) it.
-    first_rank = {f: min((rank[n] for n in m if n in rank), default=0) for f, m in frames}
-    last_rank = {f: max((rank[n] for n in m if n in rank), default=0) for f, m in frames}
-    top = {f: 1 for f, _ in frames}
-    bottom = {f: 1 for f, _ in frames}
-    for f, m in sorted(frames, key=lambda fm: len(fm[1])):
-        for g, other in frames:
-            if g != f and m < other:
-                level[g] = max(level[g], level[f] + 1)
-                if first_rank[g] == first_rank[f]:
-                    top[g] = max(top[g], top[f] + 1)
-                if last_rank[g] == last_rank[f]:
-                    bottom[g] = max(bottom[g], bottom[f] + 1)
+    first_rank = {f.id: min((rank[n] for n in f.members if n in rank), default=0) for f in specs}
+    last_rank = {f.id: max((rank[n] for n in f.members if n in rank), default=0) for f in specs}
+    # above: inches from a frame's top to its first boxes, its label's band and those of the frames inside it.
+    above = {f.id: max(FRAME_LABEL, LABEL_TOP + f.label_height + LABEL_BELOW) for f in specs}
+    bottom = {f.id: 1 for f in specs}
+    for f in sorted(specs, key=lambda f: len(f.members)):
+        for g in specs:
+            if g.id != f.id and f.members < g.members:
+                level[g.id] = max(level[g.id], level[f.id] + 1)
+                if first_rank[g.id] == first_rank[f.id]:
+                    band = max(FRAME_LABEL, LABEL_TOP + g.label_height + LABEL_BELOW)
+                    above[g.id] = max(above[g.id], above[f.id] + band)
+                if last_rank[g.id] == last_rank[f.id]:
+                    bottom[g.id] = max(bottom[g.id], bottom[f.id] + 1)
 
     # Lanes: one dummy point per rank an edge skips.
     layers: list[list[Hashable]] = [[] for _ in range(top_rank + 1)]
@@ -152,27 +124,99 @@ def layered_layout(
             layers[r].append(dummy)  # after the boxes: a skip starts to the right of its block
             size[dummy] = (0.0, 0.0)
             weight[dummy] = _DUMMY_WEIGHT
-            holders[dummy] = holders[a] & holders[b]
+            # Inside the frames of both ends, and of either end where the frame spans this rank: a
+            # block's skip runs inside the block's frame.
+            holders[dummy] = frozenset(
+                f.id for f in specs if (a in f.members or b in f.members) and first_rank[f.id] <= r <= last_rank[f.id]
+            )
             chain.append(dummy)
         chain.append(b)
         lanes[(a, b)] = chain[1:-1]
         links.extend(zip(chain, chain[1:]))
-    up: dict[Hashable, list[Hashable]] = defaultdict(list)
-    down: dict[Hashable, list[Hashable]] = defaultdict(list)
-    for a, b in links:
-        down[a].append(b)
-        up[b].append(a)
-    pull, on_spine = _pulls(ids, edges, rank, links)
-    for n in on_spine:
-        weight[n] = 10.0  # a box beside a spine gives way to it
-
-    layers = _order(layers, up, down, links)
+    layers = _order(layers, *_neighbours(links), links)
 
     def gap(a: Hashable, b: Hashable) -> float:
         base = BOX_GAP if a in rank and b in rank else LANE_GAP
         borders = len(holders[a] ^ holders[b])
         return (size[a][0] + size[b][0]) / 2 + base + borders * (FRAME_SIDE + 0.04)
 
+    x = _place(ids, edges, rank, layers, links, weight, gap)
+
+    # Frames around their boxes, wide enough for their labels and for the edges that enter beside them;
+    # then each skip's lane drawn straight where it can be, outside the frames it does not belong to.
+    rows = Rows(layers, x, size, holders, rank, gap)
+    frames_at = FrameGeometry(specs, rows, level, first_rank, last_rank)
+    room = frames_at.port_room(edges)
+    straighten_lanes(rows, lanes, frames_at, room)
+    sides = frames_at.sides(room)
+
+    # Heights: each rank as tall as its tallest box; gaps wide enough for the frames that start or end there,
+    # with a corridor between them where edges bend.
+    ports = frames_at.ports(edges, sides)
+    rank_height = [max((size[n][1] for n in layer), default=0.0) for layer in layers]
+    starts: dict[int, float] = defaultdict(float)
+    ends: dict[int, float] = defaultdict(float)
+    turn = {rank[b]: PORT_TURN for (_, b) in ports}
+    for f in specs:
+        if f.id in sides:
+            starts[first_rank[f.id]] = max(starts[first_rank[f.id]], above[f.id] + turn.get(first_rank[f.id], 0))
+            ends[last_rank[f.id]] = max(ends[last_rank[f.id]], FRAME_SIDE * bottom[f.id])
+    y_top: list[float] = []
+    y = starts[0]
+    for r in range(top_rank + 1):
+        if r:
+            y += max(RANK_GAP, starts[r] + ends[r - 1] + CORRIDOR)
+        y_top.append(y)
+        y += rank_height[r]
+
+    boxes = {n: Box(n, x[n], y_top[rank[n]] + rank_height[rank[n]] / 2, *size[n]) for n in ids}
+    frame_boxes: dict[str, FrameBox] = {}
+    for f in specs:
+        if f.id not in sides:
+            continue
+        inside = [boxes[n] for n in f.members if n in boxes]
+        x0, x1 = sides[f.id]
+        y0 = min(b.top for b in inside) - above[f.id] - turn.get(first_rank[f.id], 0.0)
+        label = (x0 + LABEL_INSET, y0 + LABEL_TOP, x0 + LABEL_INSET + f.label_width, y0 + LABEL_TOP + f.label_height)
+        frame_boxes[f.id] = FrameBox(f.id, x0, y0, x1, max(b.bottom for b in inside) + FRAME_SIDE * bottom[f.id],
+                                     level[f.id], label)  # fmt: skip
+
+    def corridor(r: int) -> tuple[float, float]:
+        """Where edges bend between rank r and the next: below the borders ending at r, above the labels after."""
+        return y_top[r] + rank_height[r] + ends[r], y_top[r + 1] - starts[r + 1]
+
+    routes = [
+        Route(a, b, route_points(boxes[a], boxes[b], [x[d] for d in lanes[(a, b)]], rank[a], corridor,
+                                 ports.get((a, b)), frame_boxes))  # fmt: skip
+        for a, b in edges
+        if rank[b] > rank[a]
+    ]
+    return _shifted(boxes, routes, frame_boxes)
+
+
+def _neighbours(links: list[tuple[Hashable, Hashable]]) -> tuple[dict, dict]:
+    up: dict[Hashable, list[Hashable]] = defaultdict(list)
+    down: dict[Hashable, list[Hashable]] = defaultdict(list)
+    for a, b in links:
+        down[a].append(b)
+        up[b].append(a)
+    return up, down
+
+
+def _place(
+    ids: Sequence[str],
+    edges: Sequence[tuple[str, str]],
+    rank: dict[str, int],
+    layers: list[list[Hashable]],
+    links: list[tuple[Hashable, Hashable]],
+    weight: dict[Hashable, float],
+    gap: Callable[[Hashable, Hashable], float],
+) -> dict[Hashable, float]:
+    """Each box and lane point's x: every block moves towards its neighbours, keeping each rank's order and gaps."""
+    up, down = _neighbours(links)
+    pull, on_spine = _pulls(ids, edges, rank, links)
+    for n in on_spine:
+        weight[n] = 10.0  # a box beside a spine gives way to it
     x: dict[Hashable, float] = {}
     for layer in layers:
         offset = 0.0
@@ -225,72 +269,30 @@ def layered_layout(
         for n, value, o in zip(layer, fitted, offsets):
             x[n] = value + o
 
-    # Each sweep moves every block towards its neighbours, keeping each rank's order and gaps.
     for _ in range(30):
         target = targets()
         for layer in layers:
             if layer:
                 place(layer, target)
+    return x
 
-    # Heights: each rank as tall as its tallest box; gaps wide enough for the frames that start or end there.
-    rank_height = [max((size[n][1] for n in layer), default=0.0) for layer in layers]
-    starts: dict[int, float] = defaultdict(float)
-    ends: dict[int, float] = defaultdict(float)
-    for f, m in frames:
-        ranks_in = [rank[n] for n in m if n in rank]
-        if ranks_in:
-            starts[min(ranks_in)] = max(starts[min(ranks_in)], FRAME_LABEL * top[f] + 0.05)
-            ends[max(ranks_in)] = max(ends[max(ranks_in)], FRAME_SIDE * bottom[f])
-    y_top: list[float] = []
-    y = starts[0]
-    for r in range(top_rank + 1):
-        if r:
-            y += max(RANK_GAP, starts[r] + ends[r - 1] + 0.12)
-        y_top.append(y)
-        y += rank_height[r]
 
-    boxes = {n: Box(n, x[n], y_top[rank[n]] + rank_height[rank[n]] / 2, *size[n]) for n in ids}
-    routes = []
-    for a, b in edges:
-        if rank[b] <= rank[a]:
-            continue
-        points = [(boxes[a].x, boxes[a].y + boxes[a].height / 2)]
-        for dummy in lanes[(a, b)]:
-            r = dummy[3]
-            points += [(x[dummy], y_top[r]), (x[dummy], y_top[r] + rank_height[r])]
-        points.append((boxes[b].x, boxes[b].y - boxes[b].height / 2))
-        routes.append(Route(a, b, tuple(points)))
+def _shifted(boxes: dict[str, Box], routes: list[Route], frames: dict[str, FrameBox]) -> Layout:
+    """Everything moved so the picture starts at (0, 0)."""
+    left = min([b.x - b.width / 2 for b in boxes.values()] + [f.x0 for f in frames.values()]
+               + [px for r in routes for px, _ in r.points], default=0.0)  # fmt: skip
+    top = min([b.top for b in boxes.values()] + [f.y0 for f in frames.values()], default=0.0)
 
-    frame_boxes: dict[str, FrameBox] = {}
-    for f, m in frames:
-        inside = [boxes[n] for n in m if n in boxes]
-        if not inside:
-            continue
-        xs = [b.x - b.width / 2 for b in inside] + [b.x + b.width / 2 for b in inside]
-        xs += [x[d] for d in x if not isinstance(d, str) and holders[d] and f in holders[d]]
-        pad = FRAME_SIDE * level[f]
-        frame_boxes[f] = FrameBox(
-            f,
-            min(xs) - pad,
-            min(b.y - b.height / 2 for b in inside) - FRAME_LABEL * top[f],
-            max(xs) + pad,
-            max(b.y + b.height / 2 for b in inside) + FRAME_SIDE * bottom[f],
-            level[f],
-        )
+    def moved(rect: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        return rect[0] - left, rect[1] - top, rect[2] - left, rect[3] - top
 
-    # Shift everything so the picture starts at (0, 0).
-    lefts = [b.x - b.width / 2 for b in boxes.values()] + [fb.x0 for fb in frame_boxes.values()] + list(x.values())
-    left = min(lefts, default=0.0)
-    top = min([b.y - b.height / 2 for b in boxes.values()] + [fb.y0 for fb in frame_boxes.values()], default=0.0)
     boxes = {n: Box(n, b.x - left, b.y - top, b.width, b.height) for n, b in boxes.items()}
     routes = [Route(r.source, r.target, tuple((px - left, py - top) for px, py in r.points)) for r in routes]
-    frame_boxes = {
-        f: FrameBox(f, fb.x0 - left, fb.y0 - top, fb.x1 - left, fb.y1 - top, fb.level) for f, fb in frame_boxes.items()
-    }
-    rights = [b.x + b.width / 2 for b in boxes.values()] + [fb.x1 for fb in frame_boxes.values()]
+    frames = {f: FrameBox(f, *moved((b.x0, b.y0, b.x1, b.y1)), b.level, moved(b.label)) for f, b in frames.items()}
+    rights = [b.x + b.width / 2 for b in boxes.values()] + [f.x1 for f in frames.values()]
     rights += [px for r in routes for px, _ in r.points]
-    bottom = max([b.y + b.height / 2 for b in boxes.values()] + [fb.y1 for fb in frame_boxes.values()], default=0.0)
-    return Layout(boxes, routes, frame_boxes, max(rights, default=0.0), bottom)
+    bottom = max([b.bottom for b in boxes.values()] + [f.y1 for f in frames.values()], default=0.0)
+    return Layout(boxes, routes, frames, max(rights, default=0.0), bottom)
 
 
 def _pulls(

@@ -8,6 +8,7 @@ the SVG element's id, so the picture can be checked by parsing it: ``node:<id>``
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from dataclasses import dataclass
@@ -15,10 +16,11 @@ from typing import Any, Literal
 
 from archscope.analysis.records import Summary
 from archscope.draw.graph import Frame, Graph, Node
-from archscope.draw.layout import Layout, layered_layout
-from archscope.render.numbers import human_count, shape_text
-from archscope.render.rf_text import rf_cell
-from archscope.render.safe import clean
+from archscope.draw.geometry import FrameSpec
+from archscope.draw.layout import layered_layout
+from archscope.text.fields import rf_cell
+from archscope.text.numbers import human_count, shape_text
+from archscope.text.safety import LABEL_MOST, shorten
 
 Weight = Literal["macs", "params", "time"]
 _WEIGHT_NAMES = {"macs": "MACs", "params": "parameters", "time": "time (CPU median, from profile)"}
@@ -26,7 +28,6 @@ FORMATS = ("svg", "png", "pdf")
 
 FONT = 7.0  # points: the smallest text a printed page or a screen at 100% still reads
 NAME_FONT = 7.5
-CHAR_WIDTH = 0.60  # average DejaVu Sans advance, in ems, rounded up so text never leaves its box
 LINE_HEIGHT = 1.35  # line height, in ems
 _PAD = 0.07  # inches of box around its text
 _CARDS = 0.1  # inches the cards behind a repeated block peek out, right and down
@@ -41,33 +42,67 @@ _SHORT_TYPES = {
     "LocalResponseNorm": "LRN", "Dropout": "dropout", "Dropout2d": "dropout", "Flatten": "flatten",
 }  # fmt: skip
 _OPS = {"add": "add", "cat": "concat", "mul": "multiply", "sub": "subtract", "relu": "ReLU", "matmul": "matmul"}
+# Functional windows and resamplings by their ATen names' stems: F.max_pool2d runs as max_pool2d_with_indices.
+_OP_STEMS = (("max_pool", "max pool"), ("avg_pool", "avg pool"), ("adaptive_max_pool", "max pool"),
+             ("adaptive_avg_pool", "avg pool"), ("upsample_nearest", "upsample (nearest)"),
+             ("upsample_bilinear", "upsample (bilinear)"), ("upsample_bicubic", "upsample (bicubic)"),
+             ("upsample_linear", "upsample (linear)"), ("upsample_trilinear", "upsample (trilinear)"))  # fmt: skip
+
+
+def op_text(op: str) -> str:
+    """An operator called between layers, in words: 'add', 'concat', 'max pool' for max_pool2d_with_indices."""
+    if op in _OPS:
+        return _OPS[op]
+    return next((words for stem, words in _OP_STEMS if op.startswith(stem)), label_text(op, _TYPE_MOST))
+
+
+_TYPE_MOST = 24  # characters of a class name inside a box's description ("MyVeryOwnBlock: 1x1 · 3x3")
+_LINE_MOST = 2 * LABEL_MOST  # any one line of a box
 # Geometry that says nothing to a reader of this layer (LRN runs as a 5x1x1 average over channels).
 _NO_GEOMETRY = ("LocalResponseNorm",)
 
 
-def label_text(value: object) -> str:
-    """User text for a label: control characters dropped, '$' kept literal (parse_math is off too)."""
-    return clean(value)
+def label_text(value: object, most: int = LABEL_MOST) -> str:
+    """User text for a label: control characters dropped, cut to ``most`` characters as the terminal
+    cuts a name it cannot fit; '$' kept literal (parse_math is off too)."""
+    return shorten(value, most)
 
 
-def _width(text: str, size: float) -> float:
-    return len(text) * size * CHAR_WIDTH / 72
+@functools.lru_cache(maxsize=4096)
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """Inches ``text`` takes in DejaVu Sans at ``size`` points: the wider of its outline (SVG, PDF) and
+    of Agg's rendering at the pictures' DPI (PNG, where hinting widens small text), from matplotlib's metrics."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    prop = FontProperties(family="DejaVu Sans", size=size, weight="bold" if bold else "normal")
+    outline, _, _ = TextToPath().get_text_width_height_descent(text, prop, ismath=False)
+    pixels, _, _ = _agg().get_text_width_height_descent(text, prop, ismath=False)
+    return max(outline / 72, pixels / DPI)
+
+
+@functools.lru_cache(maxsize=1)
+def _agg() -> Any:
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return RendererAgg(1, 1, DPI)
 
 
 def _work(type_name: str, geometry: str) -> str:
     """A layer's work in a few words: 'conv 7x7/2', 'fc 9216→4096', 'max pool 3x3/2', 'BN'."""
     detail = "" if type_name in _NO_GEOMETRY else geometry.replace("->", "→")
-    return f"{_SHORT_TYPES.get(type_name, type_name)} {detail}".strip()
+    return f"{_SHORT_TYPES.get(type_name, label_text(type_name, _TYPE_MOST))} {detail}".strip()
 
 
 def short(node: Node) -> str:
     """One node's work in a few words: a layer's ('conv 7x7/2'), an operator's ('add'), a container's."""
     if node.kind == "op":
-        return _OPS.get(node.type, node.type)
+        return op_text(node.type)
     if node.parts:  # a small container: its layers ('conv 7x7/2 + ReLU')
         return " + ".join(_work(t, g) for t, g in node.parts)
     if node.kind == "layer" and node.detail and node.type not in _SHORT_TYPES:
-        return f"{node.type}: {node.detail}"  # a larger one: 'Bottleneck: 1x1 · 3x3 · 1x1 · 1x1'
+        # A larger one: 'Bottleneck: 1x1 · 3x3 · 1x1 · 1x1'.
+        return f"{label_text(node.type, _TYPE_MOST)}: {node.detail}"
     return _work(node.type, node.detail)
 
 
@@ -94,8 +129,8 @@ def node_lines(node: Node, name: str, time_ms: float | None = None) -> list[tupl
     if node.kind == "input":
         return [("input", "name"), (shape_label(node.shape), "body")]
     if node.kind == "op" or (node.kind == "chain" and node.members and node.members[0].kind == "op"):
-        return [(describe(node), "name"), (shape_label(node.shape), "body")]
-    lines = [(label_text(name), "name"), (label_text(describe(node)), "body")]
+        return [(label_text(describe(node)), "name"), (shape_label(node.shape), "body")]
+    lines = [(label_text(name), "name"), (label_text(describe(node), _LINE_MOST), "body")]
     rf = rf_cell(node.receptive_field)
     lines.append((shape_label(node.shape) + (f" · RF {rf}" if rf not in ("-", "") else ""), "body"))
     figures = f"{human_count(node.params)} params · {human_count(node.macs)} MACs" if node.params or node.macs else ""
@@ -103,6 +138,8 @@ def node_lines(node: Node, name: str, time_ms: float | None = None) -> list[tupl
         figures += (" · " if figures else "") + f"{time_ms:.3g} ms"
     if figures:
         lines.append((figures, "body"))
+    if node.first_only_of:  # drawn in a block that stands for several: say it runs in the first only
+        lines.append((f"×1 of {node.first_only_of}: the first block only", "body"))
     return lines
 
 
@@ -128,7 +165,7 @@ def _relative(name: str, frames: list[Frame]) -> str:
 
 def _size(node: Node, frames: list[Frame], time_ms: float | None = None) -> _Sized:
     lines = node_lines(node, _relative(node.name, frames), time_ms)
-    widest = max(_width(t, NAME_FONT if style == "name" else FONT) for t, style in lines)
+    widest = max(text_width(t, NAME_FONT, True) if style == "name" else text_width(t, FONT) for t, style in lines)
     badge = 0.3 if node.kind == "repeat" else 0.0
     cards = _CARDS if node.kind == "repeat" else 0.0  # room for the stack of cards behind a repeat
     height = len(lines) * FONT * LINE_HEIGHT / 72 + 2 * _PAD
@@ -136,11 +173,12 @@ def _size(node: Node, frames: list[Frame], time_ms: float | None = None) -> _Siz
 
 
 def frame_label(frame: Frame) -> list[str]:
-    """A frame's label: its name and type (× the repeat), then its figures and any note."""
-    head = f"{label_text(frame.name)} · {label_text(frame.type)}" + (f" ×{frame.count}" if frame.count > 1 else "")
+    """A frame's label: its name and type (× the repeat), then its figures, then any note on a line of its own."""
+    head = f"{label_text(frame.name)} · {label_text(frame.type, _TYPE_MOST)}"
+    head += f" ×{frame.count}" if frame.count > 1 else ""
     figures = f"{human_count(frame.params)} params · {human_count(frame.macs)} MACs"
     figures += " in all" if frame.count > 1 else ""
-    return [head, figures + (f" · {frame.note}" if frame.note else "")]
+    return [head, figures] + ([label_text(frame.note, _LINE_MOST)] if frame.note else [])
 
 
 def node_times(graph: Graph, summary: Summary, times: dict[int, float]) -> dict[str, float]:
@@ -173,26 +211,40 @@ def _shades(graph: Graph, weight: Weight, times: dict[str, float]) -> dict[str, 
 
 
 def _edge_path(points: tuple[tuple[float, float], ...]):
-    """Through the lane points, straight down each lane and as a smooth S between ranks."""
+    """Through the route's points: straight down between two of the same x, a smooth S between two others."""
     from matplotlib.path import Path
 
     verts = [points[0]]
     codes = [Path.MOVETO]
-    # points: start, (lane top, lane bottom)*, end: curve between pairs, straight along lanes.
-    pairs = [points[0]] + [p for p in points[1:-1]] + [points[-1]]
-    i = 0
-    while i < len(pairs) - 1:
-        (x0, y0), (x1, y1) = pairs[i], pairs[i + 1]
-        mid = (y0 + y1) / 2
-        verts += [(x0, mid), (x1, mid), (x1, y1)]
-        codes += [Path.CURVE4] * 3
-        if i + 2 < len(pairs):  # along the lane to the next gap
-            verts.append(pairs[i + 2])
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        if abs(x1 - x0) < 1e-9:
+            verts.append((x1, y1))
             codes.append(Path.LINETO)
-            i += 2
         else:
-            i += 1
+            mid = (y0 + y1) / 2
+            verts += [(x0, mid), (x1, mid), (x1, y1)]
+            codes += [Path.CURVE4] * 3
     return Path(verts, codes)
+
+
+TEXT_OPTIONS = {"parse_math": False, "fontfamily": "DejaVu Sans"}
+TITLE_FONT = 11.0
+
+
+def heading(summary: Summary, lines: list[str]) -> tuple[str, list[str]]:
+    """The picture's name (the model, cut as a name is) and its title lines, as drawn."""
+    return label_text(summary.model, _LINE_MOST), [label_text(line, 4 * _LINE_MOST) for line in lines]
+
+
+def heading_width(name: str, lines: list[str]) -> float:
+    return max([text_width(name, TITLE_FONT, True)] + [text_width(line, FONT) for line in lines])
+
+
+def draw_heading(ax: Any, name: str, lines: list[str], margin: float) -> None:
+    ax.text(margin, 0.12, name, fontsize=TITLE_FONT, fontweight="bold", va="top", gid="title", **TEXT_OPTIONS)
+    for i, line in enumerate(lines):
+        ax.text(margin, 0.36 + i * FONT * LINE_HEIGHT / 72, line, fontsize=FONT, va="top", color="#444",
+                gid=f"title:{i}", **TEXT_OPTIONS)  # fmt: skip
 
 
 def title_lines(summary: Summary, graph: Graph, weight: Weight) -> list[str]:
@@ -229,15 +281,13 @@ def render_graph(
     layout = layered_layout(
         [(n.id, sized[n.id].width, sized[n.id].height) for n in graph.nodes],
         graph.edges,
-        [(f.id, set(f.nodes)) for f in graph.frames],
+        [FrameSpec(f.id, frozenset(f.nodes), *_label_size(labels[f.id])) for f in graph.frames],
     )
-    _widen_frames(layout, labels)
 
-    title = title_lines(summary, graph, weight)
+    name, title = heading(summary, title_lines(summary, graph, weight))
     head = 0.32 + len(title) * FONT * LINE_HEIGHT / 72 + 0.15
     margin = 0.25
-    width = max(layout.width, max(_width(t, FONT) for t in title), _width(summary.model, 11)) + 2 * margin
-    width = max(width, max((fb.x1 for fb in layout.frames.values()), default=0) + 2 * margin)
+    width = max(layout.width, heading_width(name, title)) + 2 * margin
     height = layout.height + head + margin
     figure = Figure(figsize=(width, height), dpi=DPI)
     ax = figure.add_axes((0, 0, 1, 1))
@@ -248,12 +298,8 @@ def render_graph(
     def at(x: float, y: float) -> tuple[float, float]:
         return x + margin, y + head
 
-    text_options = {"parse_math": False, "fontfamily": "DejaVu Sans"}
-    ax.text(margin, 0.12, label_text(summary.model), fontsize=11, fontweight="bold", va="top", gid="title",
-            **text_options)  # fmt: skip
-    for i, line in enumerate(title):
-        ax.text(margin, 0.36 + i * FONT * LINE_HEIGHT / 72, label_text(line), fontsize=FONT, va="top", color="#444",
-                gid=f"title:{i}", **text_options)  # fmt: skip
+    text_options = TEXT_OPTIONS
+    draw_heading(ax, name, title, margin)
 
     import matplotlib.cm as cm
 
@@ -269,9 +315,10 @@ def render_graph(
             facecolor=fill, edgecolor="#9a9a9a", linewidth=0.8,
             linestyle="-" if frame.count == 1 else (0, (4, 2)), gid=f"frame:{frame.id}", zorder=1,
         ))  # fmt: skip
+        label_x, label_y = at(*box.label[:2])
         for i, line in enumerate(labels[frame.id]):
-            # Above the edges, on the frame's colour: an edge entering the frame passes under its label.
-            ax.text(x0 + 0.06, y0 + 0.04 + i * FONT * LINE_HEIGHT / 72, line, fontsize=FONT, va="top", ha="left",
+            # Where the layout left room: no edge passes under a label.
+            ax.text(label_x, label_y + i * FONT * LINE_HEIGHT / 72, line, fontsize=FONT, va="top", ha="left",
                     fontweight="bold" if i == 0 else "normal", color="#333", gid=f"frame-label:{frame.id}:{i}",
                     zorder=3.2, bbox={"facecolor": fill, "edgecolor": "none", "pad": 0.6}, **text_options)  # fmt: skip
 
@@ -314,13 +361,10 @@ def render_graph(
     return save_figure(figure, fmt)
 
 
-def _widen_frames(layout: Layout, labels: dict[str, list[str]]) -> None:
-    """A frame at least as wide as its label (widened to the right)."""
-    for frame_id, box in list(layout.frames.items()):
-        need = max(_width(line, FONT) for line in labels.get(frame_id, [""])) + 0.15
-        if box.x1 - box.x0 < need:
-            layout.frames[frame_id] = type(box)(box.id, box.x0, box.y0, box.x0 + need, box.y1, box.level)
-    layout.width = max([layout.width] + [b.x1 for b in layout.frames.values()])
+def _label_size(lines: list[str]) -> tuple[float, float]:
+    """Inches a frame's label takes: its widest line (the first is bold), and its lines' height."""
+    width = max(text_width(line, FONT, i == 0) for i, line in enumerate(lines))
+    return width, len(lines) * FONT * LINE_HEIGHT / 72
 
 
 def save_figure(figure: Any, fmt: str) -> bytes:

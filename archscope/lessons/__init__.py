@@ -23,13 +23,23 @@ class LessonEntry:
     title: str
     make: Callable[[], Lesson]
     measured: bool = False  # measures on this machine (seconds), rather than counting (instant)
+    # The zoo networks whose arithmetic the lesson sets side by side (lessons.arithmetic), and
+    # whether it also names the operators whose FLOPs differ (the shortcuts' additions).
+    compares: tuple[tuple[str, str], ...] = ()
+    operators: bool = False
 
     def __call__(self) -> Lesson:
+        from archscope.lessons.arithmetic import extra_operators, work_through_pair
         from archscope.lessons.labels import LABELS
 
         made = self.make()
         own = LABELS.get(self.id, {})
         made.labels = {k: own.get(k, k.replace("_", " ")) for k in [*made.figures, *made.measurements]}
+        for first, second in self.compares:
+            working = work_through_pair(first, second).to_dict()
+            if self.operators:
+                working["steps"] += [{"label": op, "text": text} for op, text in extra_operators(first, second)]
+            made.arithmetic.append(working)
         return made
 
 
@@ -37,14 +47,20 @@ LESSONS: list[LessonEntry] = []
 
 
 def register_lesson(
-    lesson_id: str, title: str, *, measured: bool = False
+    lesson_id: str,
+    title: str,
+    *,
+    measured: bool = False,
+    compares: Sequence[tuple[str, str]] = (),
+    operators: bool = False,
 ) -> Callable[[Callable[[], Lesson]], Callable[[], Lesson]]:
-    """Add a lesson, numbered in registration order, under ``lesson_id``."""
+    """Add a lesson, numbered in registration order, under ``lesson_id``; ``compares`` names the
+    pairs of zoo networks whose arithmetic it shows, ``operators`` adds the operators that differ."""
 
     def add(make: Callable[[], Lesson]) -> Callable[[], Lesson]:
         if any(e.id == lesson_id for e in LESSONS):
             raise ValueError(f"lesson {lesson_id!r} is registered twice")
-        LESSONS.append(LessonEntry(len(LESSONS) + 1, lesson_id, title, make, measured))
+        LESSONS.append(LessonEntry(len(LESSONS) + 1, lesson_id, title, make, measured, tuple(compares), operators))
         return make
 
     return add

@@ -39,7 +39,10 @@ def _x(a: float, b: float) -> str:
     return f"{a / b:.1f}x"
 
 
-@register_lesson("1x1-reduction", "The 1x1 reduction in GoogLeNet's 5x5 branch")
+@register_lesson(
+    "1x1-reduction", "The 1x1 reduction in GoogLeNet's 5x5 branch",
+    compares=[("inception-5x5-naive", "inception-5x5-reduced")],
+)
 def one_by_one_reduction() -> Lesson:
     naive, reduced = summarize("inception-5x5-naive"), summarize("inception-5x5-reduced")
     f = {
@@ -66,7 +69,10 @@ def one_by_one_reduction() -> Lesson:
     )
 
 
-@register_lesson("naive-vs-reduced", "Naive vs reduced inception: one module and the whole network")
+@register_lesson(
+    "naive-vs-reduced", "Naive vs reduced inception: one module and the whole network",
+    compares=[("inception-naive", "inception-reduced")],
+)
 def naive_vs_reduced() -> Lesson:
     mn, mr = summarize("inception-naive"), summarize("inception-reduced")
     nn_, nr = summarize("googlenet-naive"), summarize("googlenet")
@@ -103,7 +109,10 @@ def naive_vs_reduced() -> Lesson:
     )
 
 
-@register_lesson("stacked-3x3", "Three stacked 3x3 convolutions vs one 7x7 (and two 3x3 vs one 5x5)")
+@register_lesson(
+    "stacked-3x3", "Three stacked 3x3 convolutions vs one 7x7 (and two 3x3 vs one 5x5)",
+    compares=[("conv3x3-x3", "conv7x7"), ("conv3x3-x2", "conv5x5")],
+)
 def stacked_3x3() -> Lesson:
     s7, s33 = summarize("conv7x7"), summarize("conv3x3-x3")
     s5, s32 = summarize("conv5x5"), summarize("conv3x3-x2")
@@ -142,7 +151,9 @@ def stacked_3x3() -> Lesson:
     )
 
 
-@register_lesson("fc-vs-gap", "A fully connected head vs global average pooling")
+@register_lesson(
+    "fc-vs-gap", "A fully connected head vs global average pooling", compares=[("head-fc-1024", "head-gap-1024")]
+)
 def fc_vs_gap() -> Lesson:
     fc, gap = summarize("head-fc-1024"), summarize("head-gap-1024")
     vgg = summarize("vgg16")
@@ -177,7 +188,10 @@ def fc_vs_gap() -> Lesson:
     )
 
 
-@register_lesson("bottleneck", "The bottleneck: four times the channels for about the same cost")
+@register_lesson(
+    "bottleneck", "The bottleneck: four times the channels for about the same cost",
+    compares=[("basic-block", "bottleneck-block")],
+)
 def bottleneck() -> Lesson:
     """He et al. 2015, Fig. 5: a 64-d basic block beside a 256-d bottleneck, "similar time complexity"."""
     from archscope.zoo.resnet import BasicBlock
@@ -213,7 +227,7 @@ def bottleneck() -> Lesson:
     )
 
 
-@register_lesson("alexnet-split", "AlexNet's two-GPU split")
+@register_lesson("alexnet-split", "AlexNet's two-GPU split", compares=[("alexnet-1gpu", "alexnet")])
 def alexnet_split() -> Lesson:
     two, one = summarize("alexnet"), summarize("alexnet-1gpu")
     f = {
@@ -238,7 +252,7 @@ def alexnet_split() -> Lesson:
     )
 
 
-@register_lesson("factorized-7x7", "Inception-v4's factorised 7x7")
+@register_lesson("factorized-7x7", "Inception-v4's factorised 7x7", compares=[("conv7x7", "conv7x7-factorized")])
 def factorised_7x7() -> Lesson:
     full, fact = summarize("conv7x7"), summarize("conv7x7-factorized")
     f = {
@@ -274,8 +288,9 @@ def _first_and_last_gradients(name: str, seed: int, batch: int = 32) -> tuple[fl
 
 
 @register_lesson(
-    "plain-vs-residual", "Plain vs residual: the same parameters, and the gradient that reaches the first layer", measured=True
-)
+    "plain-vs-residual", "Plain vs residual: the same parameters, and the gradient that reaches the first layer", measured=True,
+    compares=[("cifar-plain56", "cifar-resnet56")], operators=True,
+)  # fmt: skip
 def plain_vs_residual(seeds: tuple[int, ...] = (0, 1, 2)) -> Lesson:
     plain, res = summarize("cifar-plain56"), summarize("cifar-resnet56")
     f = {
@@ -324,8 +339,9 @@ def _rows_total(rows: list[Any], key: str) -> int:
 
 
 @register_lesson(
-    "macs-are-not-time", "MACs are not time: the reduced inception module against the naive one", measured=True
-)
+    "macs-are-not-time", "MACs are not time: the reduced inception module against the naive one", measured=True,
+    compares=[("inception-naive", "inception-reduced")],
+)  # fmt: skip
 def macs_are_not_time(min_time: float = 1.0, device: str = "cpu") -> Lesson:
     """Lesson 9, measured on the device at hand: GoogLeNet's module 3a, naive and reduced, timed layer by layer.
 

@@ -18,6 +18,9 @@ class Lesson:
     measurements: dict[str, float] = field(default_factory=dict)  # measured, so they vary from run to run
     # What a student reads for each key of figures and measurements ("MACs of the 5x5 branch, naive").
     labels: dict[str, str] = field(default_factory=dict)
+    # Each compared pair's arithmetic, worked from explain's formulas (lessons.arithmetic):
+    # {"sides": [...], "same_layers": [...], "steps": [{"label", "text"}, ...]}.
+    arithmetic: list[dict[str, Any]] = field(default_factory=list)
 
     def label(self, key: str) -> str:
         return self.labels.get(key, key.replace("_", " "))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from archscope.bench.records import BenchReport, BenchResult
-from archscope.render.numbers import human_bytes, human_count, shape_text
+from archscope.text.numbers import human_bytes, human_count, shape_text
 
 # Named so that no two read alike: the memory columns both say memory, the compute ones FLOP/s.
 HEADERS = [

@@ -6,7 +6,7 @@ from typing import Any
 
 from archscope.analysis.compare import METRICS, Comparison, Metric
 from archscope.analysis.records import Summary
-from archscope.render.numbers import human_bytes, human_count, shape_text
+from archscope.text.numbers import human_bytes, human_count, shape_text
 
 
 def ratio_text(r: float | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from archscope.render.safe import md_text
+from archscope.text.safety import md_text
 
 
 class Raw(str):

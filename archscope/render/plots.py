@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from archscope.analysis.records import Summary
-from archscope.analysis.rf.stages import GrowthPoint
-from archscope.render.numbers import largest_side
-from archscope.render.safe import clean
+from archscope.text.numbers import largest_side
+from archscope.text.safety import LABEL_MOST, shorten
+
+if TYPE_CHECKING:  # the growth chart's points, from the receptive-field stages
+    from archscope.analysis.rf.stages import GrowthPoint
+
+TYPE_MOST = 24  # characters of a class name beside a layer's name
 
 
-def _label(text: object) -> str:
-    """User text as a literal label: matplotlib would read '$...$' as mathtext (and fail on bad TeX)."""
-    return clean(text).replace("$", r"\$")
+def _label(text: object, most: int = LABEL_MOST) -> str:
+    """User text as a literal label, cut as the terminal cuts a name (a million-character name would make an
+    image too large to allocate); '$' escaped, as matplotlib would read '$...$' as mathtext (and fail on bad TeX)."""
+    return shorten(text, most).replace("$", r"\$")
 
 
 def _figure(width: float = 8.0, height: float = 4.5):
@@ -34,22 +40,36 @@ def _png(plt, figure) -> bytes:
 def rf_growth_png(summary: Summary, points: list[GrowthPoint]) -> bytes:
     """Receptive-field size against layer, log scale, with each change of stride marked, and the
     input's largest spatial side as a line (none for an input without one)."""
+    plt, fig = rf_growth_figure(summary, points)
+    return _png(plt, fig)
+
+
+def rf_growth_figure(summary: Summary, points: list[GrowthPoint]):
+    """The growth chart as a matplotlib figure (``rf_growth_png`` writes it): every series is in its legend."""
     model, input_size = summary.model, largest_side(summary.input_shape)
     plt, fig = _figure()
     ax = fig.add_subplot(1, 1, 1)
     xs = [p.index for p in points]
     # Parallel branches come one after another in call order, so single layers zigzag; the
-    # line follows the largest field reached so far, the dots every layer.
+    # line follows the largest field reached so far, the dots every layer. A dot below the line
+    # is a layer on a branch that sees less than the network already has (a projection
+    # shortcut, an inception module's 1x1 branch): it has its own entry in the legend.
     for axis, label in ((0, "height"), (-1, "width")):
         if axis == -1 and all(p.size[-1] == p.size[0] for p in points):
             break
         sizes = [p.size[axis] for p in points]
         largest = [max(sizes[: i + 1]) for i in range(len(sizes))]
-        ax.scatter(xs, sizes, s=8, alpha=0.45)
-        ax.step(xs, largest, where="post", linewidth=1.6, label=f"largest field so far ({label})")
+        (line,) = ax.step(xs, largest, where="post", linewidth=1.6, label=f"largest field so far ({label})")
+        on = [(x, s) for x, s, top in zip(xs, sizes, largest) if s >= top]
+        below = [(x, s) for x, s, top in zip(xs, sizes, largest) if s < top]
+        ax.scatter(*zip(*on), s=8, alpha=0.45, color=line.get_color(), label=f"a layer's field ({label})")
+        if below:
+            ax.scatter(*zip(*below), s=14, marker="v", color=line.get_color(), alpha=0.8,
+                       label=f"a layer on a parallel branch, below the largest ({label})")  # fmt: skip
     if input_size is not None:
-        ax.axhline(input_size, color="grey", linestyle=":", linewidth=1)
-        ax.annotate(f"input {input_size}", (0, input_size), textcoords="offset points", xytext=(2, 3), fontsize=8, color="grey")
+        ax.axhline(input_size, color="grey", linestyle=":", linewidth=1, label=f"the input's largest side ({input_size})")
+        ax.annotate(f"input {input_size}", (0, input_size), textcoords="offset points", xytext=(2, 3), fontsize=8,
+                    color="grey")  # fmt: skip
     for before, after in zip(points, points[1:]):
         if after.stride != before.stride:
             ax.axvline(after.index - 0.5, color="tab:red", alpha=0.35, linewidth=1)
@@ -64,13 +84,19 @@ def rf_growth_png(summary: Summary, points: list[GrowthPoint]) -> bytes:
                 rotation=90,
                 va="top",
             )
+    from matplotlib.ticker import LogFormatter, MaxNLocator
+
     ax.set_yscale("log")
+    # Sizes and layer numbers are whole: ticks read 3, 4, 6 (not 3 x 10^0) and never 0.25 of a layer.
+    ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layer (leaf layers with a spatial output, in call order)")
     ax.set_ylabel("receptive field size (input pixels)")
     ax.set_title(f"{_label(model)}: receptive-field growth")
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(loc="lower right", fontsize=8)
-    return _png(plt, fig)
+    return plt, fig
 
 
 def effective_rf_png(model: str, gradient, box: tuple[int, int, int, int], layer: str) -> bytes:
@@ -114,7 +140,7 @@ def bench_png(report) -> bytes:
 
     results = [r for r in report.results if r.error is None]
     e = report.environment
-    title = f"archscope bench: {e.device} ({_label(e.device_name)}), {e.dtype}, {e.mode}"
+    title = f"archscope bench: {_label(e.device)} ({_label(e.device_name)}), {e.dtype}, {e.mode}"
     batches = sorted({r.batch_size for r in results})
     models = list(dict.fromkeys(r.model for r in results))
     if len(batches) <= 1:
@@ -177,7 +203,7 @@ def layers_png(summary, depth: int | None = None) -> bytes:
     from matplotlib.ticker import EngFormatter
 
     params_ax, macs_ax = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-    names = [_label(g.name if g.name == REST else f"{g.name} ({g.type})") for g in groups]
+    names = [_label(g.name) if g.name == REST else f"{_label(g.name)} ({_label(g.type, TYPE_MOST)})" for g in groups]
     positions = list(range(len(groups)))
     colours = ["tab:grey" if g.name == REST else None for g in groups]
     params_ax.barh(positions, [g.params for g in groups], color=[c or "tab:blue" for c in colours])

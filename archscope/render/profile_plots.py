@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from archscope.bench.profile_records import ProfileLayer, ProfileReport
-from archscope.render.numbers import human_count
 from archscope.render.plots import _figure, _label, _png
+from archscope.text.numbers import human_count
 
 LABELLED = 8  # the largest layers by time get their names on the roofline
 SHOWN_BARS = 24  # rows in the paired bars; the rest are summed into one

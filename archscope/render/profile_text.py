@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from archscope.bench.profile_records import ProfileReport
-from archscope.render.numbers import decimal_bytes, human_count, shape_text
 from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.text.numbers import decimal_bytes, human_count, shape_text
 
 
 def _ms(value: float) -> str:

@@ -16,11 +16,11 @@ from urllib.parse import quote
 
 from archscope.analysis.rf.report import ReceptiveFieldReport
 from archscope.render import writers
-from archscope.render.numbers import shape_text
-from archscope.render.safe import html_text, md_text
 from archscope.render.view import Pairs, Table, View
 from archscope.render.views import bench_view, rf_view, summary_view, totals_items
 from archscope.report import Report
+from archscope.text.numbers import shape_text
+from archscope.text.safety import html_text, md_text
 
 # The pictures a report can hold: key -> what it shows (its alt text, and its file name's part).
 PICTURES = {
@@ -40,6 +40,9 @@ img { max-width: 100%; }
 svg { max-width: 100%; height: auto; }
 .sub, .dim { color: #666; }
 .warn { color: #a60; }
+tr.how td { border-bottom: none; padding-top: 0; }
+tr.how summary { color: #666; cursor: pointer; font-size: 0.9em; }
+tr.how pre { font-size: 0.85em; margin: 0.3em 0 0.8em; }
 """
 
 
@@ -75,6 +78,10 @@ def sections(report: Report, pictures: dict[str, bytes | str]) -> list[Section]:
     summary, stages, bench, profile = report.summary, report.stages, report.bench, report.profile
     full = summary_view(summary, report.depth)
     table = next(b for b in full.blocks if isinstance(b, Table))
+    if report.explanation is not None and len(report.explanation.layers) == len(table.rows):
+        from archscope.render.explain_view import layer_text
+
+        table.details = [layer_text(x, summary.model) for x in report.explanation.layers]
     out = [Section("", View("", full.subtitle + [f"Input {shape_text(summary.input_shape)}, output "
                                                   f"{shape_text(summary.output_shape)}."], [Pairs(totals_items(summary))]))]  # fmt: skip
     if "drawing" in pictures:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from archscope.analysis.fvcore_counter import FvcoreCount
 from archscope.analysis.records import Summary
-from archscope.render.numbers import human_count
 from archscope.render.view import Column, Table
 from archscope.render.views import summary_view
+from archscope.text.numbers import human_count
 
 
 def summary_document(summary: Summary, depth: int | None = None, extra: dict | None = None) -> dict:

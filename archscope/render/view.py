@@ -39,6 +39,8 @@ class Table:
     data: list[list[Any]] | None = None
     data_headers: list[str] | None = None
     title: str | None = None
+    # Per row, text a reader may open under it (HTML: a collapsed "how this is computed" row); None: none.
+    details: list[str | None] | None = None
 
 
 @dataclass

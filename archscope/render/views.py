@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from archscope.analysis.records import LayerRecord, Summary
-from archscope.render.numbers import human_bytes, human_count, shape_text
-from archscope.render.rf_text import STAGE_COLUMNS, axes_text, field_sentence, map_sentence, parts_sentence, rf_cell
+from archscope.render.rf_text import STAGE_COLUMNS, field_sentence, map_sentence, parts_sentence
 from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.text.fields import axes_text, rf_cell
+from archscope.text.numbers import human_bytes, human_count, shape_text
 
 if TYPE_CHECKING:  # for annotations only: the modules that define them build the records (and import torch)
     from archscope.analysis.compare import Comparison
@@ -311,6 +312,8 @@ def lessons_view(worked: LessonSet) -> View:
         data += [[x.number, x.id, k, f"{v:.6g}"] for k, v in x.measurements.items()]
         blocks.append(Table([Column("Quantity", wrap=True), Column("Value", numeric=True)], rows, data,
                             ["lesson", "id", "figure", "value"]))  # fmt: skip
+        for working in x.arithmetic:  # each side worked out in the same notation (lessons.arithmetic)
+            blocks.append(Pairs([(step["label"], step["text"], "") for step in working["steps"]]))
         blocks.append(Note(x.finding))
     return View("The classic design comparisons, recomputed", [], blocks)
 

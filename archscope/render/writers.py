@@ -16,8 +16,8 @@ import textwrap
 from typing import TYPE_CHECKING, Sequence
 
 from archscope.render.markdown import markdown_table
-from archscope.render.safe import clean, csv_row, html_text, md_text
 from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.text.safety import clean, csv_row, html_text, md_text, shorten
 
 if TYPE_CHECKING:  # rich is imported by the terminal writer alone, when it runs
     from rich.text import Text
@@ -116,7 +116,7 @@ def table_lines(table: Table, width: int | None) -> list[str]:
             return [text]
         if columns[i].wrap or header or columns[i].numeric:
             return textwrap.wrap(text, w, break_long_words=not columns[i].numeric) or [""]
-        return [text[: max(w - 1, 0)] + "…"]
+        return [shorten(text, w)]
 
     def render(cells: Sequence[str], header: bool = False) -> list[str]:
         split = {i: cell_lines(cells[i], i, header) for i in shown}
@@ -252,6 +252,11 @@ def csv_text(view: View) -> str:
     return buffer.getvalue()
 
 
+def _html_lines(text: str) -> str:
+    """Text for a <pre>: each line escaped, the line breaks kept."""
+    return "\n".join(html_text(line) for line in text.splitlines())
+
+
 def html(view: View, level: int = 2) -> str:
     """An HTML fragment (no page around it): headings, tables, paragraphs, every text escaped."""
     parts = [f"<h{level}>{html_text(view.title)}</h{level}>"] if level and view.title else []
@@ -263,10 +268,13 @@ def html(view: View, level: int = 2) -> str:
             # Inline alignment, so a notebook (which has no stylesheet of ours) shows numbers right-aligned.
             align = ['style="text-align:right"' if c.numeric else 'style="text-align:left"' for c in block.columns]
             head = "".join(f"<th {a}>{html_text(c.header)}</th>" for a, c in zip(align, block.columns))
+            details = block.details or [None] * len(block.rows)
             body = "".join(
                 "<tr>" + "".join(f"<td {a}>{html_text(cell)}</td>" for a, cell in zip(align, row)) + "</tr>"
-                for row in block.rows
-            )
+                + (f'<tr class="how"><td colspan="{len(block.columns)}"><details><summary>how this is computed'
+                   f"</summary><pre>{_html_lines(detail)}</pre></details></td></tr>" if detail else "")
+                for row, detail in zip(block.rows, details)
+            )  # fmt: skip
             parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         elif isinstance(block, Pairs):
             rows = "".join(

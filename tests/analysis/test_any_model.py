@@ -256,6 +256,8 @@ def test_an_observer_sees_every_layer_call_and_operator_of_the_one_pass():
         (lambda: archscope.summarize(None, (3, 8, 8)), TypeError, "takes a model name or a torch.nn.Module, not NoneType"),
         (lambda: archscope.summarize("lenet5", (1, 32.7, 32)), InputSizeError, "whole numbers, not 32.7"),
         (lambda: archscope.summarize("lenet5", batch_size=2.5), InputSizeError, "whole number, not 2.5"),
+        (lambda: archscope.summarize("lenet5", 3.5), InputSizeError, "such as '3x224x224'.*not float 3.5"),
+        (lambda: archscope.summarize("lenet5", object()), InputSizeError, "not object <object"),
         (lambda: archscope.summarize("lenet5", "1x600000x600000", batch_size=2_000_000), InputSizeError, "at most"),
         (lambda: archscope.summarize(nn.Linear(2, 2), input_data=3), TypeError, "input_data must be"),
     ],
@@ -283,3 +285,189 @@ def test_the_real_pass_is_the_same_every_time_and_leaves_the_callers_random_stat
     assert torch.equal(torch.rand(1), expected_next)
     second = archscope.summarize(model, (3, 8, 8))
     assert first.output_shape == second.output_shape and first.totals == second.totals
+
+
+class CachesOnItself(nn.Module):
+    """Caches a tensor on the module inside the forward, as torchvision's AnchorGenerator does."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.offsets = [torch.arange(4.0)]  # a plain attribute, not a buffer: stand-ins never replace it
+        self.calls = []
+
+    def forward(self, x):
+        self.offsets = [o.to(dtype=x.dtype, device=x.device) for o in self.offsets]
+        self.calls.append(1)
+        y = self.conv(x)
+        if (y > -1e9).all():  # a Python branch on a tensor: needs real values
+            y = y + self.offsets[0].view(1, 4, 1, 1)
+        return y
+
+
+def test_a_forward_that_caches_on_its_module_is_analysed_and_the_module_is_left_as_it_was():
+    model = CachesOnItself()
+    cached, calls = model.offsets[0], model.calls
+    s = archscope.summarize(model, (3, 8, 8))
+    assert s.data_dependent is not None and s.data_dependent.op == "aten::_local_scalar_dense"
+    assert s.totals.macs == 4 * 6 * 6 * 27
+    # The meta pass wrote meta tensors into the module and the real pass real ones; both undone.
+    assert model.offsets[0] is cached and not cached.is_meta and model.calls is calls and calls == []
+    assert model(torch.randn(1, 3, 8, 8)).shape == (1, 4, 6, 6)  # the user's own call still works
+
+
+class MovesBetweenDevicesAndTypes(nn.Module):
+    """.to(), .float(), .cpu() and .double() inside a branch that depends on the values."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        y = self.conv(x)
+        if y.mean().item() > -1e9:
+            y = y.cpu().double().to(torch.float16).float().to(x.device)
+        counts = torch.nonzero(y.flatten(2).amax(-1) > -1e9).shape[0]  # every channel: 8
+        return self.head(y.mean((2, 3))) * counts
+
+
+def test_a_forward_that_moves_tensors_between_devices_and_types_in_a_data_dependent_branch():
+    model = MovesBetweenDevicesAndTypes()
+    s = archscope.summarize(model, (3, 10, 10))
+    assert s.data_dependent is not None and s.data_dependent.op == "aten::_local_scalar_dense"
+    assert s.totals.macs == 8 * 8 * 8 * 27 + 8 * 2  # conv 8x8x8 outputs x 27, head 8x2: by hand
+    assert s.output_shape == [1, 2]
+    assert all(p.device.type == "cpu" and p.dtype == torch.float32 for p in model.parameters())
+
+
+class RawAudioEncoder(nn.Module):
+    """wav2vec2's front end: raw samples (B, L), unsqueezed to one channel for the first Conv1d."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(1, 8, kernel_size=10, stride=5)
+        self.proj = nn.Linear(8, 16)
+
+    def forward(self, samples):
+        return self.proj(self.conv(samples.unsqueeze(1)).transpose(1, 2))
+
+
+class SpectrogramTransformer(nn.Module):
+    """An audio spectrogram transformer's patch embedding: (B, T, F), made a one-channel image."""
+
+    def __init__(self):
+        super().__init__()
+        self.patches = nn.Conv2d(1, 16, kernel_size=16, stride=10)
+        self.attention = nn.MultiheadAttention(16, 2, batch_first=True)
+
+    def forward(self, frames):
+        x = self.patches(frames.unsqueeze(1).transpose(2, 3)).flatten(2).transpose(1, 2)
+        return self.attention(x, x, x)[0]
+
+
+def test_a_raw_audio_encoder_takes_its_samples_exactly_as_written():
+    s = archscope.summarize(RawAudioEncoder(), "=16000")
+    assert s.input_shape == [1, 16000]
+    positions = (16000 - 10) // 5 + 1  # 3,199
+    assert s.totals.macs == positions * 8 * 10 + positions * 8 * 16  # by hand: the conv, then the projection
+
+
+def test_when_the_guessed_shape_fails_in_the_first_layer_the_error_names_the_exact_form():
+    with pytest.raises(InputSizeError, match=r"read '16000' as 1x16000 for Conv1d 'conv'.*-i =16000"):
+        archscope.summarize(RawAudioEncoder(), "16000")
+    with pytest.raises(InputSizeError, match=r"-i =100x128"):
+        archscope.summarize(SpectrogramTransformer(), "100x128")
+
+
+def test_a_failure_elsewhere_does_not_suggest_the_exact_form():
+    class FailsLater(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv1d(4, 8, 3)
+            self.head = nn.Linear(7, 2)
+
+        def forward(self, x):
+            return self.head(self.conv(x))
+
+    with pytest.raises(InputSizeError) as error:
+        archscope.summarize(FailsLater(), "200")  # completed to 4x200, fails in head, not conv
+    assert "head" in str(error.value) and "=200" not in str(error.value)
+
+
+def test_an_audio_spectrogram_transformer_takes_frames_by_mel_bins_as_written():
+    s = archscope.summarize(SpectrogramTransformer(), "=100x128")
+    assert s.input_shape == [1, 100, 128]
+    tokens = ((128 - 16) // 10 + 1) * ((100 - 16) // 10 + 1)  # 12 x 9 patches
+    with FlopCounterMode(display=False) as counter:
+        SpectrogramTransformer()(torch.randn(1, 100, 128))
+    assert 2 * s.totals.macs == counter.get_total_flops()
+    assert s.layers[0].output_shape == [1, 16, 12, 9] and tokens == 108
+
+
+class TakesABatchDict(nn.Module):
+    """forward(batch) with batch = {"image": x, "meta": {"age": a, "site": (s, w)}}."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.head = nn.Linear(4 + 2 + 3, 2)
+
+    def forward(self, batch):
+        x = self.conv(batch["image"]).mean((2, 3))
+        site, weight = batch["meta"]["site"]
+        return self.head(torch.cat([x, batch["meta"]["age"], site * weight], 1))
+
+
+def test_nested_input_data_is_replaced_by_meta_stand_ins_of_each_tensor():
+    data = {"batch": {"image": torch.randn(2, 3, 8, 8), "meta": {"age": torch.randn(2, 2), "site": (torch.randn(2, 3), torch.randn(2, 3))}}}
+    s = archscope.summarize(TakesABatchDict(), input_data=data)
+    assert s.input_shape == [[2, 3, 8, 8], [2, 2], [2, 3], [2, 3]]
+    assert s.totals.macs == 2 * 4 * 6 * 6 * 27 + 2 * 9 * 2  # conv and head, by hand
+    assert s.data_dependent is None  # on the meta device: the real tensors were never used
+
+
+def test_nested_input_data_reaches_the_real_pass_too():
+    class Branches(TakesABatchDict):
+        def forward(self, batch):
+            if batch["meta"]["age"].sum().item() > 1e9:
+                return batch["image"]
+            return super().forward(batch)
+
+    data = {"batch": {"image": torch.randn(2, 3, 8, 8), "meta": {"age": torch.randn(2, 2), "site": [torch.randn(2, 3), torch.randn(2, 3)]}}}
+    s = archscope.summarize(Branches(), input_data=data)
+    assert s.data_dependent is not None and s.totals.macs == 2 * 4 * 6 * 6 * 27 + 2 * 9 * 2
+
+
+def test_input_data_nested_deeper_than_python_can_follow_is_one_error():
+    deep = torch.randn(1, 3)
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(InputSizeError, match="nested too deeply"):
+        archscope.summarize(nn.Linear(3, 2), input_data=(deep,))
+
+
+def test_named_input_sizes_become_keyword_and_nested_dict_inputs():
+    class Keywords(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, image, scale):
+            return self.conv(image) * scale.view(-1, 1, 1, 1)
+
+    s = archscope.summarize(Keywords(), "image=3x8x8+scale=1")
+    assert s.input_shape == [[1, 3, 8, 8], [1, 1]] and s.totals.macs == 4 * 6 * 6 * 27
+
+    class ImageAndMeta(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.head = nn.Linear(4 + 5, 2)
+
+        def forward(self, batch):
+            return self.head(torch.cat([self.conv(batch["image"]).mean((2, 3)), batch["meta"]["age"]], 1))
+
+    nested = archscope.summarize(ImageAndMeta(), "batch.image=3x8x8,batch.meta.age=5", batch_size=2)
+    assert nested.input_shape == [[2, 3, 8, 8], [2, 5]]
+    assert nested.totals.macs == 2 * 4 * 6 * 6 * 27 + 2 * 9 * 2

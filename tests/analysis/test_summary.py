@@ -130,3 +130,38 @@ def test_other_input_sizes_change_the_count_as_the_geometry_says():
     small = archscope.summarize("vgg16", "112").layers[1]
     assert small.output_shape == [1, 64, 112, 112]
     assert small.macs == 112 * 112 * 64 * 27
+
+
+def test_one_module_summarised_from_four_threads_at_once_gives_four_equal_summaries():
+    import threading
+
+    from archscope.analysis.summary import summarize
+
+    class Keeps(nn.Module):  # data-dependent: every thread also takes the real-data path
+        def __init__(self):
+            super().__init__()
+            self.convs = nn.Sequential(*[nn.Conv2d(8, 8, 3, padding=1) for _ in range(6)])
+
+        def forward(self, x):
+            y = self.convs(x)
+            return y.flatten()[torch.nonzero(y.flatten() > -1e9).flatten()]
+
+    model = Keeps()
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(3):
+                results.append(summarize(model, (8, 16, 16)).totals)
+        except Exception as error:  # noqa: BLE001 - collected for the assertion
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(results) == 12
+    assert all(r == results[0] for r in results)
+    assert results[0].macs == 6 * 8 * 16 * 16 * 8 * 9
+    assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())

@@ -68,7 +68,7 @@ def test_a_shallower_depth_draws_each_module_as_one_box():
     assert layer3.macs == next(x.macs for x in summary.layers if x.name == "layer3")
 
 
-def test_kernel_and_stride_come_from_the_operators():
+def test_kernel_and_stride_come_from_each_layers_record():
     summary, flow = trace("alexnet")
     graph = graph_at(summary, flow, 2)
     details = {n.name: n.detail for n in graph.nodes}
@@ -76,3 +76,29 @@ def test_kernel_and_stride_come_from_the_operators():
     assert details["features.3"] == "3x3/2"  # overlapping pooling, section 3.4
     assert details["features.4"] == "5x5 g2"  # the two GPUs as two groups
     assert details["classifier.1"] == "9216->4096"
+
+
+def test_a_1d_network_reads_its_pools_per_axis_as_the_module_gives_them():
+    net = nn.Sequential(nn.Conv1d(4, 16, 7, stride=2), nn.ReLU(), nn.MaxPool1d(4), nn.Conv1d(16, 8, 3, groups=4),
+                        nn.AdaptiveAvgPool1d(1))
+    summary, flow = trace(net, (4, 200))
+    details = [n.detail for n in graph_at(summary, flow, 1).nodes[1:]]
+    # MaxPool1d runs as a 2-D pool of kernel 1x4 underneath; the module's kernel_size is 4.
+    assert details == ["7/2", "", "4/4", "3 g4", "to 1"]
+    assert [summary.layers[i].kernel for i in range(len(summary.layers))][2] == [4]
+
+
+def test_a_pool_written_in_a_custom_modules_forward_keeps_its_geometry():
+    summary, flow = trace("lenet5-1998")  # S2 and S4 add each 2x2 window with F.avg_pool2d (section II.B)
+    details = {n.name: n.detail for n in graph_at(summary, flow, 1).nodes}
+    assert details["s2"] == details["s4"] == "2x2/2"
+
+
+class ListKernelMaxPool(nn.Module):
+    def forward(self, x):
+        return torch.max_pool2d(x, [3])  # one number for both axes, and no stride: the stride is the kernel
+
+
+def test_a_functional_pools_one_number_kernel_reads_for_every_axis():
+    summary, flow = trace(nn.Sequential(nn.Conv2d(3, 4, 1), ListKernelMaxPool()), (3, 12, 12))
+    assert [n.detail for n in graph_at(summary, flow, 1).nodes][-1] == "3x3/3"

@@ -125,11 +125,62 @@ def vgg_boxes(model):
     return count + sum(1 for m in model.classifier if isinstance(m, nn.Linear))
 
 
+def vgg_stacks(model):
+    """The runs of two or more equally wide convolutions in VGG's features, top to bottom: Table 1's stacks."""
+    runs, width = [], None
+    for m in model.features:
+        if isinstance(m, nn.Conv2d):
+            if m.out_channels == width:
+                runs[-1] += 1
+            else:
+                runs.append(1)
+            width = m.out_channels
+        elif isinstance(m, nn.MaxPool2d):
+            width = None
+    return [f"×{n}" for n in runs if n > 1]
+
+
 @pytest.mark.parametrize("name", ["vgg11", "vgg16", "vgg19"])
 def test_vgg_draws_its_stacks(name):
+    model = archscope.create_model(name, device="meta")
     drawing = drawn(name)
-    assert len(drawing.boxes) == vgg_boxes(archscope.create_model(name, device="meta"))
-    assert [drawing.counts[n] for n in sorted(drawing.counts, key=lambda n: drawing.centre(n)[1])][:2] == ["×2", "×2"] or name == "vgg11"
+    assert len(drawing.boxes) == vgg_boxes(model)
+    counts = [drawing.counts[n] for n in sorted(drawing.counts, key=lambda n: drawing.centre(n)[1])]
+    assert counts == vgg_stacks(model)
+    assert counts == {"vgg11": ["×2"] * 3, "vgg16": ["×2", "×2", "×3", "×3", "×3"], "vgg19": ["×2", "×2", "×4", "×4", "×4"]}[name]
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "googlenet", "vgg16", "inception-v4"])
+def test_every_line_of_text_sits_inside_its_box_with_a_margin(name):
+    drawing = drawn(name)
+    for node, lines in drawing.texts.items():
+        x0, y0, x1, y1 = drawing.boxes[node]
+        for line in lines:
+            left, top, right, bottom = line.extent()
+            assert x0 + 3 <= left and right <= x1 - 3 and y0 + 1 <= top and bottom <= y1 - 1, (name, line.string)
+
+
+def test_add_relu_clears_its_box_in_resnet18():
+    drawing = drawn("resnet18")
+    adds = [n for n in drawing.boxes if drawing.labels[n][0] == "add + ReLU"]
+    assert len(adds) == 4
+    for node in adds:
+        right = drawing.texts[node][0].extent()[2]
+        assert drawing.boxes[node][2] - right >= 3  # points: the box's padding, not a touch
+
+
+@pytest.mark.parametrize("name, stages", [("resnet18", [2, 2, 2, 2]), ("resnet50", [3, 4, 6, 3])])
+def test_a_projection_only_the_first_block_runs_says_so_on_its_box(name, stages):
+    drawing = drawn(name)
+    shortcuts = [n for n in drawing.boxes if drawing.labels[n][0] == "downsample"]
+    shortcuts.sort(key=lambda n: drawing.centre(n)[1])
+    assert [drawing.labels[n][-1] for n in shortcuts] == [
+        f"×1 of {count}: the first block only"
+        for count, stage in zip(stages, (1, 2, 3, 4))
+        if name != "resnet18" or stage > 1  # resnet18's first stage keeps its width: no projection
+    ]
+    others = [n for n in drawing.boxes if n not in shortcuts]
+    assert not any("×1 of" in drawing.text(n) for n in others)  # the main path runs in every block
 
 
 def test_a_user_model_draws_with_its_skips_and_functional_relus():
@@ -182,3 +233,47 @@ def test_a_boxs_time_is_the_time_of_the_layer_calls_it_stands_for():
     by_name = {n.name: times[n.id] for n in graph.nodes}
     assert by_name["conv1"] == 3.0  # conv1, bn1 and relu
     assert by_name["maxpool"] == 1.0 and by_name["input"] == 0.0
+
+
+def test_functional_pools_and_resamplings_read_as_words():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+        def forward(self, x):
+            x = nn.functional.max_pool2d(self.conv(x), 2)  # runs as aten::max_pool2d_with_indices
+            return nn.functional.interpolate(x, scale_factor=2.0, mode="bilinear")
+
+    summary, flow = trace(Net(), (3, 16, 16))
+    drawing = parse(picture(summary, flow, "svg"))
+    names = sorted(lines[0] for lines in drawing.labels.values())
+    assert names == ["conv", "input", "max pool", "upsample (bilinear)"]
+
+
+def test_million_character_names_are_cut_as_the_terminal_cuts_them():
+    million = 10**6
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.add_module("c" * million, nn.Conv2d(4, 4, 3, padding=1))
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            return self.relu(getattr(self, "c" * million)(x)) + x
+
+    Block.__name__ = Block.__qualname__ = "B" * million
+    net = nn.Sequential()
+    net.add_module("s" * million, nn.Conv2d(3, 4, 3, padding=1))
+    net.add_module("block", Block())
+    summary, flow = trace(net, (3, 16, 16))
+    drawing = parse(picture(summary, flow, "svg", unfold=True))
+    names = [lines[0] for lines in drawing.labels.values()]
+    assert "s" * 47 + "…" in names and "c" * 47 + "…" in names  # 48 characters, as text.safety.shorten cuts
+    assert any(lines[0].startswith("block · " + "B" * 23 + "…") for lines in drawing.frame_labels.values())
+    assert all(len(line) < 200 for lines in drawing.labels.values() for line in lines)
+    assert all(len(line) < 200 for lines in drawing.frame_labels.values() for line in lines)
+    for fmt, style in (("png", "graph"), ("png", "layers"), ("pdf", "graph")):
+        data = picture(summary, flow, fmt, style=style)
+        assert len(data) < 1_000_000

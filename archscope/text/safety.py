@@ -5,6 +5,9 @@ spreadsheet formulas. Every writer passes such text through one of these helpers
 
 - ``clean``: no control characters at all (a terminal would obey ESC and OSC sequences, a
   newline would break a table row); line breaks and tabs become spaces.
+- ``shorten``: ``clean``, then cut to a length with an ellipsis, as the terminal's table cuts a
+  name it cannot fit; pictures show every name so (a million-character name would make an
+  image no library can allocate).
 - ``md_text``: ``clean``, then HTML and Markdown table syntax escaped, for Markdown.
 - ``html_text``: ``clean``, then HTML-escaped.
 - ``csv_row``: ``clean`` on every text cell, and cells a spreadsheet would run as a formula
@@ -33,6 +36,16 @@ _TABLE = str.maketrans({**_REMOVED, **_SPACES})
 def clean(text: Any) -> str:
     """``text`` as a string without control characters; line breaks and tabs become spaces."""
     return str(text).translate(_TABLE)
+
+
+LABEL_MOST = 48  # characters of a name a picture shows: "features.denseblock4.denselayer16.conv2" is 40
+
+
+def shorten(text: Any, most: int = LABEL_MOST) -> str:
+    """``clean(text)``, cut to ``most`` characters (at least one) with an ellipsis when longer."""
+    cleaned = clean(text)
+    most = max(most, 1)
+    return cleaned if len(cleaned) <= most else cleaned[: most - 1] + "…"
 
 
 # Backslash first, so the escapes added after it are not themselves escaped.

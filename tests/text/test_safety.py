@@ -12,12 +12,12 @@ import torch.nn as nn
 import archscope
 from archscope.render.plots import layers_png
 from archscope.render.report import report_html, report_markdown
-from archscope.report import Report
-from archscope.render.safe import clean, csv_cell, html_text, md_text
 from archscope.render.summary_text import summary_csv, summary_json
 from archscope.render.view import Column
 from archscope.render.views import summary_view
 from archscope.render.writers import markdown, natural_width, plain_text, terminal
+from archscope.report import Report
+from archscope.text.safety import clean, csv_cell, html_text, md_text
 
 
 def summary_markdown(summary):

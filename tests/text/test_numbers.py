@@ -1,6 +1,6 @@
 import pytest
 
-from archscope.render.numbers import decimal_bytes, human_bytes, human_count, shape_text
+from archscope.text.numbers import decimal_bytes, human_bytes, human_count, shape_text
 
 
 @pytest.mark.parametrize(
