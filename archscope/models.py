@@ -37,6 +37,7 @@ import torch.nn as nn
 
 from archscope.analysis.input_size import Expectation, MAX_ELEMENTS
 from archscope.errors import ArchscopeError
+from archscope.quiet import library_noise_silenced
 from archscope.zoo import get_entry
 
 
@@ -320,7 +321,12 @@ def _timm(name: str, kwargs: dict[str, Any]) -> ModelSpec:
         raise ArchscopeError(f"timm has no model {name!r}")
     config = timm.get_pretrained_cfg(name)
     size = tuple(config.input_size) if config is not None and getattr(config, "input_size", None) else None
-    return ModelSpec(f"timm:{name}", lambda **kw: timm.create_model(name, pretrained=False, **kw), kwargs, size, "timm", True)
+    return ModelSpec(f"timm:{name}", lambda **kw: _create_timm(timm, name, kw), kwargs, size, "timm", True)
+
+
+def _create_timm(timm: Any, name: str, kwargs: dict[str, Any]) -> Any:
+    with library_noise_silenced():  # "Mapping deprecated model name ...": the name given still works
+        return timm.create_model(name, pretrained=False, **kwargs)
 
 
 # The prefixes that name a library's model rather than a file or module.

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archscope.cli import app
+from tests import cli_commands
 
 ANSI = re.compile(r"\x1b\[")
 
@@ -192,7 +193,7 @@ def test_python_dash_m_and_the_console_script_run():
     assert piped.returncode == 2 and piped.stderr.startswith("error: unknown model") and not ANSI.search(piped.stderr)
 
 
-@pytest.mark.parametrize("command", ["", "list", "summary", "compare", "lessons", "bench", "report", "rf", "profile", "draw"])
+@pytest.mark.parametrize("command", ["", *cli_commands.names()])
 def test_help_teaches_without_type_placeholders(command):
     out = run(*([command] if command else []), "--help", columns=80).output
     assert not re.search(r"<(bool|str|int|float|list\[str\])>", out), out

@@ -1,4 +1,4 @@
-"""`archscope compare` and `archscope lessons` as a person runs them."""
+"""`archscope compare` as a person runs it (the lessons command: tests/cli/test_lessons.py)."""
 
 import csv
 import io
@@ -53,23 +53,3 @@ def test_compare_many_models_switches_to_a_row_per_model():
 def test_compare_errors_are_one_line(args, message):
     result = run(*args)
     assert result.exit_code == 2 and message in result.output and len(result.output.strip().splitlines()) == 1
-
-
-def test_lessons_one_by_number_or_id_and_json():
-    out = run("lessons", "1").output
-    assert "112,896,000" in out and "5,268,480" in out and "parameters" in out
-    data = json.loads(run("lessons", "fc-vs-gap", "-f", "json").output)
-    assert data["schema"] == "archscope.lessons/1"
-    assert data["lessons"][0]["figures"]["fc_weights"] == 51_380_224
-
-
-def test_lessons_markdown_has_every_figure(tmp_path):
-    target = tmp_path / "lessons.md"
-    assert run("lessons", "stacked-3x3", "-f", "markdown", "-o", str(target)).exit_code == 0
-    text = target.read_text()
-    assert "## 3. Three stacked 3x3" in text and "| one 7x7 conv: weights | 3,211,264 |" in text
-
-
-def test_unknown_lesson_is_one_clear_error():
-    result = run("lessons", "42")
-    assert result.exit_code == 2 and "choose 1-9" in result.output

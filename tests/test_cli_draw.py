@@ -76,7 +76,7 @@ def test_shading_by_time_profiles_each_layer_first(tmp_path):
     drawing = parse(target.read_bytes())
     assert any("shade: time (CPU median, from profile) per box" in line for line in drawing.title)
     conv = next(lines for lines in drawing.labels.values() if lines[0] == "features.0")
-    assert re.search(r"MACs · [\d.]+ ms$", conv[-1])  # each box says how long it took
+    assert re.search(r"MACs · [\d.,]+ ms$", conv[-1])  # each box says how long it took
 
 
 def test_million_character_names_draw_and_plot_from_the_command_line(tmp_path):

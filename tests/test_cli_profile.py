@@ -1,4 +1,4 @@
-"""`archscope profile`, `summary --train/--fit` and `report --profile` as a person runs them."""
+"""`archscope profile` and `report --profile` as a person runs them."""
 
 import json
 
@@ -39,29 +39,6 @@ def test_profile_mistakes_are_one_line():
     for args, message in ((["--depth", "0"], "--depth"), (["--roofline", "x.txt"], ".png")):
         result = run("profile", "lenet5", *FAST, *args)
         assert result.exit_code == 2 and message in result.output and len(result.output.strip().splitlines()) == 1
-
-
-def test_summary_train_shows_the_backward_pass_and_training_memory():
-    result = run("summary", "lenet5", "--train", "--optimizer", "adam", columns=120)
-    assert result.exit_code == 0, result.output
-    for text in ("Backward MACs", "Backward FLOPs", "Optimizer step", "(Adam)", "Training memory", "saved activations"):
-        assert text in result.output
-
-
-def test_summary_fit_finds_the_largest_batch_and_json_carries_it():
-    result = run("summary", "lenet5", "--fit", "64MiB", "-f", "json")
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
-    assert data["fit"]["budget"] == 64 * 2**20 and data["fit"]["batch_size"] > 1
-    assert data["fit"]["peak"] <= data["fit"]["budget"]
-    assert data["totals"]["training_memory"]["optimizer_name"] == "sgd"
-    assert "Fits in 64.0 MiB" in run("summary", "lenet5", "--fit", "64MiB").output
-
-
-def test_summary_fit_and_optimizer_mistakes_are_one_line():
-    for args, message in ((["--fit", "lots"], "memory size"), (["--train", "--optimizer", "lion"], "unknown optimizer")):
-        result = run("summary", "lenet5", *args)
-        assert result.exit_code == 2 and message in result.output, result.output
 
 
 def test_report_with_a_profile_has_its_section_and_pictures(tmp_path):

@@ -56,3 +56,36 @@ def test_summary_plot_writes_the_per_layer_chart(tmp_path):
     picture = tmp_path / "layers.png"
     result = run("summary", "vgg16", "--plot", str(picture))
     assert result.exit_code == 0 and picture.read_bytes().startswith(PNG)
+
+
+def test_a_markdown_report_replaces_its_own_earlier_pictures_and_says_so(tmp_path):
+    target = tmp_path / "r.md"
+    assert run("report", "lenet5", "-o", str(target)).exit_code == 0
+    again = run("report", "lenet5", "-o", str(target))
+    assert again.exit_code == 0, again.output
+    assert f"wrote {tmp_path / 'r.svg'} (replacing the earlier page's picture)" in again.output
+
+
+def test_a_markdown_report_never_overwrites_a_file_the_user_did_not_name(tmp_path):
+    mine = tmp_path / "r.svg"
+    mine.write_text("my own drawing")
+    result = run("report", "lenet5", "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "r.md does not show; move it, or name the report otherwise" in result.output and "r-2.md" in result.output
+    assert mine.read_text() == "my own drawing"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.svg"]  # refused before the run: nothing written
+
+
+def test_a_symbolic_link_beside_a_markdown_report_is_not_followed(tmp_path):
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("unrelated")
+    (tmp_path / "r.growth.png").symlink_to(elsewhere)
+    result = run("report", "lenet5", "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 2 and "it is a symbolic link" in result.output
+    assert elsewhere.read_text() == "unrelated" and not (tmp_path / "r.md").exists()
+
+
+def test_the_help_names_the_files_a_markdown_report_writes_beside_it():
+    text = " ".join(run("report", "--help").output.split())
+    assert "report.md: a page whose pictures are files beside it (report.svg, report.layers.png" in text
+    assert "report.html: one self-contained page" in text

@@ -3,6 +3,7 @@ used against them, and every bad input is one line and exit code 2."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -373,3 +374,213 @@ def test_every_writer_with_random_paths_never_loses_a_file_or_leaves_a_temporary
         check_nothing_was_lost(root, before, written, Path(written).read_bytes() if written else b"", kept)
 
     check()
+
+
+# ---------------------------------------------------------------- issue 18: bench never loses its results
+
+
+def test_an_interrupted_bench_without_f_writes_its_partial_file_in_the_format_the_name_says(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("intr.py").write_text(INTERRUPTED)
+    Path("bench.json").write_text(OLD)
+    result = run("bench", "intr.py:Net", "-b", "1,2", *FAST, "-o", "bench.json")
+    assert result.exit_code == 130
+    partial = json.loads(Path("bench.partial.json").read_text())  # the README's promise: the finished rows
+    assert partial["interrupted"] is True and [r["batch_size"] for r in partial["results"]] == [1]
+    assert Path("bench.json").read_text() == OLD
+
+
+def test_a_bench_into_a_read_only_folder_is_refused_before_it_measures(tmp_path, monkeypatch):
+    from tests.filesystems import read_only_bind
+
+    import archscope.bench
+
+    monkeypatch.setattr(archscope.bench, "benchmark", lambda *a, **k: pytest.fail("measured before the output was checked"))
+    with read_only_bind(tmp_path):
+        line = one_error_line(run("bench", "lenet5", *FAST, "-o", tmp_path / "bench.json"))
+    assert "read-only file system, so no file can be made there" in line
+
+
+def test_a_finished_bench_whose_file_cannot_be_written_prints_its_results(tmp_path, monkeypatch):
+    """The folder becomes immutable while the benchmark runs: the figures go to stdout, not away."""
+    from tests.filesystems import immutable
+
+    import archscope.bench
+
+    real = archscope.bench.benchmark
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with contextlib.ExitStack() as stack:
+
+        def measure_then_lock(*a, **k):
+            report = real(*a, **k)
+            stack.enter_context(immutable(folder))
+            return report
+
+        monkeypatch.setattr(archscope.bench, "benchmark", measure_then_lock)
+        result = run("bench", "lenet5", *FAST, "-o", folder / "bench.json")
+    assert result.exit_code == 2
+    assert "the results are on standard output instead" in result.stderr
+    assert json.loads(result.stdout)["results"][0]["model"] == "lenet5"
+    assert not (folder / "bench.json").exists()
+
+
+def test_a_batch_list_of_thousands_is_refused_in_one_line():
+    line = one_error_line(run("bench", "lenet5", "-b", ",".join(["1"] * 3000)))
+    assert "--batch-size lists 3,000 sizes; a sweep takes at most 32" in line
+    assert "twice" in one_error_line(run("bench", "lenet5", "-b", "1,2,1"))
+    assert "5,001 digits" in one_error_line(run("bench", "lenet5", "-b", "9" * 5001))
+
+
+@pytest.mark.parametrize("output", ["helper_mod.py", "pkg/__init__.py", "pkg/layers.py"])
+def test_no_source_file_the_models_import_loaded_is_ever_an_output(tmp_path, monkeypatch, output):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    Path("helper_mod.py").write_text("import torch.nn as nn\n\nclass Block(nn.Conv2d):\n    pass\n")
+    Path("pkg").mkdir()
+    Path("pkg/__init__.py").write_text("from pkg.layers import Head\n")
+    Path("pkg/layers.py").write_text("import torch.nn as nn\n\nclass Head(nn.ReLU):\n    pass\n")
+    Path("net.py").write_text(
+        "import torch.nn as nn\nfrom helper_mod import Block\nfrom pkg import Head\nINPUT_SIZE = (3, 8, 8)\n"
+        "def build():\n    return nn.Sequential(Block(3, 4, 3), Head())\n"
+    )
+    before = {p: p.read_bytes() for p in Path().rglob("*.py")}
+    try:
+        for fmt in ("json", "table"):
+            line = one_error_line(run("summary", "net.py:build", "-f", fmt, "-o", output))
+            # Refused before the import as Python source, or after it as the module it is.
+            assert "it is Python source" in line or "source of the Python module" in line, line
+    finally:
+        for name in ("helper_mod", "pkg", "pkg.layers"):
+            sys.modules.pop(name, None)
+    assert {p: p.read_bytes() for p in Path().rglob("*.py")} == before
+
+
+def test_a_python_file_the_run_never_imported_is_not_overwritten_either(net):
+    """`-o train.py` (a slip for -o train.txt, or tab completion): the user's code stays."""
+    Path("train.py").write_text(OLD)
+    for args in (["summary", "lenet5", "-o", "train.py"], ["list", "-o", "train.py"], ["bench", "lenet5", "-o", "train.py", *FAST]):
+        line = one_error_line(run(*args))
+        assert "train.py" in line and "Python source" in line, args
+    assert Path("train.py").read_text() == OLD
+
+
+def test_dev_stdout_into_a_pipe_is_standard_output():
+    """A real pipe (its other names, /dev/fd/1 and /proc/self/fd/1, are tested in tests/test_output.py)."""
+    done = subprocess.run([sys.executable, "-m", "archscope", "summary", "lenet5", "-f", "json", "-o", "/dev/stdout"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["model"] == "lenet5" and "wrote" not in done.stderr
+
+
+@pytest.mark.parametrize("output", [[], ["-o", "-"], ["-o", "/dev/stdout"]], ids=["plain", "dash", "dev-stdout"])
+def test_a_reader_that_has_gone_ends_the_command_quietly_whatever_stdout_is_called(output):
+    """`archscope ... | head` where head has exited: no error line, whichever name stdout goes by."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte
+    try:
+        done = subprocess.run([sys.executable, "-m", "archscope", "summary", "lenet5", "-f", "csv", *output],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert done.stderr == "", done.stderr
+    assert done.returncode in (0, 1)  # click ends a broken pipe with 1
+
+
+def test_a_fifo_whose_reader_never_reads_times_out_in_one_line(tmp_path, monkeypatch):
+    import archscope.output
+
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader that never reads
+    monkeypatch.setattr(archscope.output, "STREAM_TIMEOUT_S", 0.3)
+    try:
+        line = one_error_line(run("summary", "resnet152", "-f", "json", "-o", fifo))
+    finally:
+        os.close(reader)
+    assert "its reader has taken nothing for 0.3 s" in line and "stopped waiting" in line
+
+
+# ---------------------------------------------------------------- output that never vanishes
+
+UNICODE_NET = """
+import torch.nn as nn
+
+INPUT_SIZE = (3, 8, 8)
+
+
+class Net(nn.Sequential):
+    def __init__(self):
+        super().__init__()
+        self.add_module("卷积×2", nn.Conv2d(3, 4, 3))
+        self.add_module("relu", nn.ReLU())
+"""
+
+HOSTILE_FORWARDS = """
+import torch.nn as nn
+
+INPUT_SIZE = (3, 8, 8)
+
+
+class Escapes(nn.Module):
+    def forward(self, x):
+        raise RuntimeError("boom \\x1b]52;c;aGVsbG8=\\x07 \\x1b[31mred")
+
+
+class Closes(nn.Module):
+    def forward(self, x):
+        raise GeneratorExit("closed")
+
+
+def deep():
+    m = nn.Conv2d(3, 3, 1)
+    for _ in range(3000):
+        m = nn.Sequential(m)
+    return m
+"""
+
+
+def archscope_process(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "archscope", *map(str, args)], capture_output=True,
+                          env={**os.environ, **(env or {})}, cwd=cwd)  # fmt: skip
+
+
+@pytest.mark.parametrize("columns", ["0", "99999999999999999999"])
+def test_a_nonsensical_columns_loses_neither_the_output_nor_the_errors(columns):
+    done = archscope_process("summary", "lenet5", env={"COLUMNS": columns})
+    assert done.returncode == 0 and b"features.0" in done.stdout and b"Params" in done.stdout
+    failed = archscope_process("summary", "vgg61", env={"COLUMNS": columns})
+    assert failed.returncode == 2 and failed.stderr.startswith(b"error: unknown model 'vgg61'")
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv"])
+def test_an_ascii_standard_output_gets_what_it_can_carry(tmp_path, fmt):
+    (tmp_path / "net.py").write_text(UNICODE_NET, encoding="utf-8")
+    done = archscope_process("summary", "net.py:Net", "-f", fmt, env={"PYTHONIOENCODING": "ascii"}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode("ascii")  # nothing but ASCII
+    assert "\\u5377\\u79ef\\xd72" in text  # the layer's name, escaped rather than lost
+    if fmt == "table":
+        assert "\n-----" in text and "relu" in text
+
+
+def test_debug_shows_the_traceback_without_the_models_escape_sequences(tmp_path):
+    (tmp_path / "net.py").write_text(HOSTILE_FORWARDS)
+    done = archscope_process("--debug", "summary", "net.py:Escapes", cwd=tmp_path)
+    assert done.returncode == 1 and b"Traceback (most recent call last)" in done.stderr
+    assert b"boom ]52;c;aGVsbG8= [31mred" in done.stderr and b"\x1b" not in done.stderr and b"\x07" not in done.stderr
+
+
+def test_a_forward_that_raises_generator_exit_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("net.py").write_text(HOSTILE_FORWARDS)
+    assert one_error_line(run("summary", "net.py:Closes")) == "error: the model's code raised GeneratorExit: closed"
+
+
+def test_a_model_thousands_of_modules_deep_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("net.py").write_text(HOSTILE_FORWARDS)
+    result = run("summary", "net.py:deep")
+    if result.exit_code == 0:
+        pytest.skip("the analysis now handles 3,000 nested modules itself")
+    assert "too deeply" in one_error_line(result)

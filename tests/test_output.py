@@ -201,6 +201,21 @@ def test_the_models_own_file_is_never_an_output(tmp_path, monkeypatch):
     assert model.read_text() == "import torch\n"
 
 
+def test_no_existing_python_source_or_notebook_is_ever_overwritten(tmp_path):
+    """Not the model's file, not imported: still the user's code, and no output is Python."""
+    for name in ("train.py", "Tool.PY", "stubs.pyi", "run.pyw", "analysis.ipynb"):
+        source = tmp_path / name
+        source.write_text("print('mine')\n")
+        with pytest.raises(ArchscopeError, match="it is Python source"):
+            write_output(source, "table")
+        assert source.read_text() == "print('mine')\n"
+    (tmp_path / "out.txt").symlink_to("train.py")  # a link is followed: its target is what would be written
+    with pytest.raises(ArchscopeError, match="it is Python source"):
+        write_output(tmp_path / "out.txt", "table")
+    write_output(tmp_path / "new.py", "table")  # a new file of that name loses nothing
+    assert (tmp_path / "new.py").read_text() == "table"
+
+
 def test_a_picture_must_be_named_for_its_format(tmp_path):
     with pytest.raises(ArchscopeError, match=r"must be named \*\.png"):
         write_output(tmp_path / "net.py", b"\x89PNG", suffixes=(".png",), what="the --plot picture")
@@ -310,3 +325,195 @@ def test_random_paths_never_lose_a_file_or_leave_a_temporary(tmp_path_factory, k
     finally:
         output._write_all, os.fsync, os.replace = saved["_write_all"], saved["fsync"], saved["replace"]
     check_nothing_was_lost(root, before, written, payload)
+
+
+# ---------------------------------------------------------------- real file systems (issue 18)
+
+from tests.filesystems import fill, immutable, read_only_bind, small_tmpfs  # noqa: E402
+
+
+def test_a_file_on_a_full_file_system_is_refused_whole_never_truncated():
+    with small_tmpfs(64) as disk:
+        target = disk / "f.json"
+        target.write_text(OLD)
+        fill(disk)
+        with pytest.raises(ArchscopeError, match="file system is full.*cannot be replaced whole"):
+            check_output(target)  # before any work
+        with pytest.raises(ArchscopeError, match="file system is full"):
+            write_output(target, "{}" * 4000)
+        assert target.read_text() == OLD and leftovers(disk) == []
+
+
+def test_a_disk_that_fills_during_the_write_keeps_the_old_file_and_no_temporary():
+    with small_tmpfs(64) as disk:
+        target = disk / "f.json"
+        target.write_text(OLD)
+        fill(disk, leave_bytes=8192)  # room for the check's byte, not for the data
+        with pytest.raises(ArchscopeError, match="No space left on device"):
+            write_output(target, "x" * 200_000)
+        assert target.read_text() == OLD and leftovers(disk) == []
+
+
+def test_a_new_file_on_a_full_file_system_is_refused_before_any_work():
+    with small_tmpfs(64) as disk:
+        fill(disk)
+        with pytest.raises(ArchscopeError, match=r"file system is full \(No space left on device\), so no file can be made there"):
+            check_output(disk / "bench.json")
+
+
+def test_a_writable_file_in_an_immutable_directory_is_refused_not_written_in_place(tmp_path):
+    target = tmp_path / "f.json"
+    target.write_text(OLD)
+    with immutable(tmp_path):
+        with pytest.raises(ArchscopeError, match=r"directory is immutable \(chattr \+i\).*writing it in place could lose it"):
+            write_output(target, "new")
+        assert target.read_text() == OLD
+    assert leftovers(tmp_path) == []
+
+
+def test_an_immutable_file_is_called_immutable_not_read_only(tmp_path):
+    target = tmp_path / "f.json"
+    target.write_text(OLD)
+    target.chmod(0o644)
+    with immutable(target):
+        with pytest.raises(ArchscopeError) as refused:
+            write_output(target, "new")
+        assert "immutable (chattr +i)" in str(refused.value) and "read-only" not in str(refused.value)
+        assert target.read_text() == OLD
+
+
+def test_a_read_only_file_system_is_named(tmp_path):
+    (tmp_path / "old.json").write_text(OLD)
+    with read_only_bind(tmp_path):
+        with pytest.raises(ArchscopeError, match="on a read-only file system"):
+            write_output(tmp_path / "old.json", "new")
+        with pytest.raises(ArchscopeError, match="read-only file system, so no file can be made there"):
+            write_output(tmp_path / "new.json", "new")
+    assert (tmp_path / "old.json").read_text() == OLD and not (tmp_path / "new.json").exists()
+
+
+def test_somebody_elses_file_is_refused_rather_than_made_ours_or_written_in_place():
+    """As an ordinary user (nobody) writing a file of another user's that the mode lets anyone write."""
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make a file of another user and to act as nobody")
+    folder = Path(tempfile.mkdtemp(prefix="archscope-shared-"))
+    try:
+        folder.chmod(0o1777)
+        target = folder / "shared.json"
+        target.write_text(OLD)
+        target.chmod(0o666)
+        os.chown(target, 4321, 4321)
+        os.setegid(65534)
+        os.seteuid(65534)
+        try:
+            with pytest.raises(ArchscopeError, match=r"belongs to another user \(uid 4321"):
+                write_output(target, "new")
+        finally:
+            os.seteuid(0)
+            os.setegid(0)
+        assert target.read_text() == OLD and target.stat().st_uid == 4321 and leftovers(folder) == []
+    finally:
+        shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_or_sighup_during_the_write_leaves_no_temporary_and_the_old_file(tmp_path, signal_name):
+    """The signal arrives in the middle of writing the temporary; the process still ends by it."""
+    import signal as signals
+    import subprocess
+    import sys
+
+    target = tmp_path / "f.json"
+    target.write_text(OLD)
+    script = (
+        "import os, signal, sys\n"
+        "import archscope.output as output\n"
+        "real = output._write_all\n"
+        "def write_then_signal(fd, payload):\n"
+        "    real(fd, payload[:10])\n"
+        f"    os.kill(os.getpid(), signal.{signal_name})\n"
+        "    real(fd, payload[10:])\n"
+        "output._write_all = write_then_signal\n"
+        "output.write_output(sys.argv[1], 'new content ' * 1000)\n"
+        "print('not ended')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(target)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(output.__file__).parents[1])})  # fmt: skip
+    assert done.returncode == -getattr(signals, signal_name), (done.returncode, done.stdout, done.stderr)
+    assert "not ended" not in done.stdout
+    assert target.read_text() == OLD and leftovers(tmp_path) == []
+
+
+def test_a_fifo_whose_reader_stops_reading_is_given_up_on(tmp_path, monkeypatch):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # opened, never read
+    monkeypatch.setattr(output, "STREAM_TIMEOUT_S", 0.2)
+    try:
+        with pytest.raises(ArchscopeError, match=r"its reader has taken nothing for 0.2 s \(65,536 of 1,000,000 bytes"):
+            write_output(fifo, b"x" * 1_000_000)
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_a_fifo_whose_reader_reads_slowly_gets_everything(tmp_path, monkeypatch):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = bytearray()
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+
+    def read_all():
+        import select
+        import time
+
+        while True:
+            select.select([reader], [], [], 1.0)
+            try:
+                chunk = os.read(reader, 4096)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                return
+            got.extend(chunk)
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=read_all)
+    thread.start()
+    write_output(fifo, b"y" * 300_000)
+    thread.join(10)
+    os.close(reader)
+    assert bytes(got) == b"y" * 300_000
+
+
+def test_standard_output_by_its_other_names_is_standard_output(capsys):
+    for name in output.STDOUT_ALIASES:
+        assert check_output(name).kind == "stdout"
+        write_output(name, f"to {name}\n")
+    assert capsys.readouterr().out == "".join(f"to {n}\n" for n in output.STDOUT_ALIASES)
+
+
+def test_the_source_of_any_imported_module_is_never_an_output(tmp_path, monkeypatch):
+    (tmp_path / "helper_mod.py").write_text("X = 1\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("Y = 2\n")
+    (tmp_path / "link.json").symlink_to("helper_mod.py")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    importlib.import_module("helper_mod")
+    importlib.import_module("pkg")
+    try:
+        for name, module in (("helper_mod.py", "helper_mod"), ("pkg/__init__.py", "pkg"), ("link.json", "helper_mod")):
+            with pytest.raises(ArchscopeError, match=f"source of the Python module '{module}'"):
+                write_output(tmp_path / name, "overwritten")
+        assert (tmp_path / "helper_mod.py").read_text() == "X = 1\n"
+        assert (tmp_path / "pkg" / "__init__.py").read_text() == "Y = 2\n"
+    finally:
+        import sys
+
+        sys.modules.pop("helper_mod", None)
+        sys.modules.pop("pkg", None)

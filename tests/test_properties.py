@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shlex
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from archscope.analysis.fvcore_counter import fvcore_count
 from archscope.analysis.rf.measure import measure_receptive_field
 from archscope.cli import app
 from archscope.errors import ArchscopeError
+from tests import cli_commands
 
 # ---------------------------------------------------------------- random graphs built here
 
@@ -222,8 +225,12 @@ def test_random_graphs_match_torch_fvcore_and_gradients(specs, size):
 # ARCHSCOPE_MAX_EXAMPLES raises the example counts for a nightly run (README, Development).
 EXAMPLES = int(os.environ.get("ARCHSCOPE_MAX_EXAMPLES", "80"))
 
-HOSTILE_NET = Path(tempfile.gettempdir()) / "archscope-property-net.py"
-HOSTILE_NET.write_text(
+# This process's own folder: other test runs on the machine (other checkouts) fuzz at the same
+# time, and a file they share would be rewritten under this one.
+FUZZ_DIR = Path(tempfile.mkdtemp(prefix="archscope-fuzz-"))
+atexit.register(shutil.rmtree, FUZZ_DIR, True)
+HOSTILE_NET = FUZZ_DIR / "archscope-property-net.py"
+HOSTILE_SOURCE = (
     "import torch.nn as nn\n"
     "INPUT_SIZE = (3, 16, 16)\n"
     "class Net(nn.Sequential):\n"
@@ -232,6 +239,7 @@ HOSTILE_NET.write_text(
     "        self.add_module('<b>x</b>|=1+1\\n\\x1b[31m', nn.Conv2d(3, 4, k))\n"
     "        self.add_module('$\\\\frac$', nn.ReLU())\n"
 )
+HOSTILE_NET.write_text(HOSTILE_SOURCE)
 MODELS = [
     "lenet5", "vgg-cifar", "cifar-resnet20", "nonexistent", "", "x:y", "bad.py:Net", "torchvision:nope", "VGG_CIFAR",
     ":", ":Net", "a:b:c", ".x:Net", "-", "timm:", "/dev/null:Net", f"{tempfile.gettempdir()}:Net", "\x1b[2J",
@@ -249,6 +257,15 @@ SPECS = st.one_of(
 )
 VALUES = ["3x32x32", "1x32x32", "32", "0", "abc", "-1", "1x1", "3x", "2,4", "1", "x", "yaml", "json", "csv",
           "99999999999999999999", str(2**63), "3x2000000000x2000000000", "16:int64", "3x32x32+16"]  # fmt: skip
+# Digit strings of any length: '9' * 5000 broke int() (Python's 4,300-digit limit) and every figure printed after it.
+DIGITS = st.one_of(st.text("0123456789", min_size=1, max_size=8), st.text("0123456789", min_size=9, max_size=6000))
+SHAPES = st.one_of(
+    st.sampled_from(VALUES),
+    DIGITS,
+    st.builds("3x{}x{}".format, DIGITS, DIGITS),
+    st.builds("{}x{}:{}".format, DIGITS, DIGITS, st.sampled_from(["int64", "float16", "bool", "x"])),
+    st.builds("={}".format, DIGITS),
+)
 # Numeric options get the values that broke them: huge, negative, non-finite, not numbers.
 NUMBERS = {
     "-b": ["1", "2,4", "0", "-1", str(2**63), "99999999999999999999", "x", ",", "1.5"],
@@ -257,49 +274,116 @@ NUMBERS = {
     "--min-time": ["0.01", "0", "-1", "inf", "-inf", "nan", "1e309", "1e-9", "x", str(2**63)],
     "--depth": ["1", "2", "0", "-1", str(2**63), "x"],
 }
-OPTIONS = {
-    "summary": ["-i", "-b", "--depth", "-f", "--counter", "--arg", "--train"],
-    "compare": ["-i", "-b", "-f", "--layout", "--arg"],
-    "rf": ["-i", "-f", "--arg"],
-    "lessons": ["-f"],
-    "list": ["-f"],
-    "bench": ["-i", "-b", "--dtype", "--mode", "--warmup", "--threads", "--min-time", "--device", "-f", "--arg"],
-    "report": ["-i", "-b", "--depth", "--arg"],
-}
-FLAGS = {"--train", "--channels-last", "--auto-batch"}
-REPORT_TARGET = str(Path(tempfile.gettempdir()) / "archscope-property-report.html")
+# Options that run the model for real (on the CPU): their runs get small inputs, never random sizes.
+REAL_RUN_OPTIONS = {"--verify", "--effective", "--bench", "--profile", "--counter", "--weight", "--device", "--fit", "--train"}
+REPORT_TARGET = str(FUZZ_DIR / "archscope-property-report.html")
+# Where outputs go: every extension a command might take or refuse, streams, the model's own file.
+PATHS = [REPORT_TARGET, *(str(FUZZ_DIR / f"out{ext}") for ext in (".json", ".csv", ".tsv", ".md", ".html", ".svg",
+         ".png", ".pdf", ".txt", ".py", "")), "/nonexistent/dir/r.html", "-", "/dev/null", str(FUZZ_DIR), str(HOSTILE_NET)]  # fmt: skip
 OTHER_VALUES = VALUES + ["table", "markdown", "inference", "train", "cpu", "cuda", "k=1", "num_classes=7", "x=" + "-" * 5000 + "1"]
+ANY_TEXT = st.text(max_size=30)  # any characters: NUL, escapes, newlines, right-to-left marks
+
+
+@st.composite
+def hostile_models(draw) -> str:
+    """A model file of the user's: layers named with any characters, nested to any depth."""
+    names = draw(st.lists(st.text(max_size=20), min_size=1, max_size=4))
+    depth = draw(st.one_of(st.integers(1, 6), st.integers(900, 3200)))
+    source = (
+        "import torch.nn as nn\n"
+        "INPUT_SIZE = (3, 8, 8)\n"
+        f"NAMES = {names!r}\n"
+        f"DEPTH = {depth}\n"
+        "def build():\n"
+        "    inner = nn.Sequential()\n"
+        "    for i, name in enumerate(NAMES):\n"
+        "        inner.add_module(name, nn.Conv2d(3, 3, 3, padding=1) if i % 2 == 0 else nn.ReLU())\n"
+        "    for level in range(DEPTH - 1):\n"
+        "        outer = nn.Sequential()\n"
+        "        outer.add_module(NAMES[level % len(NAMES)] or 'x', inner)\n"
+        "        inner = outer\n"
+        "    return inner\n"
+    )
+    path = FUZZ_DIR / f"net_{abs(hash(source)):x}.py"
+    path.write_text(source, encoding="utf-8")
+    return f"{path}:build"
+
+
+# Spec strings from random text: only harmless modules before the colon, anything after it.
+SPECS = st.one_of(
+    st.sampled_from(MODELS),
+    st.text(max_size=12),
+    st.builds(
+        "{}:{}".format,
+        st.sampled_from(["", "x", "net.py", str(HOSTILE_NET), "torchvision", "timm", "a/b.py", "json", "~nobody/x.py"]),
+        st.text(max_size=12),
+    ),
+    hostile_models(),
+)
+# A cheap, valid value for an argument no other rule covers (by its metavar), beside random text.
+ARGUMENT_VALUES = {"ID": ["1", "3", "fc-vs-gap", "9", "x"], "PATTERN": ["vgg*", "*bn", "nothing", "["]}
+
+
+def option_values(draw, p: cli_commands.Param, real: bool) -> str:
+    """A value for option ``p``: its choices, the numbers that broke it, shapes, paths or any text."""
+    if p.choices:
+        valid = st.sampled_from(p.choices)
+        return draw(st.one_of(valid, valid, valid, st.sampled_from(OTHER_VALUES), ANY_TEXT))  # mostly valid: deeper runs
+    if p.name in NUMBERS:
+        return draw(st.sampled_from(NUMBERS[p.name]) if real else st.one_of(st.sampled_from(NUMBERS[p.name]), DIGITS))
+    if p.name == "--input-size":
+        return draw(st.sampled_from(VALUES[:10]) if real else SHAPES)
+    if p.metavar in ("FILE", "PNG"):
+        return draw(st.sampled_from(PATHS))
+    if p.name == "--device":
+        return draw(st.sampled_from(["cpu", "cuda", "auto", "tpu", "cuda:99", ""]))
+    if p.name == "--fit":
+        return draw(st.one_of(st.sampled_from(["24GiB", "1MB", "0", "-1GiB", "x", "1e400GiB"]),
+                              st.builds("{}{}".format, DIGITS, st.sampled_from(["", "GiB", "MB", "B", "KiB"]))))  # fmt: skip
+    if p.kind in ("integer", "float"):
+        return draw(st.one_of(st.sampled_from(["0", "-1", "1", "x", "nan"]), DIGITS))
+    return draw(st.one_of(st.sampled_from(OTHER_VALUES), ANY_TEXT))
 
 
 @st.composite
 def command_lines(draw):
-    command = draw(st.sampled_from(sorted(OPTIONS)))
+    """Any command the app has (tests/cli_commands.py reads them from it), with random arguments and options."""
+    commands = cli_commands.commands()
+    command = draw(st.sampled_from(sorted(commands)))
+    params = commands[command]
+    options = [p for p in params if p.option and p.name not in ("--help",)]
+    chosen = draw(st.lists(st.sampled_from(options), max_size=3)) if options else []
+    chosen = [p for p in options if p.required and p not in chosen] + chosen
+    real = cli_commands.takes(command, "--device") or any(p.name in REAL_RUN_OPTIONS for p in chosen)
     argv = [command]
-    if command in ("summary", "rf", "report"):
-        argv.append(draw(SPECS))
-    if command == "report":
-        argv += ["-o", draw(st.sampled_from([REPORT_TARGET, "/nonexistent/dir/r.html", "report.pdf", "r", str(HOSTILE_NET)]))]
-    elif command in ("compare", "bench"):
-        argv += draw(st.lists(st.one_of(st.sampled_from(MODELS[:5]), SPECS), min_size=0 if command == "bench" else 1, max_size=3))
-    elif command == "lessons":
-        argv += draw(st.lists(st.sampled_from(["1", "3", "fc-vs-gap", "9", "x"]), max_size=1))
-    elif command == "list":
-        argv += draw(st.lists(st.sampled_from(["vgg*", "*bn", "nothing", "["]), max_size=1))
-    if command == "bench":
-        # First, so that a drawn --min-time or --warmup (the last one given wins) is what runs.
-        argv += ["--min-time", "0.01", "--warmup", "0"]
-        if not any(a in MODELS[:3] or ":" in a for a in argv[1:]):
-            argv.insert(1, "lenet5")  # no model would mean the whole default set: too slow for a property test
-    for option in draw(st.lists(st.sampled_from(OPTIONS[command]), max_size=3)):
-        argv.append(option)
-        if option not in FLAGS:
-            argv.append(draw(st.sampled_from(NUMBERS.get(option, OTHER_VALUES))))
+    for p in params:
+        if p.option:
+            continue
+        if p.name == "MODEL":
+            cheap = st.sampled_from(MODELS[:3]) if real else SPECS
+            if p.variadic:
+                argv += draw(st.lists(st.one_of(cheap, SPECS), min_size=1 if p.required else 0, max_size=3))
+            else:
+                argv.append(draw(cheap if real else SPECS))
+        elif p.required or draw(st.booleans()):
+            argv.append(draw(st.one_of(st.sampled_from(ARGUMENT_VALUES.get(p.name, OTHER_VALUES)), ANY_TEXT)))
+    # First, so that a drawn --min-time or --warmup (the last one given wins) is what runs.
+    for option, value in cli_commands.QUICK_OPTIONS.items():
+        if cli_commands.takes(command, option):
+            argv += [option, value]
+    if real and not any(a in MODELS[:3] or ":" in a for a in argv[1:]):
+        argv.insert(1, "lenet5")  # no model would mean the whole default set: too slow for a property test
+    for p in chosen:
+        argv.append(p.name)
+        if not p.flag:
+            argv.append(option_values(draw, p, real))
     return argv
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(argv=command_lines())
 def test_random_command_lines_never_produce_a_traceback(argv):
+    HOSTILE_NET.write_text(HOSTILE_SOURCE)  # each example starts from the user's file as it was
     result = CliRunner().invoke(app, argv, env={"COLUMNS": "100"})
     shown = shlex.join(argv)[:300]
     assert "Traceback" not in result.output, shown
@@ -307,4 +391,4 @@ def test_random_command_lines_never_produce_a_traceback(argv):
     if result.exit_code == 2:
         assert result.output.strip().startswith("error:") or "Usage" in result.output, shown
     assert result.exception is None or isinstance(result.exception, SystemExit) or isinstance(result.exception, ArchscopeError), shown
-    assert HOSTILE_NET.read_text().startswith("import torch.nn"), "the model's own file was written"
+    assert HOSTILE_NET.read_text() == HOSTILE_SOURCE, f"the model's own file was written: {shown}"

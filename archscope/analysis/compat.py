@@ -12,11 +12,12 @@ The meta-device analysis takes three shortcuts that lean on PyTorch's private co
 * ``batch_norm_on_meta``: batch norm's meta kernel is a Python decomposition, about 2 ms a
   call; its outputs are simple to state directly.
 
-Plus readings of PyTorch's own metadata: an operator's schema (``alias_kind``: whether its
-result aliases an input; ``schema_arguments``: its arguments' names and defaults, for the
-receptive-field rules; ``overload_name``), ``is_operator_packet`` and ``qualified_name`` (what
-the operator registry keys its rows by) and ``is_meta_limitation`` (the error texts PyTorch
-uses when an operator needs real data).
+Plus readings of PyTorch's own metadata: an operator's schema (``alias_kind`` and
+``returns_new_memory``: whether its result aliases an input; ``new_results`` checks the storages
+too; ``schema_arguments``: its arguments' names and defaults, for the receptive-field rules;
+``overload_name``), ``is_operator_packet`` and ``qualified_name`` (what the operator registry
+keys its rows by) and ``is_meta_limitation`` (the error texts PyTorch uses when an operator
+needs real data).
 
 Each feature is checked to exist and falls back to the plain path where it does not.
 ``ARCHSCOPE_NO_FAST_PATHS=1`` turns every shortcut off (a test runs the core checks so).
@@ -32,6 +33,8 @@ import types
 from typing import Any, Callable, Iterator
 
 import torch
+
+from archscope.analysis.tensors import tensors_in
 
 FAST_PATHS_ENV = "ARCHSCOPE_NO_FAST_PATHS"
 
@@ -127,31 +130,73 @@ def run_operator(func: Any, args: tuple, kwargs: dict) -> Any:
 
 # --- operator metadata --------------------------------------------------------------------
 
-_ALIASING: dict[Any, str] = {}
+_ALIAS_KINDS: dict[Any, str] = {}
 
 
 def alias_kind(func: Any) -> str:
-    """'view', 'inplace' or 'new': whether an operator's result shares memory with an input.
+    """'view', 'inplace' or 'new': what the operator's schema says of its results (``alias_info``).
 
-    Read once per operator from its schema (``alias_info`` on its returns): a return that
-    aliases an input without writing it is a view, one that writes it is in-place. An
-    operator without a readable schema is taken to allocate.
+    An operator without a readable schema is taken to allocate. The schema is not the whole
+    truth: ``aten::_unsafe_view`` (the reshape after the matrix product of ``nn.Linear`` on a
+    3-D input; since torch 2.15 with a bias too) is declared as returning a new tensor but
+    shares its input's storage. ``new_results`` asks the storages themselves.
     """
-    if func not in _ALIASING:
+    if func not in _ALIAS_KINDS:
         returns = getattr(getattr(func, "_schema", None), "returns", None) or []
         aliases = [getattr(r, "alias_info", None) for r in returns]
         if any(a is not None and not getattr(a, "is_write", False) for a in aliases):
-            _ALIASING[func] = "view"
+            _ALIAS_KINDS[func] = "view"
         elif any(a is not None for a in aliases):
-            _ALIASING[func] = "inplace"
+            _ALIAS_KINDS[func] = "inplace"
         else:
-            _ALIASING[func] = "new"
-    return _ALIASING[func]
+            _ALIAS_KINDS[func] = "new"
+    return _ALIAS_KINDS[func]
 
 
 def returns_new_memory(func: Any) -> bool:
-    """False for views and in-place operators, whose results share memory with an input."""
+    """False when the operator's schema says a result aliases an input (a view, an in-place op)."""
     return alias_kind(func) == "new"
+
+
+# Batch norm without training saves no statistics: the CPU kernels return empty tensors for
+# the saved mean and inverse deviation, but PyTorch's meta kernels give them one value per
+# channel. The analysis counts what a real forward allocates.
+_EVAL_BATCH_NORMS = {
+    getattr(torch.ops.aten, name).default
+    for name in ("_native_batch_norm_legit_no_training", "_batch_norm_no_update")
+    if hasattr(torch.ops.aten, name)
+}
+
+
+def _keeps_no_statistics(func: Any, args: Any) -> bool:
+    if func in _EVAL_BATCH_NORMS:
+        return True
+    return func is NATIVE_BATCH_NORM and len(args) > 5 and args[5] is False
+
+
+def new_results(func: Any, args: Any, kwargs: Any, out: Any) -> list[torch.Tensor]:
+    """The tensors among one operator call's results that live in memory no argument had.
+
+    A result whose schema declares it an alias is never new; any other counts unless its
+    storage is an argument's (compared by ``storage_key`` while the arguments are alive, so
+    an address cannot have been reused). Results sharing one new storage count once; an
+    eval-mode batch norm's statistics, empty on the CPU, do not count.
+    """
+    if not returns_new_memory(func):
+        return []
+    results = list(tensors_in(out))
+    if _keeps_no_statistics(func, args):
+        results = results[:1]
+    if not results:
+        return []
+    taken = {storage_key(t) for t in tensors_in((args, kwargs))}
+    fresh: list[torch.Tensor] = []
+    for t in results:
+        key = storage_key(t)
+        if key not in taken:
+            taken.add(key)
+            fresh.append(t)
+    return fresh
 
 
 _ARGUMENTS: dict[Any, tuple[tuple[str, bool, Any], ...]] = {}
@@ -270,9 +315,13 @@ def storage_key(tensor: torch.Tensor) -> int:
 
     Views share it. Meta storages have no data pointer, so the StorageImpl's own address
     (``_cdata``) is used; where that is missing, the data pointer, else the tensor itself
-    (each tensor then counts as its own storage: views are counted twice).
+    (each tensor then counts as its own storage: views are counted twice). A tensor with no
+    storage at all (sparse, nested) is its own.
     """
-    storage = tensor.untyped_storage()
+    try:
+        storage = tensor.untyped_storage()
+    except (RuntimeError, NotImplementedError):
+        return id(tensor)
     key = getattr(storage, "_cdata", None)
     if isinstance(key, int) and key:
         return key

@@ -8,11 +8,15 @@ the default. fvcore's unit is one fused multiply-add, i.e. archscope's MACs.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import torch
 import torch.nn as nn
+
+from archscope.errors import ArchscopeError
+from archscope.quiet import library_noise_silenced
 
 # fvcore's operator names for convolutions, linear layers and matrix products: the part of
 # its count that is comparable with archscope's MACs.
@@ -44,7 +48,8 @@ class FvcoreCount:
 
 def fvcore_count(model: nn.Module, input_shape: Sequence[int]) -> FvcoreCount:
     """Count ``model`` (real weights, on the CPU) with fvcore on a zero input of ``input_shape``."""
-    from fvcore.nn import FlopCountAnalysis  # imported here: fvcore is slow to import
+    with library_noise_silenced():
+        from fvcore.nn import FlopCountAnalysis  # imported here: fvcore is slow to import
 
     was_training = model.training
     model.eval()
@@ -55,9 +60,25 @@ def fvcore_count(model: nn.Module, input_shape: Sequence[int]) -> FvcoreCount:
         analysis.uncalled_modules_warnings(False)
         # jit tracing logs warnings about e.g. tensor-to-bool conversions; they are noise here.
         logging.getLogger("fvcore").setLevel(logging.ERROR)
-        with torch.no_grad():
-            by_operator = dict(analysis.by_operator())
-            unsupported = dict(analysis.unsupported_ops())
+        try:
+            with torch.no_grad(), library_noise_silenced():
+                by_operator = dict(analysis.by_operator())
+                unsupported = dict(analysis.unsupported_ops())
+        except RuntimeError as error:  # torch.jit.trace refused the model (a generator output, say)
+            raise ArchscopeError(_trace_failure(error)) from error
     finally:
         model.train(was_training)
     return FvcoreCount(by_operator=by_operator, unsupported=unsupported)
+
+
+def _trace_failure(error: BaseException) -> str:
+    """One line for a model fvcore's tracer (torch.jit.trace) cannot follow."""
+    text = str(error).strip()
+    kind = re.search(r"received an? (?:input|output) of unsupported type: (\w+)", text)
+    if kind:
+        return (
+            f"--counter fvcore cannot count this model: fvcore traces it with torch.jit.trace, which takes a forward "
+            f"returning tensors, tuples, lists or dicts, and this one returned a {kind.group(1)}"
+        )
+    first = text.splitlines()[0] if text else type(error).__name__
+    return f"--counter fvcore cannot count this model: torch.jit.trace, which fvcore uses, failed: {first}"

@@ -25,8 +25,9 @@ _FORMS = (
     "CxHxW, HxW or N (square), optionally :dtype, =SIZE for exactly as written, name=SIZE for a keyword "
     "input, '+' between inputs; e.g. 3x224x224, 224, 50:int64, =16000 or image=3x32x32+meta=4"
 )
-# The element types an input can be given as (torch's names).
-DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "int8", "uint8", "bool")
+# The element types an input tensor can be given as (torch's names; -i 50:int64): not the dtypes
+# bench and profile run a model in (archscope.bench.dtypes.RUN_DTYPES).
+INPUT_DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "int8", "uint8", "bool")
 # No analysis needs more than this many elements in one input (2^40: a terabyte of floats).
 MAX_ELEMENTS = 2**40
 # A dimension written with more digits than this is larger than MAX_ELEMENTS anyway; reading it
@@ -118,8 +119,8 @@ def _split_dtype(text: str) -> tuple[str, str | None]:
     if not sep:
         return text, None
     dtype = dtype.strip().lower()
-    if dtype not in DTYPES:
-        raise InputSizeError(f"unknown element type {_quoted(dtype)} in {_quoted(text)}; one of: {', '.join(DTYPES)}")
+    if dtype not in INPUT_DTYPES:
+        raise InputSizeError(f"unknown element type {_quoted(dtype)} in {_quoted(text)}; one of: {', '.join(INPUT_DTYPES)}")
     return body, dtype
 
 

@@ -170,8 +170,10 @@ class BatchFit:
     budget: int  # bytes
     batch_size: int  # 0 when not even one sample fits
     peak: int  # training memory at that batch
-    fixed: int  # what does not grow with the batch: parameters, gradients, optimizer state
-    per_sample: int  # saved activations per sample
+    # The last line the search solved on, through the two batches analysed last: peak ~ fixed + per_sample x batch.
+    fixed: int
+    per_sample: int
+    next_peak: int | None = None  # training memory at batch_size + 1, measured (None at the largest batch archscope tries)
 
 
 @dataclass
@@ -239,6 +241,10 @@ class Summary:
     data_dependent: DataDependence | None = None
     # With summary --fit: the largest batch that fits the budget.
     fit: BatchFit | None = None
+    # The model's own row (name "", depth 0): the parameters it holds itself and the operators
+    # its forward runs outside every child (a positional embedding and its add); None when it
+    # has neither. Not a module call, so not in ``layers``: those keep their call order.
+    own: LayerRecord | None = None
 
     # How to run this analysis again with more observers; set by ``summarize``, not a field
     # (so not in the JSON, and not compared). ``explain`` uses it.
@@ -283,6 +289,7 @@ class Summary:
             "weighted_depth": self.weighted_depth,
             "input_dtypes": list(self.input_dtypes),
             "data_dependent": asdict(self.data_dependent) if self.data_dependent is not None else None,
+            "own": layer_dict(self.own) if self.own is not None else None,
             **({"fit": asdict(self.fit)} if self.fit is not None else {}),
         }
 

@@ -29,14 +29,14 @@ from torch.nn.parameter import UninitializedBuffer, UninitializedParameter, is_l
 
 from archscope.analysis.compat import (
     is_meta_limitation,
-    returns_new_memory,
+    new_results,
     says_output_too_small,
     run_operator,
     skip_dynamo_guard,
     without_dynamo_import,
 )
 from archscope.analysis.module_state import attributes_restored, exclusive
-from archscope.analysis.input_size import DTYPES, MAX_ELEMENTS, check_batch_size, describe_shapes, expectation_of, parse_inputs
+from archscope.analysis.input_size import INPUT_DTYPES, MAX_ELEMENTS, check_batch_size, describe_shapes, expectation_of, parse_inputs
 from archscope.analysis.ops import rule_for
 from archscope.analysis.rf.tracker import FieldTracker
 from archscope.analysis.rf.values import describe
@@ -159,6 +159,9 @@ class _Recorder(TorchDispatchMode):
         self.layers: list[LayerRecord] = []
         self.macs = 0
         self.flops = 0
+        # What the model's own forward computes outside any child's call (a positional add).
+        self.own_macs = 0
+        self.own_flops = 0
         self.activation_bytes = 0
         self.uncounted: Counter[str] = Counter()
         self.fields = FieldTracker()
@@ -248,6 +251,9 @@ class _Recorder(TorchDispatchMode):
                 for record in self.stack:
                     record.macs += cost.macs
                     record.flops += cost.flops
+                if not self.stack:
+                    self.own_macs += cost.macs
+                    self.own_flops += cost.flops
         for value in (*args, *kwargs.values()):
             if isinstance(value, torch.Tensor) and id(value) in self.parameter_names:
                 self.used_parameters.add(self.parameter_names[id(value)])
@@ -255,11 +261,9 @@ class _Recorder(TorchDispatchMode):
         for observer in self.observers:
             observer.operator(func, rule, args, kwargs, out, self._open_indices)
         self.depths.record(rule is not None and rule.weighted, args, kwargs, out)
-        if returns_new_memory(func):
-            outputs = out if isinstance(out, (tuple, list)) else (out,)
-            self.activation_bytes += sum(
-                t.numel() * t.element_size() for t in outputs if isinstance(t, torch.Tensor) and t.is_floating_point()
-            )
+        self.activation_bytes += sum(
+            t.numel() * t.element_size() for t in new_results(func, args, kwargs, out) if t.is_floating_point()
+        )
         return out
 
 
@@ -270,6 +274,24 @@ def _per_axis(value: Any) -> list[int] | None:
     if isinstance(value, (tuple, list)) and value and all(isinstance(v, int) for v in value):
         return list(value)
     return None
+
+
+def check_names(model: nn.Module, name: str) -> None:
+    """Refuse, in one line, a module, parameter or buffer whose own name has a '.': PyTorch reads it as a path.
+
+    ``add_module`` refuses such names, but ``module._modules["a.b"] = ...`` does not, and then
+    ``functional_call``, ``get_submodule`` and ``state_dict`` look for ``a`` and fail inside the
+    forward. Any other text is a fine name (``"<script>x"``, CJK, emoji, spaces).
+    """
+    for owner, module in model.named_modules():
+        for kind, table in (("module", module._modules), ("parameter", module._parameters), ("buffer", module._buffers)):
+            dotted = next((key for key in table if "." in str(key)), None)
+            if dotted is not None:
+                where = f" inside {owner!r}" if owner else ""
+                raise ArchscopeError(
+                    f"{name} has a {kind} named {dotted!r}{where}: PyTorch reads a '.' in a name as a path "
+                    "(functional_call, get_submodule, state_dict), so it cannot be found again; rename it"
+                )
 
 
 def _ancestors(name: str) -> list[str]:
@@ -498,6 +520,7 @@ def analyze(
     built on meta), and ``Summary.data_dependent`` says which operator forced it.
     """
     name = name or type(model).__name__
+    check_names(model, name)
     if inputs is None:
         if input_shape is None:
             raise InputSizeError("give an input shape or example inputs")
@@ -538,6 +561,7 @@ def analyze(
         activation_bytes=recorder.activation_bytes,
     )
     input_record = shapes[0] if len(shapes) == 1 else shapes
+    own = own_record(model, recorder, input_record, shape_of(output))
     return Summary(
         model=name,
         source=source,
@@ -553,6 +577,7 @@ def analyze(
         receptive_field_issues=list(recorder.fields.issues),
         input_dtypes=[str(t.dtype).removeprefix("torch.") for t in inputs.tensors],
         data_dependent=dependence,
+        own=own,
     )
 
 
@@ -577,6 +602,28 @@ def _field_map(recorder: _Recorder, output: Any) -> FieldMap | None:
     if position is None and kinds:
         after = "whole_input" if all(k == "whole_input" for k in kinds) else next(k for k in kinds if k != "whole_input")
     return FieldMap(fields.last_spatial_op, list(last.shape), layer, call, place, position, after)
+
+
+def own_params(model: nn.Module) -> int:
+    """Parameters the model holds itself, not through a child (a transformer's positional embedding)."""
+    in_children = {id(p) for child in model.children() for p in child.parameters()}
+    own = {id(p): p for p in model._parameters.values() if p is not None and id(p) not in in_children}
+    return sum(p.numel() for p in own.values())
+
+
+def own_record(model: nn.Module, recorder: _Recorder, input_shape: Shape, output_shape: Shape) -> LayerRecord | None:
+    """The model's own row: its own parameters and what its forward computes outside every child.
+
+    None when it has neither (most networks: only children hold weights and compute), so a
+    table's rows then add up to the totals as they are.
+    """
+    params = own_params(model)
+    if not (params or recorder.own_macs or recorder.own_flops):
+        return None
+    return LayerRecord(
+        name="", type=type(model).__name__, depth=0, leaf=False, input_shape=input_shape, output_shape=output_shape,
+        params=params, macs=recorder.own_macs, flops=recorder.own_flops,
+    )  # fmt: skip
 
 
 def _last_recorder(error: BaseException) -> _Recorder | None:
@@ -787,8 +834,8 @@ def _dtype_name(dtype: str | torch.dtype | None) -> str | None:
     if dtype is None:
         return None
     name = str(dtype).removeprefix("torch.")
-    if name not in DTYPES:
-        raise InputSizeError(f"unknown dtype {dtype!r}; one of: {', '.join(DTYPES)}")
+    if name not in INPUT_DTYPES:
+        raise InputSizeError(f"unknown dtype {dtype!r}; one of: {', '.join(INPUT_DTYPES)}")
     return name
 
 

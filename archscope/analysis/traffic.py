@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import torch
 
-from archscope.analysis.compat import alias_kind
+from archscope.analysis.compat import alias_kind, new_results
 from archscope.analysis.records import LayerRecord
 from archscope.analysis.summary import AnalysisObserver
 from archscope.analysis.tensors import tensors_in
@@ -41,10 +41,15 @@ def tensor_bytes(t: torch.Tensor, float_bytes: int | None = None) -> int:
 
 
 
+def _only_aliases(func: Any, args: Sequence[Any], kwargs: dict, out: Any) -> bool:
+    """Results that all share an argument's storage (``aten::_unsafe_view``): a view in all but its schema."""
+    return any(True for _ in tensors_in(out)) and not new_results(func, args, kwargs, out)
+
+
 def operator_bytes(func: Any, args: Sequence[Any], kwargs: dict, out: Any, float_bytes: int | None = None) -> int:
     """The least memory traffic of one operator call: distinct tensor arguments read, results written."""
     kind = alias_kind(func)
-    if kind == "view":
+    if kind == "view" or kind == "new" and _only_aliases(func, args, kwargs, out):
         return 0
     name = getattr(getattr(func, "overloadpacket", func), "__name__", "")
     reads = {id(t): t for t in tensors_in([list(args), kwargs])}

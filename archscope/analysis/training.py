@@ -72,6 +72,8 @@ class BackwardCount:
     layer_macs: list[int] = field(default_factory=list)
     layer_flops: list[int] = field(default_factory=list)
     layer_bytes: list[int] = field(default_factory=list)
+    own_macs: int = 0  # the nodes the model's own forward made, outside every child (Summary.own)
+    own_flops: int = 0
     uncounted: Counter = field(default_factory=Counter)
     peak_start: int = 0  # saved activations when the backward starts
     saved_live: int = 0  # saved activations not yet released, as the backward goes
@@ -254,6 +256,9 @@ class _BackwardRecorder(TorchDispatchMode):
             for index in owners:
                 count.layer_macs[index] += cost.macs
                 count.layer_flops[index] += cost.flops
+            if node is not None and not owners:
+                count.own_macs += cost.macs
+                count.own_flops += cost.flops
         moved = operator_bytes(func, args, kwargs, out, self.float_bytes)
         count.bytes += moved
         for index in owners:
@@ -338,6 +343,8 @@ def analyze_training(
         layer.backward_macs, layer.backward_flops = macs, flops
     for layer in summary.layers[len(count.layer_macs):]:
         layer.backward_macs, layer.backward_flops = 0, 0
+    if summary.own is not None:
+        summary.own.backward_macs, summary.own.backward_flops = count.own_macs, count.own_flops
     summary.totals.backward_macs = count.macs
     summary.totals.backward_flops = count.flops
     summary.totals.optimizer_flops = optimizer_flops(model, optimizer)
@@ -349,6 +356,9 @@ def analyze_training(
 
 
 MAX_FIT_BATCH = 2**31 - 1
+# How many lines the search solves on before it bisects: the peak is close to a line beyond a
+# few samples, so two or three secants land on the answer.
+_FIT_STEPS = 6
 
 
 def fit_batch(
@@ -361,74 +371,94 @@ def fit_batch(
 ) -> BatchFit:
     """The largest batch whose training memory (``TrainingMemory.peak``) is within ``budget`` bytes.
 
-    Saved activations grow in proportion to the batch and nothing else does, so two analyses
-    (batch 1 and 2) give the line, and the answer and the batch after it are checked by
-    analysing them; where the line does not hold (a model whose saved tensors are not
-    proportional to the batch), a bisection between them finds the edge.
+    The saved activations grow in proportion to the batch, but the peak does not quite: it
+    falls where the saved activations still held and the gradients already made are most,
+    and that point moves with the batch (ResNet-50's peak grows by 64 MiB from batch 1 to 2,
+    by 79 MiB a sample near batch 100). So the search solves on a line through the two
+    batches analysed last (first 1 and 2, then its own guesses: the secant method), analyses
+    the guess and the batch after it, and stops when one fits and the other does not; where
+    that takes too many steps, it bisects. Every answer is measured: ``peak`` at the batch,
+    ``next_peak`` at one more; ``fixed`` and ``per_sample`` are the last line it solved on.
     """
     from archscope.analysis.summary import summarize
 
     if budget <= 0:
         raise ArchscopeError(f"the memory budget must be positive, not {budget}")
+    peaks: dict[int, int] = {}
 
     def peak(batch: int) -> int:
-        s = summarize(model_or_name, input_size, batch, train=True, optimizer=optimizer, model_kwargs=model_kwargs)
-        return s.totals.training_memory.peak
+        if batch not in peaks:
+            s = summarize(model_or_name, input_size, batch, train=True, optimizer=optimizer, model_kwargs=model_kwargs)
+            peaks[batch] = s.totals.training_memory.peak
+        return peaks[batch]
 
-    one, two = peak(1), peak(2)
-    per_sample = two - one
-    fixed = one - per_sample
-    if one > budget:
-        return BatchFit(budget=budget, batch_size=0, peak=one, fixed=fixed, per_sample=per_sample)
-    if per_sample <= 0:
-        raise ArchscopeError("the training memory does not grow with the batch: every batch fits or none does")
-    guess = max(1, min((budget - fixed) // per_sample, MAX_FIT_BATCH))
-    fits, fits_peak = 1, one  # the largest batch known to fit, and its memory
-    too_big: int | None = None  # the smallest batch known not to fit
-    at_guess = peak(guess) if guess > 1 else one
-    if at_guess <= budget:
-        fits, fits_peak = guess, at_guess
-        if guess < MAX_FIT_BATCH:
-            after = peak(guess + 1)
-            if after > budget:
-                too_big = guess + 1
-            else:  # the line underestimated: search upward from here
-                fits, fits_peak, too_big = guess + 1, after, None
-    else:
-        too_big = guess
-    while too_big is None:  # double until a batch does not fit
+    def result(batch: int, line: tuple[int, int]) -> BatchFit:
+        after = peak(batch + 1) if batch < MAX_FIT_BATCH else None
+        return BatchFit(budget, batch, peak(max(batch, 1)), line[0], line[1], after)
+
+    order = [1, 2]  # the batches analysed, in order: each line goes through the last two
+    line = (0, 0)
+    for _ in range(_FIT_STEPS):
+        low, high = sorted(order[-2:])
+        per_sample = (peak(high) - peak(low)) // (high - low)
+        if per_sample <= 0:
+            raise ArchscopeError("the training memory does not grow with the batch: every batch fits or none does")
+        line = (peak(high) - per_sample * high, per_sample)
+        if peak(1) > budget:
+            return result(0, line)
+        guess = max(1, min((budget - line[0]) // per_sample, MAX_FIT_BATCH))
+        tried = [guess]
+        if peak(guess) <= budget:
+            if guess == MAX_FIT_BATCH or peak(guess + 1) > budget:
+                return result(guess, line)
+            tried.append(guess + 1)
+        order += [b for b in tried if b != order[-1]]
+        if len(set(order[-2:])) < 2:
+            break
+    # The lines did not settle: bisect between what is known to fit and what is not.
+    fits = max(b for b, p in peaks.items() if p <= budget)
+    too_big = min((b for b, p in peaks.items() if p > budget), default=None)
+    while too_big is None:
         candidate = min(fits * 2, MAX_FIT_BATCH)
-        memory = peak(candidate)
-        if memory > budget:
+        if peak(candidate) > budget:
             too_big = candidate
         elif candidate == MAX_FIT_BATCH:
-            return BatchFit(budget=budget, batch_size=candidate, peak=memory, fixed=fixed, per_sample=per_sample)
+            return result(candidate, line)
         else:
-            fits, fits_peak = candidate, memory
-    while too_big - fits > 1:  # bisect: only when the line did not hold
+            fits = candidate
+    while too_big - fits > 1:
         middle = (fits + too_big) // 2
-        memory = peak(middle)
-        if memory <= budget:
-            fits, fits_peak = middle, memory
+        if peak(middle) <= budget:
+            fits = middle
         else:
             too_big = middle
-    return BatchFit(budget=budget, batch_size=fits, peak=fits_peak, fixed=fixed, per_sample=per_sample)
+    return result(fits, line)
 
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3,
           "t": 1000**4, "tb": 1000**4, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}  # fmt: skip
 
+# The largest budget archscope reads: 1 EiB, far beyond any machine's memory.
+MAX_BUDGET = 2**60
+
 
 def parse_bytes(text: str) -> int:
     """'24GiB' -> 25769803776, '512MB' -> 512000000, '1.5 GiB', '1000'. GiB is 2^30, GB is 10^9."""
     import re
+    from fractions import Fraction
 
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(text))
+    text = str(text)
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", text)
     unit = match.group(2).lower() if match else None
     if match is None or unit not in _UNITS:
-        shown = text if len(str(text)) <= 40 else str(text)[:37] + "..."
         raise ArchscopeError(f"cannot read {shown!r} as a memory size: give e.g. 24GiB, 512MB or 1.5GiB")
-    value = int(float(match.group(1)) * _UNITS[unit])
+    number = match.group(1).lstrip("0") or "0"
+    if len(number.partition(".")[0]) > 24:  # a digit string of any length, read without float's overflow
+        raise ArchscopeError(f"a memory size of {shown!r} is more than archscope reads (at most 1 EiB)")
+    value = int(Fraction(number) * _UNITS[unit])
     if value <= 0:
-        raise ArchscopeError(f"a memory size must be positive, not {text!r}")
+        raise ArchscopeError(f"a memory size must be positive, not {shown!r}")
+    if value > MAX_BUDGET:
+        raise ArchscopeError(f"a memory size of {shown!r} is more than archscope reads (at most 1 EiB)")
     return value

@@ -1,6 +1,34 @@
-"""Measuring models: latency, throughput, memory and achieved vs peak compute. No rich, no typer."""
+"""Measuring models: latency, throughput, memory and achieved vs peak compute. No rich, no typer.
 
-from archscope.bench.records import BenchEnvironment, BenchReport, BenchResult, LatencyStats
-from archscope.bench.runner import DEFAULT_MODELS, benchmark
+The names below are imported on first use (PEP 562), as in ``archscope.analysis``: a light
+module of this package (``dtypes``, ``records``) can be imported without importing torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_LAZY = {
+    "BenchEnvironment": "archscope.bench.records",
+    "BenchReport": "archscope.bench.records",
+    "BenchResult": "archscope.bench.records",
+    "LatencyStats": "archscope.bench.records",
+    "DEFAULT_MODELS": "archscope.bench.runner",
+    "benchmark": "archscope.bench.runner",
+}
+
+if TYPE_CHECKING:
+    from archscope.bench.records import BenchEnvironment, BenchReport, BenchResult, LatencyStats
+    from archscope.bench.runner import DEFAULT_MODELS, benchmark
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'archscope.bench' has no attribute {name!r}")
+
 
 __all__ = ["DEFAULT_MODELS", "BenchEnvironment", "BenchReport", "BenchResult", "LatencyStats", "benchmark"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import platform
 
 import torch
 
+from archscope.bench.records import Machine
 from archscope.errors import ArchscopeError
 
 
@@ -47,3 +49,23 @@ def device_name(device: torch.device) -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (os.getloadavg), or None where the system has none (Windows)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+def machine(device: torch.device) -> Machine:
+    """The machine as a measurement on ``device`` begins: torch, the device, threads, and how busy it is."""
+    return Machine(
+        torch_version=torch.__version__,
+        device=str(device),
+        device_name=device_name(device),
+        cpu_threads=torch.get_num_threads(),
+        load_average=load_average(),
+        cpu_count=os.cpu_count(),
+    )

@@ -31,10 +31,13 @@ from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.summary import analyze
 from archscope.analysis.traffic import TrafficObserver
 from archscope.bench.bandwidth import calibrate_bandwidth
-from archscope.bench.device import device_name, resolve_device
+from archscope.bench.device import machine, resolve_device
 from archscope.bench.peak import calibrate_peak
 from archscope.bench.profile_records import ProfileDevice, ProfileLayer, ProfileReport
-from archscope.bench.runner import DTYPES, _loss, check_options
+from archscope.bench.records import Machine
+from archscope.bench.out_of_memory import is_out_of_memory, out_of_memory_message
+from archscope.bench.dtypes import run_dtype
+from archscope.bench.runner import _loss, check_options
 from archscope.bench.timing import Clock, percentile
 from archscope.errors import ArchscopeError
 from archscope.models import ModelSpec, resolve_model
@@ -336,11 +339,9 @@ def profile(
     if mode not in MODES:
         raise ArchscopeError(f"unknown mode {mode!r}; choose eval or train")
     train = MODES[mode] == "train"
-    if dtype not in DTYPES:
-        raise ArchscopeError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     check_depth(depth)
     torch_device = resolve_device(device)
-    torch_dtype = DTYPES[dtype]
+    torch_dtype = run_dtype(dtype)
     say = on_progress or (lambda text: None)
     name, built, default = _build(model, model_kwargs)
     sizes = parse_input_sizes(input_size, default)
@@ -356,7 +357,9 @@ def profile(
         rows = row_indices(summary.layers, depth)
         if not rows:
             raise ArchscopeError(f"{name} has no layer to profile: its forward calls no submodule")
-        modules = [built.get_submodule(summary.layers[i].name) for i in rows]
+        # By the names the analysis recorded, not get_submodule, which reads a name as a dotted path.
+        by_name = dict(built.named_modules())
+        modules = [by_name[summary.layers[i].name] for i in rows]
 
         peak = peak_source = bandwidth = bandwidth_source = None
         if ceilings is not None:
@@ -373,29 +376,47 @@ def profile(
                 f"STREAM's {kernel} ({words}) on {array / 2**20:.0f} MiB float32 arrays on {torch_device}, "
                 "the faster of copy and add, best of 3"
             )
+        where = machine(torch_device)
         device_record = ProfileDevice(
-            name=device_name(torch_device), device=str(torch_device), dtype=dtype, threads=torch.get_num_threads(),
+            name=where.device_name, device=where.device, dtype=dtype, threads=where.cpu_threads,
             peak_flops=peak, peak_source=peak_source, bandwidth_bytes_per_s=bandwidth, bandwidth_source=bandwidth_source,
         )  # fmt: skip
 
         say(f"timing {name} layer by layer...")
-        prepared = built.to(torch_device)
-        if channels_last:
-            prepared = prepared.to(memory_format=torch.channels_last)
-        prepared.train(train)
-        xs = [torch.randn(shape, device=torch_device) for shape in shapes]
-        if channels_last:
-            xs = [x.to(memory_format=torch.channels_last) if x.dim() == 4 else x for x in xs]
-        plain, marked = _steps(prepared, xs, train, torch_dtype, torch_device)
-        instruments = _Instruments(modules, [summary.layers[i].name for i in rows], train)
-        plain_times, runs = _time(plain, marked, instruments, torch_device, warmup, min_time)
+        try:
+            plain_times, runs = _measure(built, shapes, summary, rows, modules, train, torch_dtype, torch_device,
+                                         channels_last, warmup, min_time)  # fmt: skip
+        except Exception as error:
+            if not is_out_of_memory(error):
+                raise
+            # A real allocation that cannot succeed: how much was asked, how much there is, a batch that may fit.
+            # Every activation the forward creates, per sample: an upper bound on what a step holds.
+            per_sample = summary.totals.activation_bytes // batch_size
+            raise ArchscopeError(out_of_memory_message(error, torch_device, batch_size, per_sample)) from None
     finally:
         torch.set_num_threads(previous_threads)
 
     return _report(
         name, summary, rows, shapes, batch_size, train, depth, channels_last, warmup, min_time,
-        device_record, plain_times, runs, forward_bytes, backward_bytes, torch_device,
+        device_record, where, plain_times, runs, forward_bytes, backward_bytes, torch_device,
     )  # fmt: skip
+
+
+def _measure(
+    built: nn.Module, shapes: list[list[int]], summary: Summary, rows: list[int], modules: list[nn.Module], train: bool,
+    torch_dtype: torch.dtype, torch_device: torch.device, channels_last: bool, warmup: int, min_time: float,
+) -> tuple[list[float], list[_Run]]:
+    """The model on the device, its inputs, and the alternating plain and instrumented steps."""
+    prepared = built.to(torch_device)
+    if channels_last:
+        prepared = prepared.to(memory_format=torch.channels_last)
+    prepared.train(train)
+    xs = [torch.randn(shape, device=torch_device) for shape in shapes]
+    if channels_last:
+        xs = [x.to(memory_format=torch.channels_last) if x.dim() == 4 else x for x in xs]
+    plain, marked = _steps(prepared, xs, train, torch_dtype, torch_device)
+    instruments = _Instruments(modules, [summary.layers[i].name for i in rows], train)
+    return _time(plain, marked, instruments, torch_device, warmup, min_time)
 
 
 def _time(
@@ -437,6 +458,7 @@ def _report(
     warmup: int,
     min_time: float,
     device: ProfileDevice,
+    where: Machine,
     plain_times: list[float],
     runs: list[_Run],
     forward_bytes: list[int],
@@ -477,7 +499,7 @@ def _report(
         mode="train" if train else "eval",
         depth=depth,
         channels_last=channels_last,
-        torch_version=torch.__version__,
+        machine=where,
         warmup=warmup,
         min_time_s=min_time,
         device=device,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
+from archscope.bench.records import Machine
+
 
 
 @dataclass
@@ -58,6 +60,11 @@ class ProfileLayer:
     leaf: bool = True  # a single layer, not a block of them
 
 
+# How much longer the slower of two identical layers must take, beyond their spread, before
+# the profile says the machine was unsteady (small differences come from caches and placement).
+TWIN_RATIO = 1.5
+
+
 @dataclass
 class ProfileReport:
     SCHEMA: ClassVar[str] = "archscope.profile/1"
@@ -68,7 +75,7 @@ class ProfileReport:
     mode: str  # "eval" or "train" (forward, backward and an SGD step)
     depth: int
     channels_last: bool
-    torch_version: str
+    machine: Machine  # torch, the device, its threads, and how busy the machine was as the run began
     warmup: int
     min_time_s: float
     device: ProfileDevice
@@ -82,6 +89,31 @@ class ProfileReport:
     layers: list[ProfileLayer] = field(default_factory=list)
     timing_source: str = ""  # how the layer boundaries were timed
 
+    def disagreeing_twins(self) -> list[tuple[ProfileLayer, ProfileLayer]]:
+        """Layers that do the same work but whose times disagree beyond their spread, fastest and slowest of each kind.
+
+        Two calls of the same type with the same window, MACs, FLOPs and bytes (ResNet's
+        identical blocks in a stage) should take the same time; when the slower one's p10 is
+        above the faster one's p90 and its median is at least ``TWIN_RATIO`` times as long,
+        something other than the model changed between them: other processes took the CPU, or
+        its clock speed changed. The profile's table then says so, as bench does for a busy machine.
+        """
+        kinds: dict[tuple, list[ProfileLayer]] = {}
+        for layer in self.layers:
+            if layer.macs or layer.bytes:
+                key = (layer.type, tuple(layer.kernel or ()), layer.macs, layer.flops, layer.bytes, layer.leaf)
+                kinds.setdefault(key, []).append(layer)
+        pairs = []
+        for twins in kinds.values():
+            fast, slow = min(twins, key=lambda x: x.time_ms), max(twins, key=lambda x: x.time_ms)
+            if slow.p10_ms > fast.p90_ms and slow.time_ms >= TWIN_RATIO * fast.time_ms:
+                pairs.append((fast, slow))
+        return pairs
+
+    @property
+    def torch_version(self) -> str:
+        return self.machine.torch_version
+
     @property
     def timed_ms(self) -> float:
         """What the rows account for: the layers' times, and the optimizer step in training."""
@@ -93,10 +125,13 @@ class ProfileReport:
         return self.timed_ms / self.total_ms if self.total_ms else float("nan")
 
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in asdict(self).items() if k not in ("device", "layers")}
+        data = {k: v for k, v in asdict(self).items() if k not in ("device", "layers", "machine")}
         return {
             "schema": self.SCHEMA,
             **data,
+            "torch_version": self.torch_version,
+            "load_average": self.machine.load_average,
+            "cpu_count": self.machine.cpu_count,
             "coverage": self.coverage,
             "device": self.device.to_dict(),
             "layers": [asdict(layer) for layer in self.layers],

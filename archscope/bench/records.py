@@ -46,11 +46,28 @@ class BenchResult:
 
 
 @dataclass
-class BenchEnvironment:
+class Machine:
+    """Where a measurement ran, as it began: one record for bench's environment and profile's report."""
+
     torch_version: str
     device: str  # "cpu", "cuda:0"
     device_name: str
-    cpu_threads: int
+    cpu_threads: int  # the threads torch uses
+    # The machine's 1-minute load average as the run began, and its CPU count (None where the
+    # system does not say): a load at or above the CPU count means other work competed for it.
+    load_average: float | None
+    cpu_count: int | None
+
+    @property
+    def busy(self) -> bool:
+        """Whether other processes kept every CPU busy as the run began (timings then run slow)."""
+        return self.load_average is not None and self.cpu_count is not None and self.load_average >= self.cpu_count
+
+
+@dataclass
+class BenchEnvironment(Machine):
+    """The machine, and how bench ran on it."""
+
     dtype: str
     compile: bool
     channels_last: bool
@@ -59,15 +76,6 @@ class BenchEnvironment:
     min_time_s: float
     peak_flops: float | None = None  # calibrated dense-matmul FLOP/s of this device and dtype
     peak_source: str | None = None
-    # The machine's 1-minute load average as the run began, and its CPU count (None where the
-    # system does not say): a load at or above the CPU count means other work competed for it.
-    load_average: float | None = None
-    cpu_count: int | None = None
-
-    @property
-    def busy(self) -> bool:
-        """Whether other processes kept every CPU busy as the run began (timings then run slow)."""
-        return self.load_average is not None and self.cpu_count is not None and self.load_average >= self.cpu_count
 
 
 @dataclass

@@ -7,6 +7,7 @@ import copy
 import gc
 import math
 import os
+from dataclasses import asdict
 from typing import Any, Callable, Sequence
 
 import torch
@@ -15,8 +16,10 @@ import torch.nn as nn
 from archscope.analysis.compat import is_out_of_memory
 from archscope.analysis.input_size import check_batch_size, parse_input_sizes
 from archscope.analysis.summary import analyze
-from archscope.bench.device import device_name, resolve_device
+from archscope.bench.device import machine, resolve_device
+from archscope.bench.dtypes import run_dtype
 from archscope.bench.memory import peak_memory
+from archscope.bench.out_of_memory import is_out_of_memory, out_of_memory_message
 from archscope.bench.peak import calibrate_peak
 from archscope.bench.records import BenchEnvironment, BenchReport, BenchResult
 from archscope.bench.timing import Clock, latency_stats, time_step
@@ -34,7 +37,6 @@ DEFAULT_MODELS = (
     "inception-v4",
     "bottleneck-block",
 )
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 # A training step runs forward, backward (about twice the forward's work) and the update: 3x
 # the forward FLOPs, the usual approximation (Kaplan et al. 2020, section 2.1).
 TRAIN_FLOPS_FACTOR = 3
@@ -231,12 +233,10 @@ def benchmark(
     ``interrupted`` set.
     """
     models, batches = check_options(models, batch_sizes, warmup, min_time, threads)
-    if dtype not in DTYPES:
-        raise ArchscopeError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     if mode not in ("inference", "train"):
         raise ArchscopeError(f"unknown mode {mode!r}; choose inference or train")
     torch_device = resolve_device(device)
-    torch_dtype = DTYPES[dtype]
+    torch_dtype = run_dtype(dtype)
     # Resolve every name before anything runs, so a typo fails at once, not after an hour.
     entries = [resolve_model(m, model_kwargs) if isinstance(m, str) else m for m in models]
 
@@ -245,18 +245,13 @@ def benchmark(
         torch.set_num_threads(threads)
     try:
         environment = BenchEnvironment(
-            torch_version=torch.__version__,
-            device=str(torch_device),
-            device_name=device_name(torch_device),
-            cpu_threads=torch.get_num_threads(),
+            **asdict(machine(torch_device)),
             dtype=dtype,
             compile=compile,
             channels_last=channels_last,
             mode=mode,
             warmup=warmup,
             min_time_s=min_time,
-            load_average=_load_average(),
-            cpu_count=os.cpu_count(),
         )
         report = BenchReport(environment)
         if calibrate:
@@ -320,7 +315,7 @@ def _run_with_memory_guard(
                     continue
                 return BenchResult(
                     name, requested, _shape(requested, sizes), options["dtype_name"], options["mode"],
-                    error=f"out of memory at batch {batch} on {device}",
+                    error=out_of_memory_message(error, device, batch),
                 )  # fmt: skip
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             return BenchResult(
@@ -332,11 +327,3 @@ def _run_with_memory_guard(
 def _shape(batch: int, sizes: list[tuple[int, ...]]) -> list:
     shapes = [[batch, *s] for s in sizes]
     return shapes[0] if len(shapes) == 1 else shapes
-
-
-def _load_average() -> float | None:
-    """The 1-minute load average (os.getloadavg), or None where the system has none (Windows)."""
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        return None

@@ -8,9 +8,8 @@ inside its body, so ``--help`` and ``--version`` answer at once.
 
 from archscope.cli.application import app, run
 
-# Importing a command's module registers it on ``app``: this order is the order of --help.
-from archscope.cli import list_command, summary, explain, compare, lessons, bench, report, rf, profile, draw  # noqa: I001
-
-COMMANDS = (list_command, summary, explain, compare, lessons, bench, report, rf, profile, draw)
+# Importing a command's module registers it on ``app``: this order is the order of --help, and
+# the app is the one list of commands (tests walk it, tests/cli_commands.py).
+from archscope.cli import list_command, summary, explain, compare, lessons, bench, report, rf, profile, draw  # noqa: F401, I001
 
 __all__ = ["app", "run"]

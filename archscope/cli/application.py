@@ -13,7 +13,7 @@ import io
 import os
 import sys
 from enum import Enum
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Annotated, Any, Callable, Optional, Sequence
 
 import typer
@@ -21,6 +21,8 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from archscope.errors import ArchscopeError
+from archscope.render.formats import DEFAULT_FORMAT, FORMATS, Content, OutputFormat, format_of_path
+from archscope.render.units import UNITS
 from archscope.text.safety import clean
 
 
@@ -78,8 +80,7 @@ app = typer.Typer(
     help=(
         "Look inside convolutional networks: per-layer shapes, parameters, multiply-accumulates (MACs), "
         "FLOPs and memory, for the classic zoo (LeNet, AlexNet, VGG, GoogLeNet, ResNet) or your own model.\n\n"
-        "MACs count the multiply-accumulates of conv/linear/matmul (the papers' and torchvision's 'GFLOPs'); "
-        "FLOPs = 2 x MACs plus every other operator, by the rules in docs/counting.md."
+        f"{UNITS} MACs are what the papers and torchvision call 'GFLOPs'."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -98,12 +99,12 @@ class App:
 
     def stdout(self) -> Console:
         # Made per call, not at import, so the width and colour follow the terminal (or pipe) in use.
-        return Console()
+        return Console(**_size_overrides(sys.stdout))
 
     def stderr(self) -> Console:
         if sys.stderr is None:  # closed by the caller (2>&-): they chose not to see messages
             return Console(file=io.StringIO())
-        return Console(stderr=True)
+        return Console(stderr=True, **_size_overrides(sys.stderr))
 
     def terminal_width(self) -> int | None:
         """The terminal's width; None when stdout is a pipe or a file, where nothing is cut."""
@@ -112,6 +113,27 @@ class App:
 
 
 APP = App()
+
+MAX_COLUMNS = 10_000  # wider than any terminal: COLUMNS beyond it is a mistake, not a screen
+
+
+def _size_overrides(stream: Any) -> dict[str, int]:
+    """A width (and height) for rich where COLUMNS (LINES) is nonsensical: 0, negative, huge.
+
+    rich takes any digits in COLUMNS as the width, and at 0 prints nothing at all, not even an
+    error; such a value is treated as unknown: the terminal's own size, or 80 x 25 off a terminal.
+    """
+    out: dict[str, int] = {}
+    for variable, key, fallback in (("COLUMNS", "width", 80), ("LINES", "height", 25)):
+        text = os.environ.get(variable)
+        if text is None or not text.strip().isdigit() or 0 < int(text) <= MAX_COLUMNS:
+            continue  # unset, or not digits (rich ignores those), or sensible
+        try:
+            size = os.get_terminal_size(stream.fileno())
+            out[key] = (size.columns if key == "width" else size.lines) or fallback
+        except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+            out[key] = fallback
+    return out
 
 
 def stdout() -> Console:
@@ -127,11 +149,27 @@ def say(message: str) -> None:
     stderr().print(clean(message), markup=False, highlight=False, soft_wrap=True)
 
 
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
+# The --format choices: every registered output format (render.formats), in the order registered.
+Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
+
+
+def output_format(fmt: Optional[Format], output: Optional[str]) -> OutputFormat:
+    """The format to write: ``-f`` as given, else the one ``-o``'s extension names, else table.
+
+    A ``-f`` that another format's extension contradicts (``-f csv -o x.json``) is refused:
+    the file would not be what its name says.
+    """
+    named = format_of_path(output)
+    if fmt is None:
+        return named or FORMATS[DEFAULT_FORMAT]
+    chosen = FORMATS[fmt.value]
+    if named is not None and named is not chosen:
+        suggested = str(PurePath(output).with_suffix(chosen.extensions[0])) if output else ""
+        raise ArchscopeError(
+            f"-f {chosen.name} contradicts {output}: its extension says {named.name}; "
+            f"drop -f, or name the file {suggested}"
+        )
+    return chosen
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -159,6 +197,14 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, BrokenPipeError):
             raise  # click ends a broken pipe (| head) quietly
+        except RecursionError as error:
+            if APP.debug:
+                raise
+            # A model nested thousands of modules deep runs out of Python's stack in its own calls.
+            raise fail(
+                f"the model is nested or recurses too deeply for Python (more than {sys.getrecursionlimit():,} "
+                f"calls deep: {_first_line(error)}); flatten it, or analyse its parts one by one"
+            ) from None
         except RuntimeError as error:
             if APP.debug or "Storage size calculation overflowed" not in str(error):
                 raise _internal(error) from None
@@ -175,10 +221,12 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
             raise _internal(error) from None
         except Exception as error:  # noqa: BLE001 - a bug in archscope still gets one clear line
             raise _internal(error) from None
-        except BaseException as error:  # noqa: BLE001 - e.g. the user's own BaseException subclass
-            if APP.debug or isinstance(error, GeneratorExit):
+        except BaseException as error:  # noqa: BLE001 - the user's own BaseException subclass, GeneratorExit
+            if APP.debug:
                 raise
-            raise fail(f"the model's code raised {type(error).__name__}: {_first_line(error)}") from None
+            # A command is no generator: a GeneratorExit that reaches here was raised by the model's code.
+            detail = _first_line(error)
+            raise fail(f"the model's code raised {type(error).__name__}" + (f": {detail}" if detail else "")) from None
 
     return run
 
@@ -254,56 +302,63 @@ def check_outputs(models: Sequence[str], **outputs: tuple[Optional[str], Sequenc
         seen[key] = flag
 
 
-def write(path: str, data: str | bytes, models: Sequence[str], suffixes: Sequence[str] = (), what: str = "") -> None:
-    """Write one output through archscope.output (atomic, never over the model's own file) and say where."""
+def write(
+    path: str, data: str | bytes, models: Sequence[str], suffixes: Sequence[str] = (), what: str = "", note: str = ""
+) -> None:
+    """Write one output through archscope.output (atomic, never over the model's own file) and say
+    where (and ``note``, e.g. what it replaced)."""
     from archscope.output import write_output
 
     target = write_output(path, data, protect=sources(models), suffixes=suffixes, what=what)
     if target.kind != "stdout":
-        say(f"wrote {target.shown}")
+        say(f"wrote {target.shown}{note}")
+
+
+def stdout_is_ascii() -> bool:
+    """True where standard output's encoding cannot carry box drawing (``PYTHONIOENCODING=ascii``)."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        "─…".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return True
+    return False
 
 
 def file_text(
-    fmt: Format,
+    fmt: OutputFormat,
     view: Callable[[], Any],
     *,
     record: Any = None,
-    json_data: Callable[[], dict] | None = None,
-    csv_text: Callable[[], str] | None = None,
+    document: Callable[[], dict] | None = None,
+    ascii: bool = False,
 ) -> str:
-    """A command's output as a file or a pipe gets it: the view in full (nothing cut) for a table
-    or Markdown; the record's ``to_dict()`` (or ``json_data``) as JSON; the view's table (or
-    ``csv_text``) as CSV."""
-    from archscope.render import writers
-
-    if fmt is Format.table:
-        return writers.plain_text(view(), None)
-    if fmt is Format.json:
-        return writers.json_text(json_data() if json_data is not None else record.to_dict())
-    if fmt is Format.csv:
-        return csv_text() if csv_text is not None else writers.csv_text(view())
-    return writers.markdown(view())
+    """A command's output as a file or a pipe gets it, in ``fmt`` (render.formats): the view in
+    full (nothing cut), or the record's ``to_dict()`` (or ``document``) for JSON."""
+    if document is None:
+        document = lambda: record.to_dict()  # noqa: E731 - made only if the format asks for it
+    return fmt.write(Content(view, document, ascii))
 
 
 def show(
-    fmt: Format,
+    fmt: OutputFormat,
     view: Callable[[], Any],
     output: Optional[str],
     models: Sequence[str] = (),
-    **formats: Any,
+    **parts: Any,
 ) -> None:
-    """Print a command's view, or its record as JSON, or write either to ``output`` ('-' is stdout).
+    """Print a command's view in ``fmt``, or write it to ``output`` ('-' is stdout).
 
     On a terminal the table fits its width; in a pipe or a file nothing is cut (``file_text``,
-    which takes the same ``record``, ``json_data`` and ``csv_text``).
+    which takes the same ``record`` and ``document``).
     """
     from archscope.render import writers
 
-    if fmt is Format.table and output is None:
+    ascii = output is None and stdout_is_ascii()
+    if fmt.name == DEFAULT_FORMAT and output is None:
         # Laid out for the width already: rich must not wrap it again (soft_wrap).
-        APP.stdout().print(writers.terminal(view(), APP.terminal_width()), soft_wrap=True)
+        APP.stdout().print(writers.terminal(view(), APP.terminal_width(), ascii), soft_wrap=True)
         return
-    content = file_text(fmt, view, **formats)
+    content = file_text(fmt, view, ascii=ascii, **parts)
     if output is None:
         sys.stdout.write(content)
     else:
@@ -328,8 +383,41 @@ def main(
     APP.debug = debug
 
 
+def _carry_what_the_encoding_can() -> None:
+    """On a stream whose encoding cannot carry Unicode (PYTHONIOENCODING=ascii, a latin-1 terminal),
+    write what it cannot as \\uXXXX escapes instead of failing: the tables also switch to ASCII box
+    drawing (``stdout_is_ascii``), so only the user's own names need escaping."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            try:
+                "─…×µ".encode(stream.encoding or "utf-8")
+            except (UnicodeEncodeError, LookupError):
+                stream.reconfigure(errors="backslashreplace")
+
+
 def run() -> None:
     """Console-script entry point."""
     if sys.stdout is None:
         sys.stdout = ClosedStream()
-    app()
+    _carry_what_the_encoding_can()
+    try:
+        app()
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as error:
+        if not APP.debug:
+            raise
+        # --debug shows the traceback, but as text: the model's messages and names may hold escape
+        # sequences (an OSC 52 clipboard write, a title change) that a terminal would obey.
+        print_traceback(error)
+        sys.exit(1)
+
+
+def print_traceback(error: BaseException) -> None:
+    """``error``'s traceback on stderr, each line without control characters."""
+    import traceback
+
+    lines = "".join(traceback.format_exception(type(error), error, error.__traceback__)).splitlines()
+    if sys.stderr is not None:
+        sys.stderr.write("".join(clean(line) + "\n" for line in lines))
+        sys.stderr.flush()

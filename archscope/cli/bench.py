@@ -8,7 +8,7 @@ from typing import Annotated, Any, Callable, Optional, Sequence
 import typer
 
 from archscope.analysis.input_size import check_batch_size
-from archscope.cli.application import Format, app, check_outputs, file_text, guarded, say, show, sources, stderr, write
+from archscope.cli.application import app, check_outputs, file_text, guarded, output_format, say, show, sources, stderr, write
 from archscope.cli.options import PNG, ArgOption, DType, FormatOption, OutputOption, InputSizeOption, DeviceOption, ThreadsOption
 from archscope.errors import ArchscopeError
 from archscope.text.safety import clean
@@ -19,15 +19,29 @@ class Mode(str, Enum):
     train = "train"
 
 
+MAX_BATCH_SIZES = 32  # a sweep of more rows per model is a typo or a script gone wrong, and would run for hours
+
+
 def parse_batch_sizes(text: str) -> list[int]:
-    """'1,8,32' -> [1, 8, 32]."""
+    """'1,8,32' -> [1, 8, 32]: at most MAX_BATCH_SIZES different sizes."""
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    parts = [part for part in text.replace(" ", "").split(",") if part]
+    if len(parts) > MAX_BATCH_SIZES:
+        raise ArchscopeError(
+            f"--batch-size lists {len(parts):,} sizes; a sweep takes at most {MAX_BATCH_SIZES} (e.g. 1,2,4,...,256)"
+        )
+    huge = next((part for part in parts if len(part.lstrip("+-")) > 18 and part.lstrip("+-").isdigit()), None)
+    if huge is not None:  # checked before int(): thousands of digits are slow to convert and to print
+        raise ArchscopeError(f"batch size {huge[:12]}... ({len(huge):,} digits) is larger than any analysis can hold")
     try:
-        sizes = [int(part) for part in text.replace(" ", "").split(",") if part]
+        sizes = [int(part) for part in parts]
     except ValueError:
-        shown = text if len(text) <= 40 else text[:37] + "..."
         raise ArchscopeError(f"malformed --batch-size {shown!r}: expected numbers separated by commas, e.g. 1,8,32") from None
     if not sizes:
         raise ArchscopeError("--batch-size needs at least one number, e.g. 1 or 1,8,32")
+    repeated = next((size for i, size in enumerate(sizes) if size in sizes[:i]), None)
+    if repeated is not None:
+        raise ArchscopeError(f"--batch-size lists {repeated} twice; give each size once")
     return [check_batch_size(size) for size in sizes]
 
 
@@ -53,7 +67,7 @@ def bench(
     auto_batch: Annotated[
         bool, typer.Option("--auto-batch", help="On out-of-memory, halve the batch until it fits.")
     ] = False,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
     plot: Annotated[Optional[str], typer.Option(metavar="PNG", help="Save latency and throughput against batch size to this PNG.")] = None,
     arg: ArgOption = None,
@@ -74,6 +88,7 @@ def bench(
     from archscope.render.views import bench_view
 
     names = list(models or DEFAULT_MODELS)
+    chosen = output_format(fmt, output)
     check_outputs(names, output=(output, ()), plot=(plot, PNG))
     sizes = parse_batch_sizes(batch_size)
     check_options(names, sizes, warmup, min_time, threads)  # before the progress bar starts
@@ -112,25 +127,41 @@ def bench(
     def view() -> Any:
         return bench_view(report)
 
-    formats = {"record": report}
+    parts = {"record": report}
+
+    def results() -> str:
+        return file_text(chosen, view, **parts)
+
     if not report.interrupted:
+        if output is None:
+            show(chosen, view, None, **parts)
+        else:
+            # The results first: a picture that cannot be written must not cost the figures.
+            keeping_results(lambda: show(chosen, view, output, names, **parts), chosen, view, parts)
         if plot:
             write(plot, picture(), names, PNG, "the --plot picture")
-        show(fmt, view, output, names, **formats)
         return
 
     # Ctrl-C: the rows that finished are shown, but they replace no file the user already has.
     if output is None:
-        show(fmt, view, None, **formats)
-
-    for path, content, suffixes in (
-        (output, lambda: file_text(fmt, view, **formats), ()),
-        (plot, picture, PNG),
-    ):
-        if path is not None:
-            keep_partial(path, content, names, suffixes, len(report.results))
+        show(chosen, view, None, **parts)
+    else:
+        keeping_results(lambda: keep_partial(output, results, names, (), len(report.results)), chosen, view, parts)
+    if plot is not None:
+        keep_partial(plot, picture, names, PNG, len(report.results))
     say("interrupted: only the rows shown finished")
     raise typer.Exit(130)
+
+
+def keeping_results(deliver: Callable[[], None], chosen: Any, view: Callable[[], Any], parts: dict) -> None:
+    """Run ``deliver`` (which writes the results to a file); if the file cannot be written after all
+    (the disk filled during the run, the folder was made read-only), the results go to standard
+    output rather than being lost, and the error says so."""
+    try:
+        deliver()
+    except ArchscopeError as error:
+        show(chosen, view, None, **parts)
+        raise ArchscopeError(f"{error}; the results are on standard output instead") from None
 
 
 def keep_partial(

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from archscope.analysis.input_size import check_batch_size
-from archscope.cli.application import Format, app, check_outputs, guarded, show
+from archscope.cli.application import app, check_outputs, guarded, output_format, show
 from archscope.cli.options import ArgOption, FormatOption, OutputOption, BatchSizeOption, InputSizeOption
 
 
@@ -26,7 +26,7 @@ def compare(
     ],
     input_size: InputSizeOption = None,
     batch_size: BatchSizeOption = 1,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
     layout: Annotated[
         Layout,
@@ -44,11 +44,12 @@ def compare(
 
     from archscope.models import parse_kwargs
 
+    chosen = output_format(fmt, output)
     check_outputs(models, output=(output, ()))
     check_batch_size(batch_size)
     comparison = compare_models(models, input_size, batch_size, model_kwargs=parse_kwargs(arg or []))
     by_rows = layout is Layout.rows or (layout is Layout.auto and len(comparison.summaries) > 4)
     show(
-        fmt, lambda: compare_view(comparison, by_rows), output, models,
+        chosen, lambda: compare_view(comparison, by_rows), output, models,
         record=comparison,
     )  # fmt: skip

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from archscope.cli.application import Format, app, check_outputs, guarded, show
+from archscope.cli.application import app, check_outputs, guarded, output_format, show
 from archscope.cli.options import ArgOption, BatchSizeOption, FormatOption, InputSizeOption, ModelArgument, OutputOption
 
 
@@ -35,7 +35,7 @@ def explain(
     train: Annotated[
         bool, typer.Option("--train", help="Analyse a training step, and say what autograd saves for backward, layer by layer.")
     ] = False,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
     arg: ArgOption = None,
 ) -> None:
@@ -50,12 +50,15 @@ def explain(
     from archscope.analysis.explain import explain as explain_layers
     from archscope.analysis.input_size import check_batch_size, check_depth
     from archscope.models import parse_kwargs, resolve_model
-    from archscope.render.explain_view import explain_csv, explain_view
+    from archscope.render.explain_view import explain_data_view, explain_view
 
     if depth is not None:
         check_depth(depth)
     check_batch_size(batch_size)
+    chosen = output_format(fmt, output)
     check_outputs([model], output=(output, ()))
     spec = resolve_model(model, parse_kwargs(arg or []))  # the user's file runs once per command
     result = explain_layers(spec, layers or None, depth=depth, input_size=input_size, batch_size=batch_size, train=train)
-    show(fmt, lambda: explain_view(result), output, [model], record=result, csv_text=lambda: explain_csv(result))
+    # A data format gets every formula as one table's rows; the others, the page a person reads.
+    made = explain_data_view if chosen.every_layer else explain_view
+    show(chosen, lambda: made(result), output, [model], record=result)

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from archscope.cli.application import Format, app, check_outputs, guarded, show, stderr
+from archscope.cli.application import app, check_outputs, guarded, output_format, show, stderr
 from archscope.cli.options import FormatOption, OutputOption
 
 
@@ -19,7 +19,7 @@ def lessons(
             metavar="ID", help="A lesson number or id, e.g. 3 or stacked-3x3, or all. Without one: the list."
         ),
     ] = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
     """The classic design comparisons, recomputed: 1x1 reductions, stacked 3x3s, GAP heads, bottlenecks, ...
@@ -30,9 +30,10 @@ def lessons(
     from archscope.lessons import LESSONS, work_through
     from archscope.render.views import lesson_list_view, lessons_view
 
+    chosen = output_format(fmt, output)
     check_outputs([], output=(output, ()))
-    if lesson_id is None and fmt in (Format.table, Format.markdown):
-        show(fmt, lambda: lesson_list_view(LESSONS), output)  # the list; each lesson on request
+    if lesson_id is None and not chosen.every_layer:
+        show(chosen, lambda: lesson_list_view(LESSONS), output)  # the list; each lesson on request
         return
     every = lesson_id is None or lesson_id.strip().lower() == "all"
     with stderr().status("") as status:
@@ -40,4 +41,4 @@ def lessons(
             None if every else [lesson_id],
             lambda entry: status.update(f"working through lesson {entry.number} of {len(LESSONS)}..."),
         )
-    show(fmt, lambda: lessons_view(worked), output, record=worked)
+    show(chosen, lambda: lessons_view(worked), output, record=worked)

@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from archscope.bench.dtypes import RUN_DTYPES
 from archscope.cli.application import Format
+from archscope.render.formats import DEFAULT_FORMAT, FORMATS
 
 PNG = (".png",)
 
@@ -29,18 +31,29 @@ ModelArgument = Annotated[
         "hf:FOLDER (its config.json only; never weights)."
     ),
 ]
-FormatOption = Annotated[
-    Format, typer.Option("--format", "-f", help="table for people; json, csv or markdown for files and scripts.")
-]
+
+def _format_help() -> str:
+    """--format's help, from the registry (render.formats): the formats, and how the default is chosen."""
+    files = [f.name for f in FORMATS.values() if f.name != DEFAULT_FORMAT]
+    extensions = ", ".join(f.extensions[0] for f in FORMATS.values())
+    return (
+        f"{DEFAULT_FORMAT} for people; {', '.join(files[:-1])} or {files[-1]} for files and scripts. "
+        f"Default: the format -o's extension names ({extensions}), else {DEFAULT_FORMAT}."
+    )
+
+
+FormatOption = Annotated[Optional[Format], typer.Option("--format", "-f", help=_format_help(), show_default=False)]
 OutputOption = Annotated[
-    Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file (atomically) instead of stdout.")
+    Optional[str],
+    typer.Option(
+        "--output", "-o", metavar="FILE",
+        help="Write to this file (atomically) instead of stdout; without -f, its extension chooses the format.",
+    ),
 ]
 
 
-class DType(str, Enum):
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
+# --dtype's choices for bench and profile: the core's one list.
+DType = Enum("DType", [(name, name) for name in RUN_DTYPES], type=str)  # type: ignore[misc]
 
 
 InputSizeOption = Annotated[

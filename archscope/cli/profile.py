@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from archscope.analysis.input_size import check_batch_size, check_depth
-from archscope.cli.application import Format, app, check_outputs, guarded, show, stderr, write
+from archscope.cli.application import app, check_outputs, guarded, output_format, show, stderr, write
 from archscope.cli.options import PNG, ArgOption, DType, FormatOption, ModelArgument, OutputOption, BatchSizeOption, InputSizeOption, DeviceOption, ThreadsOption
 
 
@@ -36,7 +36,7 @@ def profile(
     ] = 1.0,
     depth: Annotated[int, typer.Option(metavar="N", help="Which layers are rows, as in 'summary --depth'.")] = 2,
     threads: ThreadsOption = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
     roofline: Annotated[Optional[str], typer.Option(metavar="PNG", help="Save the roofline plot to this PNG.")] = None,
     time_vs_macs: Annotated[
@@ -56,6 +56,7 @@ def profile(
     from archscope.models import parse_kwargs, resolve_model
     from archscope.render.profile_text import profile_view
 
+    chosen = output_format(fmt, output)
     check_outputs([model], output=(output, ()), roofline=(roofline, PNG), time_vs_macs=(time_vs_macs, PNG))
     check_batch_size(batch_size)
     check_depth(depth)
@@ -74,5 +75,5 @@ def profile(
         for path, draw, what in ((roofline, roofline_png, "--roofline"), (time_vs_macs, time_vs_macs_png, "--time-vs-macs")):
             if path:
                 write(path, draw(report), [model], PNG, f"the {what} picture")
-    show(fmt, lambda: profile_view(report), output, [model],
+    show(chosen, lambda: profile_view(report), output, [model],
          record=report)  # fmt: skip

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from archscope.cli.application import Format, app, check_outputs, fail, guarded, show, stderr, write
+from archscope.cli.application import app, check_outputs, fail, guarded, output_format, show, stderr, write
 from archscope.cli.options import PNG, ArgOption, FormatOption, ModelArgument, OutputOption, InputSizeOption
 from archscope.errors import ArchscopeError
 
@@ -16,7 +16,7 @@ from archscope.errors import ArchscopeError
 def rf(
     model: ModelArgument,
     input_size: InputSizeOption = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
     plot: Annotated[
         Optional[str], typer.Option(metavar="PNG", help="Save the growth chart (field size against layer, log scale) to this PNG.")
@@ -50,6 +50,7 @@ def rf(
     from archscope.models import parse_kwargs, resolve_model
     from archscope.render.views import rf_view
 
+    chosen = output_format(fmt, output)
     check_outputs([model], output=(output, ()), plot=(plot, PNG), effective=(effective, PNG))
     spec = resolve_model(model, parse_kwargs(arg or []))  # the user's file runs once per command
     if effective and not verify:
@@ -77,7 +78,7 @@ def rf(
         write(effective, picture, [model], PNG, "the --effective picture")
 
     show(
-        fmt, lambda: rf_view(report), output, [model],
+        chosen, lambda: rf_view(report), output, [model],
         record=report,
     )  # fmt: skip
     check = report.check

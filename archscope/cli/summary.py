@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from archscope.analysis.input_size import check_batch_size, check_depth
-from archscope.cli.application import APP, Format, app, check_outputs, guarded, show, stderr, write
+from archscope.cli.application import APP, app, check_outputs, guarded, output_format, show, stderr, write
 from archscope.cli.options import PNG, ArgOption, FormatOption, ModelArgument, OutputOption, BatchSizeOption, InputSizeOption
 from archscope.errors import ArchscopeError
 
@@ -26,9 +26,9 @@ def summary(
     batch_size: BatchSizeOption = 1,
     depth: Annotated[
         Optional[int],
-        typer.Option(metavar="N", help="How deep the layer table nests (1 = the model's children). Default: 3 for table/markdown, all for json/csv."),
+        typer.Option(metavar="N", help="How deep the layer table nests (1 = the model's children). Default: 3 for table, markdown and html; all for json, csv and tsv."),
     ] = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
     counter: Annotated[
         Counter,
@@ -61,7 +61,8 @@ def summary(
         typer.Option(
             metavar="LIST",
             help="The table's columns, comma-separated, from: layer, type, input, output, kernel, rf, params, "
-            "params%, macs, macs%, flops (e.g. layer,kernel,macs). Default: all but input and kernel."
+            "params%, macs, macs%, flops, bwd-macs, bwd-flops (the backward pass, with --train) "
+            "(e.g. layer,kernel,macs). Default: all but input and kernel; bwd-* with --train only."
         ),
     ] = None,
 ) -> None:
@@ -71,16 +72,17 @@ def summary(
     VGG-19 at 512x512 takes about as long as importing torch.
     """
     from archscope.analysis import summarize
-    from archscope.render.summary_text import summary_csv, summary_document
+    from archscope.render.summary_text import summary_document
     from archscope.render.views import parse_columns, summary_view
 
+    chosen = output_format(fmt, output)
     try:
         keys = parse_columns(columns)
     except ValueError as error:
         raise ArchscopeError(str(error)) from None
     if depth is not None:
         check_depth(depth)
-    shown_depth = depth if depth is not None or fmt in (Format.json, Format.csv) else 3
+    shown_depth = depth if depth is not None or chosen.every_layer else 3
     from archscope.models import parse_kwargs, resolve_model
 
     check_outputs([model], output=(output, ()), plot=(plot, PNG))
@@ -92,6 +94,9 @@ def summary(
 
         budget, train = parse_bytes(fit), True
         check_optimizer(optimizer)
+    needs_train = [k for k in keys or () if k.startswith("bwd-")]
+    if needs_train and not train:
+        raise ArchscopeError(f"column {needs_train[0]} is the backward pass: add --train (or --fit)")
     spec = resolve_model(model, kwargs)  # the user's file runs once per command
     result = summarize(spec, input_size, batch_size, train=train, optimizer=optimizer)
     if budget is not None:
@@ -120,7 +125,6 @@ def summary(
         return made
 
     show(
-        fmt, view, output, [model],
-        json_data=lambda: summary_document(result, shown_depth, extra={"fvcore": fv.to_dict()} if fv else None),
-        csv_text=lambda: summary_csv(result, shown_depth),
+        chosen, view, output, [model],
+        document=lambda: summary_document(result, shown_depth, extra={"fvcore": fv.to_dict()} if fv else None),
     )  # fmt: skip

@@ -18,8 +18,9 @@ from archscope.analysis.records import Summary
 from archscope.draw.graph import Frame, Graph, Node
 from archscope.draw.geometry import FrameSpec
 from archscope.draw.layout import layered_layout
+from archscope.quiet import library_noise_silenced
 from archscope.text.fields import rf_cell
-from archscope.text.numbers import human_count, shape_text
+from archscope.text.numbers import human_count, milliseconds, shape_text
 from archscope.text.safety import LABEL_MOST, shorten
 
 Weight = Literal["macs", "params", "time"]
@@ -76,8 +77,9 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
     from matplotlib.textpath import TextToPath
 
     prop = FontProperties(family="DejaVu Sans", size=size, weight="bold" if bold else "normal")
-    outline, _, _ = TextToPath().get_text_width_height_descent(text, prop, ismath=False)
-    pixels, _, _ = _agg().get_text_width_height_descent(text, prop, ismath=False)
+    with library_noise_silenced():  # measuring a name the font has no glyph for warns as drawing it does
+        outline, _, _ = TextToPath().get_text_width_height_descent(text, prop, ismath=False)
+        pixels, _, _ = _agg().get_text_width_height_descent(text, prop, ismath=False)
     return max(outline / 72, pixels / DPI)
 
 
@@ -135,7 +137,7 @@ def node_lines(node: Node, name: str, time_ms: float | None = None) -> list[tupl
     lines.append((shape_label(node.shape) + (f" · RF {rf}" if rf not in ("-", "") else ""), "body"))
     figures = f"{human_count(node.params)} params · {human_count(node.macs)} MACs" if node.params or node.macs else ""
     if time_ms:
-        figures += (" · " if figures else "") + f"{time_ms:.3g} ms"
+        figures += (" · " if figures else "") + f"{milliseconds(time_ms)} ms"
     if figures:
         lines.append((figures, "body"))
     if node.first_only_of:  # drawn in a block that stands for several: say it runs in the first only
@@ -372,7 +374,7 @@ def save_figure(figure: Any, fmt: str) -> bytes:
 
     buffer = io.BytesIO()
     options = {"svg.fonttype": "none", "svg.hashsalt": "archscope", "pdf.fonttype": 42}
-    with matplotlib.rc_context(options):
+    with matplotlib.rc_context(options), library_noise_silenced():  # a name the font has no glyph for
         metadata = {"Date": None} if fmt in ("svg", "pdf") else None
         figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
     return buffer.getvalue()

@@ -18,6 +18,8 @@ from archscope.analysis.records import Summary
 from archscope.analysis.summary import summarize
 from archscope.lessons import register_lesson
 from archscope.lessons.record import Lesson
+from archscope.lessons.speed import Speedup, Timing, closing_sentence, measure_until_decided, speed_sentence
+from archscope.text.numbers import milliseconds
 from archscope.zoo import get_entry
 
 def _weights(name: str) -> int:
@@ -334,6 +336,11 @@ def plain_vs_residual(seeds: tuple[int, ...] = (0, 1, 2)) -> Lesson:
     )
 
 
+def _timing(report: Any) -> Timing:
+    """A profile's whole-model time: its median and spread over the uninstrumented runs."""
+    return Timing(report.total_ms, report.total_p10_ms, report.total_p90_ms)
+
+
 def _rows_total(rows: list[Any], key: str) -> int:
     return sum(getattr(x, key) for x in rows)
 
@@ -350,8 +357,18 @@ def macs_are_not_time(min_time: float = 1.0, device: str = "cpu") -> Lesson:
     """
     from archscope.bench.profile import profile, roofline
 
-    naive = profile("inception-naive", depth=3, min_time=min_time, device=device)
-    reduced = profile("inception-reduced", depth=3, min_time=min_time, device=device, ceilings=naive.device)
+    ceilings_seen: list[Any] = []
+
+    def measure(seconds: float) -> tuple[tuple[Any, Any], Speedup]:
+        # The ceilings are measured once; each longer round times the two modules again.
+        naive = profile("inception-naive", depth=3, min_time=seconds, device=device, ceilings=next(iter(ceilings_seen), None))
+        ceilings_seen[:] = [naive.device]
+        reduced = profile("inception-reduced", depth=3, min_time=seconds, device=device, ceilings=naive.device)
+        mac_ratio = _rows_total(naive.layers, "macs") / _rows_total(reduced.layers, "macs")
+        busy = naive.machine.busy or reduced.machine.busy
+        return (naive, reduced), Speedup.of(_timing(naive), _timing(reduced), mac_ratio, busy)
+
+    (naive, reduced), speedup, rounds = measure_until_decided(measure, min_time)
     ceilings = naive.device
 
     def groups(report: Any) -> dict[str, list[Any]]:
@@ -388,7 +405,10 @@ def macs_are_not_time(min_time: float = 1.0, device: str = "cpu") -> Lesson:
         "reduced_ms": reduced.total_ms,
         "mac_ratio": f["naive_macs"] / f["reduced_macs"],
         "byte_ratio": f["naive_bytes"] / f["reduced_bytes"],
-        "time_ratio": naive.total_ms / reduced.total_ms,
+        "time_ratio": speedup.ratio,
+        "time_ratio_low": speedup.low,
+        "time_ratio_high": speedup.high,
+        "rounds": float(rounds),
         "naive_no_mac_time_share": share(g_naive["no_macs"]),
         "reduced_no_mac_time_share": share(g["no_macs"]),
         "reduced_no_mac_intensity": intensity(g["no_macs"]),
@@ -406,9 +426,26 @@ def macs_are_not_time(min_time: float = 1.0, device: str = "cpu") -> Lesson:
         "bandwidth_bytes_per_s": ceilings.bandwidth_bytes_per_s or 0.0,
     }
     ridge = m["ridge_intensity"]
-    faster = "only" if m["time_ratio"] < m["mac_ratio"] else "even"
-    traffic = "more" if f["reduced_bytes"] > f["naive_bytes"] else "less"
+    traffic = (
+        f"The reductions cut the MACs but not the traffic: the reduced module moves more bytes, {f['reduced_bytes']:,} "
+        f"against {f['naive_bytes']:,}, because every reduction writes its output and the next layer reads it again."
+        if f["reduced_bytes"] > f["naive_bytes"]
+        else f"The reduced module also moves fewer bytes, {f['reduced_bytes']:,} against {f['naive_bytes']:,}."
+    )
     side = "below" if m["reduced_1x1_intensity"] < ridge else "above"
+    roof = (
+        f"below this device's ridge point ({ridge:.3g} FLOP/B, from a measured {m['peak_flops'] / 1e9:.3g} GFLOP/s "
+        f"and {m['bandwidth_bytes_per_s'] / 1e9:.3g} GB/s), its roof is the memory's"
+        if m["reduced_slowest_no_mac_intensity"] < ridge
+        else f"above this device's ridge point ({ridge:.3g} FLOP/B), its roof is the compute's"
+    )
+    again = "" if rounds == 1 else f" (in {rounds} rounds of timing, each twice as long as the last)"
+    busy = (
+        f" The machine was busy as the run began (1-minute load average {naive.machine.load_average:g} on "
+        f"{naive.machine.cpu_count} CPUs), so these times may be slower than the modules run."
+        if naive.machine.busy
+        else ""
+    )
     # Far under its own roof, a layer is held back by its kernel, not by the memory.
     kernel_note = ": the kernel, not the memory, is what is slow here" if m["reduced_slowest_no_mac_roof_fraction"] < 0.25 else ""
     return Lesson(
@@ -422,20 +459,16 @@ def macs_are_not_time(min_time: float = 1.0, device: str = "cpu") -> Lesson:
         f,
         f"Module 3a needs {f['naive_macs']:,} MACs naive and {f['reduced_macs']:,} reduced, {m['mac_ratio']:.1f}x fewer. "
         f"On {ceilings.device} ({ceilings.name}, {ceilings.threads} thread{'s' if ceilings.threads != 1 else ''}, "
-        f"batch 1) they take {m['naive_ms']:.3g} and {m['reduced_ms']:.3g} ms: {faster} {m['time_ratio']:.1f}x faster. "
-        f"The reductions cut the MACs but not the traffic: the reduced module moves {traffic} bytes, "
-        f"{f['reduced_bytes']:,} against {f['naive_bytes']:,}, because every reduction writes its output and the next "
-        f"layer reads it again. Its ReLUs and max pool do no MACs and take "
-        f"{m['reduced_no_mac_time_share']:.0%} of its time ({m['naive_no_mac_time_share']:.0%} of the naive module's); "
-        f"the slowest of them, {slowest.name} ({slowest.type}), alone takes "
+        f"batch 1) they take {milliseconds(m['naive_ms'])} and {milliseconds(m['reduced_ms'])} ms{again}: "
+        f"{speed_sentence(speedup, 'the reduced module', 'MACs')}.{busy} {traffic} Its ReLUs and max pool do no MACs "
+        f"and take {m['reduced_no_mac_time_share']:.0%} of its time ({m['naive_no_mac_time_share']:.0%} of the naive "
+        f"module's); the slowest of them, {slowest.name} ({slowest.type}), alone takes "
         f"{m['reduced_slowest_no_mac_time_share']:.0%}. At {m['reduced_slowest_no_mac_intensity']:.2g} FLOPs per byte, "
-        f"far below this device's ridge point ({ridge:.3g} FLOP/B, from a measured {m['peak_flops'] / 1e9:.3g} GFLOP/s "
-        f"and {m['bandwidth_bytes_per_s'] / 1e9:.3g} GB/s), its roof is the memory's, and it reaches "
-        f"{m['reduced_slowest_no_mac_roof_fraction']:.0%} of it{kernel_note}. The 1x1 convolutions ({m['reduced_1x1_intensity']:.3g} "
-        f"FLOP/B, {side} the ridge) do {m['reduced_1x1_mac_share']:.0%} of the MACs in {m['reduced_1x1_time_share']:.0%} "
-        f"of the time; the 3x3 and 5x5 ({m['reduced_3x3_5x5_intensity']:.3g} FLOP/B) reach "
-        f"{m['reduced_3x3_5x5_roof_fraction']:.0%} of the roof at theirs. Cutting MACs shortens only the time the MACs "
-        f"took. Times are measured and vary from run to run (above 100% of a roof, a cache held the data); the MACs "
-        f"and bytes do not.",
+        f"{roof}, and it reaches {m['reduced_slowest_no_mac_roof_fraction']:.0%} of it{kernel_note}. The 1x1 "
+        f"convolutions ({m['reduced_1x1_intensity']:.3g} FLOP/B, {side} the ridge) do {m['reduced_1x1_mac_share']:.0%} "
+        f"of the MACs in {m['reduced_1x1_time_share']:.0%} of the time; the 3x3 and 5x5 "
+        f"({m['reduced_3x3_5x5_intensity']:.3g} FLOP/B) reach {m['reduced_3x3_5x5_roof_fraction']:.0%} of the roof at "
+        f"theirs. {closing_sentence(speedup)} Times are measured and vary from run to run (above 100% of a roof, a "
+        f"cache held the data); the MACs and bytes do not.",
         measurements=m,
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from archscope.bench.records import BenchReport, BenchResult
-from archscope.text.numbers import human_bytes, human_count, shape_text
+from archscope.bench.records import BenchReport, BenchResult, Machine
+from archscope.render.view import csv_columns
+from archscope.text.numbers import human_bytes, human_count, milliseconds, shape_text
 
 # Named so that no two read alike: the memory columns both say memory, the compute ones FLOP/s.
 HEADERS = [
@@ -14,15 +15,15 @@ HEADERS = [
 ]  # fmt: skip
 
 
-def ms_text(ms: float) -> str:
-    """Milliseconds with three significant digits and never an exponent: 2,580 / 25.8 / 2.58 / 0.412."""
-    if ms >= 100:
-        return f"{ms:,.0f}"
-    if ms >= 10:
-        return f"{ms:.1f}"
-    if ms >= 1:
-        return f"{ms:.2f}"
-    return f"{ms:.3f}"
+def busy_note(machine: Machine) -> str | None:
+    """Bench's and profile's warning when other processes kept every CPU busy as the run began."""
+    if not (machine.busy and machine.device == "cpu"):
+        return None
+    return (
+        f"note: the machine was busy as the run began (1-minute load average {machine.load_average:g} on "
+        f"{machine.cpu_count} CPUs): other processes competed for the CPU, so these times may be slower than "
+        "this model runs; run again on a quiet machine or with --threads 1"
+    )
 
 
 def environment_line(report: BenchReport) -> str:
@@ -42,8 +43,8 @@ def result_cells(r: BenchResult) -> list[str]:
     return [
         r.model,
         str(r.batch_size),
-        ms_text(lat.median),
-        f"{ms_text(lat.p10)}-{ms_text(lat.p90)}",
+        milliseconds(lat.median),
+        f"{milliseconds(lat.p10)}-{milliseconds(lat.p90)}",
         str(lat.runs),
         f"{r.throughput:,.1f}",
         human_bytes(r.peak_memory_bytes),
@@ -55,11 +56,11 @@ def result_cells(r: BenchResult) -> list[str]:
 
 
 
-CSV_COLUMNS = [
+CSV_COLUMNS = csv_columns("bench", [
     "model", "batch_size", "input_shape", "dtype", "mode", "median_ms", "p10_ms", "p90_ms", "mean_ms", "runs",
     "throughput", "peak_memory_bytes", "memory_source", "analytic_memory_bytes", "flops", "achieved_flops",
     "peak_fraction", "error",
-]  # fmt: skip
+])  # fmt: skip
 
 
 def result_data(r: BenchResult) -> list[Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from archscope.analysis.compare import METRICS, Comparison, Metric
 from archscope.analysis.records import Summary
+from archscope.render.view import csv_columns
 from archscope.text.numbers import human_bytes, human_count, shape_text
 
 
@@ -53,7 +54,7 @@ def compare_grid(comparison: Comparison, by_model_rows: bool) -> tuple[list[str]
 
 
 NUMERIC = [m for m in METRICS if m.numeric]
-CSV_HEADERS = ["model", *(m.key for m in METRICS), *(f"{m.key}_ratio" for m in NUMERIC)]
+CSV_HEADERS = csv_columns("compare", ["model", *(m.key for m in METRICS), *(f"{m.key}_ratio" for m in NUMERIC)])
 
 
 def compare_data(comparison: Comparison) -> list[list[Any]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from archscope.render.rf_text import field_sentence
-from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.render.view import Column, Note, Pairs, Table, View, csv_columns
 from archscope.text.numbers import human_bytes, shape_text
 
 if TYPE_CHECKING:
@@ -256,7 +256,7 @@ def explain_view(explanation: Explanation) -> View:
 
 
 # CSV: one row per quantity, part and axis of every layer, exact values.
-CSV_HEADERS = ["layer", "call", "quantity", "part", "formula", "numbers", "value"]
+CSV_HEADERS = csv_columns("explain", ["layer", "call", "quantity", "part", "formula", "numbers", "value"])
 
 
 def _csv_value(value: Any) -> Any:
@@ -281,7 +281,6 @@ def explain_table(explanation: Explanation) -> Table:
     return Table([Column(h) for h in CSV_HEADERS], text, rows, CSV_HEADERS)
 
 
-def explain_csv(explanation: Explanation) -> str:
-    from archscope.render.writers import csv_text
-
-    return csv_text(View("", [], [explain_table(explanation)]))
+def explain_data_view(explanation: Explanation) -> View:
+    """What a data format (csv, tsv) writes of ``archscope explain``: the one table of every formula."""
+    return View(f"{explanation.model}: every figure as its formula", [], [explain_table(explanation)])

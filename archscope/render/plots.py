@@ -6,7 +6,8 @@ import io
 from typing import TYPE_CHECKING
 
 from archscope.analysis.records import Summary
-from archscope.text.numbers import largest_side
+from archscope.quiet import library_noise_silenced
+from archscope.text.numbers import largest_side, milliseconds
 from archscope.text.safety import LABEL_MOST, shorten
 
 if TYPE_CHECKING:  # the growth chart's points, from the receptive-field stages
@@ -32,7 +33,8 @@ def _figure(width: float = 8.0, height: float = 4.5):
 
 def _png(plt, figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
+    with library_noise_silenced():  # a layer name the font has no glyph for
+        figure.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(figure)
     return buffer.getvalue()
 
@@ -151,7 +153,7 @@ def bench_png(report) -> bytes:
         ax.barh(positions, [r.latency_ms.median for r in rows], color="tab:blue",
                 xerr=[[r.latency_ms.median - r.latency_ms.p10 for r in rows], [r.latency_ms.p90 - r.latency_ms.median for r in rows]])  # fmt: skip
         for position, r in zip(positions, rows):
-            ax.annotate(f"{r.latency_ms.median:.3g} ms, {r.throughput:,.1f} samples/s", (r.latency_ms.median, position),
+            ax.annotate(f"{milliseconds(r.latency_ms.median)} ms, {r.throughput:,.1f} samples/s", (r.latency_ms.median, position),
                         xytext=(4, 6), textcoords="offset points", fontsize=8)  # fmt: skip
         ax.set_yticks(positions)
         ax.set_yticklabels([_label(m) for m in models])
@@ -159,7 +161,8 @@ def bench_png(report) -> bytes:
         ax.set_xlabel(f"median latency (ms) at batch {batches[0] if batches else '-'}, p10-p90 as error bars")
         ax.margins(x=0.35)
         fig.suptitle(title)
-        fig.tight_layout()
+        with library_noise_silenced():
+            fig.tight_layout()
         return _png(plt, fig)
     plt, fig = _figure(11.0, 4.4)
     latency, throughput = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
@@ -184,7 +187,8 @@ def bench_png(report) -> bytes:
         ax.grid(True, which="both", alpha=0.25)
     throughput.legend(fontsize=8)
     fig.suptitle(title)
-    fig.tight_layout()
+    with library_noise_silenced():
+        fig.tight_layout()
     return _png(plt, fig)
 
 
@@ -224,5 +228,6 @@ def layers_png(summary, depth: int | None = None) -> bytes:
         ax.margins(x=0.12)
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))
     fig.suptitle(f"{_label(summary.model)}: where the parameters and the multiply-accumulates are (depth {parts.depth})")
-    fig.tight_layout()
+    with library_noise_silenced():
+        fig.tight_layout()
     return _png(plt, fig)

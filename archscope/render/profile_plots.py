@@ -63,7 +63,11 @@ def roofline_png(report: ProfileReport) -> bytes:
     ax.set_xlabel("arithmetic intensity (FLOPs per byte, least traffic)")
     ax.set_ylabel("achieved FLOP/s")
     ax.grid(True, which="both", alpha=0.2)
-    ax.legend(loc="upper left", fontsize=8, title="point area: share of time", title_fontsize=7)
+    key = ax.legend(loc="upper left", fontsize=8, title="point area: share of time", title_fontsize=7)
+    # The key shows colours at one size: by default each takes its first point's area, and a layer
+    # with most of the time then draws a disc over the key's own words.
+    for handle in getattr(key, "legend_handles", None) or key.legendHandles:  # the old name before matplotlib 3.7
+        handle.set_sizes([30])
     left_out = len(report.layers) - len(points)
     note = f"; {left_out} layer{'s' if left_out != 1 else ''} with no FLOPs not shown" if left_out else ""
     ax.set_title(

@@ -32,20 +32,6 @@ PICTURES = {
     "time_vs_macs": "where the time goes vs where the MACs are",
 }
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.7em; font-variant-numeric: tabular-nums; }
-img { max-width: 100%; }
-svg { max-width: 100%; height: auto; }
-.sub, .dim { color: #666; }
-.warn { color: #a60; }
-tr.how td { border-bottom: none; padding-top: 0; }
-tr.how summary { color: #666; cursor: pointer; font-size: 0.9em; }
-tr.how pre { font-size: 0.85em; margin: 0.3em 0 0.8em; }
-"""
-
-
 @dataclass
 class Section:
     heading: str
@@ -119,7 +105,7 @@ def report_html(report: Report, pictures: dict[str, bytes | str] | None = None) 
     summary = report.summary
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>archscope: {html_text(summary.model)}</title><style>{_STYLE}</style></head><body>",
+        f"<title>archscope: {html_text(summary.model)}</title><style>{writers.PAGE_STYLE}</style></head><body>",
         f"<h1>{html_text(summary.model)}</h1>",
     ]
     for section in sections(report, pictures):
@@ -132,8 +118,7 @@ def report_html(report: Report, pictures: dict[str, bytes | str] | None = None) 
                 parts.append(_inline_svg(pictures[key]))
             else:
                 parts.append(f"<img alt='{html_text(PICTURES[key])}' src='{_data_uri(pictures[key])}'>")
-    parts.append("<p class=dim>MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs plus the other "
-                 "operators (docs/counting.md). Made by archscope.</p></body></html>")  # fmt: skip
+    parts.append("<p class=dim>Made by archscope.</p></body></html>")  # the units are said once, under the layers
     return "\n".join(parts) + "\n"
 
 
@@ -160,5 +145,4 @@ def report_markdown(
         for key in section.pictures:
             beside[files[key]] = pictures[key]
             lines += [f"![{md_text(PICTURES[key])}]({quote(PurePath(files[key]).name)})", ""]
-    lines.append("MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs plus the other operators.")
     return "\n".join(lines) + "\n", beside

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from archscope.analysis.records import FieldMap, ReceptiveField
+from archscope.render.view import csv_columns
 from archscope.text.fields import axes_text, rf_cell
 from archscope.text.numbers import shape_text
 
@@ -43,4 +44,4 @@ def parts_sentence(rf: ReceptiveField | None) -> str | None:
     return ", ".join(f"{rf_cell(p.field)} (channels {p.start}-{p.stop - 1})" for p in rf.parts)
 
 
-STAGE_COLUMNS = ["stage", "stride", "first_layer", "last_layer", "largest_layer", "output_shape", "size", "padding"]
+STAGE_COLUMNS = csv_columns("rf", ["stage", "stride", "first_layer", "last_layer", "largest_layer", "output_shape", "size", "padding"])

@@ -39,6 +39,9 @@ class Table:
     data: list[list[Any]] | None = None
     data_headers: list[str] | None = None
     title: str | None = None
+    # How to see the columns a narrow terminal leaves out (its writer names them), e.g.
+    # "--columns picks them"; None: "a wider terminal or -f csv shows them".
+    left_out_hint: str | None = None
     # Per row, text a reader may open under it (HTML: a collapsed "how this is computed" row); None: none.
     details: list[str | None] | None = None
 
@@ -57,6 +60,20 @@ class Note:
 
 
 Block = Union[Table, Pairs, Note]
+
+# Each command's CSV header (``-f csv``, ``-f tsv``), declared once beside its view with
+# ``csv_columns`` and listed in docs/json.md (a test holds the two together).
+CSV_COLUMNS: dict[str, list[str]] = {}
+
+
+def csv_columns(command: str, columns: list[str]) -> list[str]:
+    """Declare ``command``'s CSV columns, in order; returns them for the view's ``Table.data_headers``."""
+    if command in CSV_COLUMNS and CSV_COLUMNS[command] != columns:
+        raise ValueError(f"{command}'s CSV columns are declared twice, differently")
+    if len(set(columns)) != len(columns):
+        raise ValueError(f"{command}'s CSV columns repeat a name: {columns}")
+    CSV_COLUMNS[command] = list(columns)
+    return CSV_COLUMNS[command]
 
 
 @dataclass

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from archscope.analysis.records import LayerRecord, Summary
 from archscope.render.rf_text import STAGE_COLUMNS, field_sentence, map_sentence, parts_sentence
-from archscope.render.view import Column, Note, Pairs, Table, View
+from archscope.render.units import UNITS
+from archscope.render.view import Column, Note, Pairs, Table, View, csv_columns
 from archscope.text.fields import axes_text, rf_cell
 from archscope.text.numbers import human_bytes, human_count, shape_text
 
@@ -48,11 +49,15 @@ SUMMARY_COLUMNS: dict[str, tuple[Column, Any]] = {
     "macs": (Column("MACs", numeric=True), lambda x, s: human_count(x.macs)),
     "macs%": (Column("% MACs", numeric=True, drop=4), lambda x, s: _percent(x.macs, s.totals.macs)),
     "flops": (Column("FLOPs", numeric=True, drop=3), lambda x, s: human_count(x.flops)),
+    # A training analysis (summary --train): the backward work of the autograd nodes the call made.
+    "bwd-macs": (Column("Bwd MACs", numeric=True), lambda x, s: human_count(x.backward_macs)),
+    "bwd-flops": (Column("Bwd FLOPs", numeric=True, drop=3), lambda x, s: human_count(x.backward_flops)),
 }  # fmt: skip
 DEFAULT_SUMMARY_COLUMNS = ("layer", "type", "output", "rf", "params", "params%", "macs", "macs%", "flops")
+TRAINING_COLUMNS = ("bwd-macs", "bwd-flops")  # added to the default when the summary has a backward pass
 # The CSV contract: one row per layer call, exact integers, whatever columns the table shows.
-CSV_SUMMARY_HEADERS = ["name", "type", "depth", "leaf", "input_shape", "output_shape", "params", "macs", "flops",
-                       "receptive_field"]  # fmt: skip
+CSV_SUMMARY_HEADERS = csv_columns("summary", ["name", "type", "depth", "leaf", "input_shape", "output_shape", "params",
+                                              "macs", "flops", "receptive_field"])  # fmt: skip
 
 
 def _csv_row(x: LayerRecord) -> list[Any]:
@@ -60,10 +65,15 @@ def _csv_row(x: LayerRecord) -> list[Any]:
             x.params, x.macs, x.flops, rf_cell(x.receptive_field)]  # fmt: skip
 
 
-def parse_columns(text: str | None) -> list[str]:
-    """'layer,kernel,macs' -> the keys, checked; the layer name always comes first."""
+def default_columns(summary: Summary) -> list[str]:
+    """The table's columns when none are chosen: the backward pass's too after --train."""
+    return [*DEFAULT_SUMMARY_COLUMNS, *(TRAINING_COLUMNS if summary.totals.backward_macs is not None else ())]
+
+
+def parse_columns(text: str | None) -> list[str] | None:
+    """'layer,kernel,macs' -> the keys, checked; the layer name always comes first. None: the default."""
     if text is None:
-        return list(DEFAULT_SUMMARY_COLUMNS)
+        return None
     keys = [k.strip().lower() for k in text.split(",") if k.strip()]
     unknown = [k for k in keys if k not in SUMMARY_COLUMNS]
     if unknown:
@@ -71,9 +81,15 @@ def parse_columns(text: str | None) -> list[str]:
     return ["layer", *(k for k in keys if k != "layer")]
 
 
+# The Layer cell of the model's own row (Summary.own): its parameters and the operators its
+# forward runs outside every child, so the rows' params and MACs add up to the totals.
+OWN_ROW = "(model)"
+
+
 def visible_layers(summary: Summary, depth: int | None) -> list[LayerRecord]:
-    """The records down to ``depth`` (1 = the model's direct children); all of them for None."""
-    return [layer for layer in summary.layers if depth is None or layer.depth <= depth]
+    """The model's own row (if it has one), then the records down to ``depth`` (1 = the model's direct children); all for None."""
+    own = [summary.own] if summary.own is not None else []
+    return own + [layer for layer in summary.layers if depth is None or layer.depth <= depth]
 
 
 def totals_items(summary: Summary) -> list[tuple[str, str, str]]:
@@ -124,13 +140,27 @@ def training_items(summary: Summary) -> list[tuple[str, str, str]]:
         ))  # fmt: skip
     f = summary.fit
     if f is not None:
-        text = (
-            f"batch {f.batch_size:,}: {human_bytes(f.peak)} ({human_bytes(f.fixed)} fixed + {human_bytes(f.per_sample)} per sample)"
-            if f.batch_size
-            else f"not even batch 1, which needs {human_bytes(f.peak)}"
-        )
+        # Both peaks are measured; the line is the one the search solved on last, through
+        # batches near the answer (the peak grows a little faster than the batch at first).
+        if not f.batch_size:
+            text = f"not even batch 1, which needs {human_bytes(f.peak)}"
+        else:
+            # The two differences tell the peaks apart where a rounded size would print them alike.
+            after = (
+                f"; batch {f.batch_size + 1:,} would need {human_bytes(f.next_peak)}, {human_bytes(f.next_peak - f.budget)} too much"
+                if f.next_peak is not None
+                else ", the largest batch archscope tries"
+            )  # fmt: skip
+            text = (
+                f"batch {f.batch_size:,} needs {human_bytes(f.peak)}, {human_bytes(f.budget - f.peak)} to spare{after} "
+                f"({human_bytes(f.fixed)} + {human_bytes(f.per_sample)} per sample near here)"
+            )
         items.append((f"Fits in {human_bytes(f.budget)}", text, "" if f.batch_size else "warn"))
     return items
+
+
+def _indented(x: LayerRecord, name: str) -> str:
+    return OWN_ROW if x.depth == 0 else "  " * (x.depth - 1) + name
 
 
 def summary_view(
@@ -141,52 +171,83 @@ def summary_view(
     Where qualified names ("inception3a.branch1.0") would not fit ``width``, the layer column
     shows the tree of their last parts instead.
     """
-    keys = list(columns or DEFAULT_SUMMARY_COLUMNS)
+    keys = list(columns or default_columns(summary))
     shown = visible_layers(summary, depth)
     short_names = False
     if width is not None:
         from archscope.render.writers import natural_width
 
-        full = [["  " * (x.depth - 1) + x.name, *(SUMMARY_COLUMNS[k][1](x, summary) for k in keys if k != "layer")] for x in shown]
+        full = [[_indented(x, x.name), *(SUMMARY_COLUMNS[k][1](x, summary) for k in keys if k != "layer")] for x in shown]
         short_names = natural_width([SUMMARY_COLUMNS[k][0] for k in keys], full) > width
 
     def name(x: LayerRecord) -> str:
-        return "  " * (x.depth - 1) + (x.name.rsplit(".", 1)[-1] if short_names else x.name)
+        return _indented(x, x.name.rsplit(".", 1)[-1] if short_names else x.name)
 
     rows = [[name(x) if k == "layer" else SUMMARY_COLUMNS[k][1](x, summary) for k in keys] for x in shown]
-    table = Table([SUMMARY_COLUMNS[k][0] for k in keys], rows, [_csv_row(x) for x in shown], CSV_SUMMARY_HEADERS)
+    table = Table([SUMMARY_COLUMNS[k][0] for k in keys], rows, [_csv_row(x) for x in shown], CSV_SUMMARY_HEADERS,
+                  left_out_hint="--columns chooses which to show, and a wider terminal or -f csv shows them all")  # fmt: skip
     subtitle = [summary.source] if summary.source else []
     title = f"{summary.model}  input {shape_text(summary.input_shape)} -> output {shape_text(summary.output_shape)}"
-    notes = [Note("MACs count multiply-accumulates of conv/linear/matmul; FLOPs = 2 x MACs + other operators "
-                  "(docs/counting.md).", "dim")]  # fmt: skip
+    notes = [Note(UNITS, "dim")]
+    depth_note = _depth_sentence(summary, depth)
+    if depth_note:
+        notes.append(Note(depth_note, "dim"))
     return View(title, subtitle, [table, Pairs(totals_items(summary)), *notes])
+
+
+def _depth_sentence(summary: Summary, depth: int | None) -> str | None:
+    """How to see fewer or more rows: the table's last line when layers nest."""
+    deepest = max((x.depth for x in summary.layers), default=0)
+    if deepest <= 1:
+        return None
+    top = sum(1 for x in summary.layers if x.depth == 1)
+    shown = len(visible_layers(summary, depth)) - (summary.own is not None)
+    if depth is None or depth >= deepest:
+        return f"All {shown:,} layer calls, {deepest} levels deep; --depth 1 shows the {top:,} top-level ones."
+    every = len(summary.layers)
+    fewer = f"--depth 1 shows the {top:,} top-level ones, " if depth > 1 else ""
+    return f"{shown:,} of {every:,} layer calls, to depth {depth} of {deepest}; {fewer}--depth {deepest} every one."
 
 
 # --- list ---------------------------------------------------------------------------------
 
 
-def list_view(listing: ZooListing) -> View:
-    """The zoo: the reference figures each network is tested against ('Ref.')."""
-    entries = listing.entries
+LIST_CSV = csv_columns("list", ["name", "family", "input_size", "reference_params", "reference_macs", "source"])
+
+
+def list_view(listing: ZooListing, sources: bool = False) -> View:
+    """The zoo, one line per network, families together; ``sources`` adds the paper each follows.
+
+    CSV has every column either way (the exact figures and the source).
+    """
+    order: dict[str, int] = {}
+    for e in listing.entries:
+        order.setdefault(e.family, len(order))
+    entries = sorted(listing.entries, key=lambda e: order[e.family])  # stable: the zoo's order within a family
     columns = [
         Column("Name"),
         Column("Family", drop=2),
         Column("Input", drop=1),
         Column("Ref. params", numeric=True),
         Column("Ref. MACs", numeric=True),
-        Column("Source", wrap=True),
+        *([Column("Source", wrap=True)] if sources else []),
     ]
     rows = [
-        [e.name, e.family, shape_text(list(e.input_size)), human_count(e.reference.params), human_count(e.reference.macs), e.source]
+        [e.name, e.family, shape_text(list(e.input_size)), human_count(e.reference.params), human_count(e.reference.macs),
+         *([e.source] if sources else [])]
         for e in entries
     ]  # fmt: skip
     data = [
         [e.name, e.family, shape_text(list(e.input_size)), e.reference.params, int(e.reference.macs), e.source]
         for e in entries
     ]
-    table = Table(columns, rows, data, ["name", "family", "input_size", "reference_params", "reference_macs", "source"])
-    note = Note("Ref.: the published figures each network is held to; 'archscope summary NAME' computes the exact counts.", "dim")
-    return View(f"The zoo: {len(entries)} networks", [], [table, note])
+    table = Table(columns, rows, data, LIST_CSV)
+    families = ", ".join(f"{family} {sum(e.family == family for e in entries)}" for family in order)
+    notes = [
+        Note("Ref.: the published figures each network is held to; 'archscope summary NAME' computes the exact counts.", "dim"),
+        *([] if sources else [Note("'archscope list --sources' adds the paper and table each follows.", "dim")]),
+    ]
+    return View(f"The zoo: {len(entries)} networks ({families})", [], [table, *notes])
 
 
 # --- compare --------------------------------------------------------------------------------
@@ -202,7 +263,7 @@ def compare_view(comparison: Comparison, by_model_rows: bool = False) -> View:
         columns = [Column(headers[0], shrink=True), *(Column(h, numeric=True, wrap=True) for h in headers[1:])]
     else:
         columns = [Column(headers[0]), *(Column(h, numeric=True, wrap=True) for h in headers[1:])]
-    notes = [Note(f"Ratios are to {summaries[0].model}. MACs count multiply-accumulates (docs/counting.md).", "dim")]
+    notes = [Note(f"Ratios are to {summaries[0].model}. {UNITS}", "dim")]
     notes += [Note(f"{s.model}: uncounted operators " + ", ".join(u.op for u in s.uncounted), "warn") for s in summaries if s.uncounted]
     table = Table(columns, rows, compare_data(comparison), CSV_HEADERS)  # CSV: one row per model, whatever the layout
     return View("Compared: " + ", ".join(s.model for s in summaries), [], [table, *notes])
@@ -268,7 +329,7 @@ def rf_view(report: ReceptiveFieldReport) -> View:
 
 
 def bench_view(report: Any) -> View:
-    from archscope.render.bench_text import CSV_COLUMNS, HEADERS, environment_line, result_cells, result_data
+    from archscope.render.bench_text import CSV_COLUMNS, HEADERS, busy_note, environment_line, result_cells, result_data
 
     ranks = {"Runs": 3, "Memory est.": 2, "p10-p90 ms": 1}
     columns = [
@@ -289,15 +350,16 @@ def bench_view(report: Any) -> View:
     blocks += [Note(f"{r.model} batch {r.batch_size}: {r.note}", "warn") for r in report.results if r.note]
     if report.interrupted:
         blocks.append(Note("interrupted: only the rows above finished", "warn"))
-    e = report.environment
-    if e.busy and e.device == "cpu":
-        blocks.append(Note(f"note: the machine was busy as the run began (1-minute load average {e.load_average:g} on "
-                           f"{e.cpu_count} CPUs): other processes competed for the CPU, so these times may be "
-                           "slower than this model runs; run again on a quiet machine or with --threads 1", "warn"))  # fmt: skip
+    busy = busy_note(report.environment)
+    if busy:
+        blocks.append(Note(busy, "warn"))
     return View("archscope bench", [environment_line(report)], blocks)
 
 
 # --- lessons ------------------------------------------------------------------------------
+
+
+LESSONS_CSV = csv_columns("lessons", ["lesson", "id", "figure", "value"])  # one row per figure of every lesson
 
 
 def lessons_view(worked: LessonSet) -> View:
@@ -310,8 +372,7 @@ def lessons_view(worked: LessonSet) -> View:
         rows += [[x.label(k), f"{v:,.4g}"] for k, v in x.measurements.items()]
         data = [[x.number, x.id, k, v] for k, v in x.figures.items()]
         data += [[x.number, x.id, k, f"{v:.6g}"] for k, v in x.measurements.items()]
-        blocks.append(Table([Column("Quantity", wrap=True), Column("Value", numeric=True)], rows, data,
-                            ["lesson", "id", "figure", "value"]))  # fmt: skip
+        blocks.append(Table([Column("Quantity", wrap=True), Column("Value", numeric=True)], rows, data, LESSONS_CSV))
         for working in x.arithmetic:  # each side worked out in the same notation (lessons.arithmetic)
             blocks.append(Pairs([(step["label"], step["text"], "") for step in working["steps"]]))
         blocks.append(Note(x.finding))

@@ -104,9 +104,28 @@ def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int | N
     return shown, widths
 
 
-def table_lines(table: Table, width: int | None) -> list[str]:
-    """The table as text lines: header, rule, rows (a wrapped row takes several lines)."""
+def left_out(table: Table, width: int | None) -> list[str]:
+    """The headers of the columns a terminal ``width`` wide has no room for (none in a pipe)."""
+    shown, _ = fit(table.columns, table.rows, width)
+    return [c.header for i, c in enumerate(table.columns) if i not in shown]
+
+
+def left_out_sentence(table: Table, width: int | None) -> str | None:
+    """One line naming the columns left out and how to see them; None when every column is shown."""
+    headers = left_out(table, width)
+    if not headers:
+        return None
+    how = table.left_out_hint or "a wider terminal or -f csv shows them"
+    return f"Left out to fit the terminal: {', '.join(headers)}; {how}."
+
+
+def table_lines(table: Table, width: int | None, ascii: bool = False) -> list[str]:
+    """The table as text lines: header, rule, rows (a wrapped row takes several lines).
+
+    ``ascii``: for a destination that cannot carry box drawing, the rule is '-' and a cut name
+    ends in '...' rather than '…'."""
     columns = table.columns
+    rule, ellipsis = ("-", "...") if ascii else ("─", "…")
     rows = [[clean(cell) for cell in row] for row in table.rows]
     shown, widths = fit(columns, rows, width)
 
@@ -116,7 +135,7 @@ def table_lines(table: Table, width: int | None) -> list[str]:
             return [text]
         if columns[i].wrap or header or columns[i].numeric:
             return textwrap.wrap(text, w, break_long_words=not columns[i].numeric) or [""]
-        return [shorten(text, w)]
+        return [text[: max(w - len(ellipsis), 0)] + ellipsis] if ascii else [shorten(text, w)]
 
     def render(cells: Sequence[str], header: bool = False) -> list[str]:
         split = {i: cell_lines(cells[i], i, header) for i in shown}
@@ -145,7 +164,7 @@ def table_lines(table: Table, width: int | None) -> list[str]:
         if lines:
             lines.append("")
         lines += render([clean(c.header) for c in columns], header=True)
-        lines.append("─" * _total([widths[i] for i in page]))
+        lines.append(rule * _total([widths[i] for i in page]))
         lines += [line for row in rows for line in render(row)]
     return lines
 
@@ -160,8 +179,9 @@ def _wrap(text: str, width: int | None, indent: int = 0) -> list[str]:
     return textwrap.wrap(text, width, subsequent_indent=" " * indent) or [""]
 
 
-def terminal(view: View, width: int | None) -> Text:
-    """A rich Text for a console ``width`` columns wide, or for a pipe (None: nothing cut)."""
+def terminal(view: View, width: int | None, ascii: bool = False) -> Text:
+    """A rich Text for a console ``width`` columns wide, or for a pipe (None: nothing cut);
+    ``ascii`` for one whose encoding cannot carry box drawing (``table_lines``)."""
     from rich.text import Text
 
     out = Text(no_wrap=True, overflow="ignore")
@@ -180,13 +200,18 @@ def terminal(view: View, width: int | None) -> Text:
             if block.title:
                 line(clean(block.title), "bold")
             in_header = True  # each page of a stacked table starts with its header
-            for text in table_lines(block, width):
-                if text.startswith("─"):
+            for text in table_lines(block, width, ascii):
+                if text and not text.strip("-" if ascii else "─"):  # the rule under a header
                     line(text, "dim")
                     in_header = False
                 else:
                     line(text, "bold" if in_header else "")
                     in_header = in_header or not text
+            sentence = left_out_sentence(block, width)
+            if sentence:
+                line()
+                for text in _wrap(sentence, width):
+                    line(text, "dim")
         elif isinstance(block, Pairs):
             label_width = max((len(label) for label, _, _ in block.items), default=0) + 2
             for label, value, style in block.items:
@@ -202,9 +227,9 @@ def terminal(view: View, width: int | None) -> Text:
     return out
 
 
-def plain_text(view: View, width: int | None = None) -> str:
+def plain_text(view: View, width: int | None = None, ascii: bool = False) -> str:
     """The terminal rendering without styles: for ``print(summary)`` and files."""
-    return terminal(view, width).plain + "\n"
+    return terminal(view, width, ascii).plain + "\n"
 
 
 # --- Markdown, CSV, HTML -----------------------------------------------------------------
@@ -235,16 +260,17 @@ def json_text(document: dict) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def csv_text(view: View) -> str:
+def csv_text(view: View, delimiter: str = ",") -> str:
     """The view's first table, one row per line, exact values where the view has them; the rows
-    of every later table with the same CSV columns follow (one table per lesson, one CSV)."""
+    of every later table with the same CSV columns follow (one table per lesson, one CSV).
+    ``delimiter="\\t"`` writes TSV (``csv_row`` has turned every tab in a cell into a space)."""
     tables = view.tables() or [Table([], [])]
 
     def headers(table: Table) -> list[str]:
         return table.data_headers or [c.header for c in table.columns]
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\n", delimiter=delimiter)
     writer.writerow(csv_row(headers(tables[0])))
     for table in tables:
         if headers(table) == headers(tables[0]):
@@ -287,3 +313,26 @@ def html(view: View, level: int = 2) -> str:
             else:
                 parts.append(f'<p class="{block.style}">{html_text(block.text)}</p>')
     return "\n".join(parts) + "\n"
+
+
+# How a page of archscope's (``-f html``, ``archscope report``) looks: numbers in columns, quiet notes.
+PAGE_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.7em; font-variant-numeric: tabular-nums; }
+img { max-width: 100%; }
+svg { max-width: 100%; height: auto; }
+.sub, .dim { color: #666; }
+.warn { color: #a60; }
+tr.how td { border-bottom: none; padding-top: 0; }
+tr.how summary { color: #666; cursor: pointer; font-size: 0.9em; }
+tr.how pre { font-size: 0.85em; margin: 0.3em 0 0.8em; }
+"""
+
+
+def html_page(view: View) -> str:
+    """A whole HTML document of the view (``-f html``, ``-o x.html``): one file, nothing linked."""
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html_text(view.title)}</title>"
+        f"<style>{PAGE_STYLE}</style></head><body>\n{html(view, level=1)}</body></html>\n"
+    )

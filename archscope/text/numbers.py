@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 _UNITS = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K"))
@@ -22,6 +23,7 @@ def human_count(n: int | float | None) -> str:
 
 
 def human_bytes(n: int | None) -> str:
+    """Binary units with one decimal: 528 * 2**20 -> '528.0 MiB'."""
     if n is None:
         return "-"
     value = float(n)
@@ -57,3 +59,14 @@ def largest_side(input_shape: Any) -> int | None:
 def decimal_bytes(n: int | float) -> str:
     """Traffic in decimal units, as bandwidths are quoted: 960 -> '960 B', 23_500 -> '23.5 KB'."""
     return f"{n:.0f} B" if abs(n) < 1000 else human_count(n) + "B"
+
+
+def milliseconds(ms: float | None) -> str:
+    """Three significant digits, never an exponent: 2,580 / 25.8 / 2.58 / 0.412 / 0.00678 (bench, profile, lessons)."""
+    if ms is None:
+        return "-"
+    if ms >= 100:
+        return f"{ms:,.0f}"
+    if ms <= 0:
+        return "0"
+    return f"{ms:.{max(0, 2 - math.floor(math.log10(ms)))}f}"

@@ -132,6 +132,55 @@ def test_other_input_sizes_change_the_count_as_the_geometry_says():
     assert small.macs == 112 * 112 * 64 * 27
 
 
+class TinyViT(nn.Module):
+    """Patches, a positional embedding held by the model itself (added in its own forward), a block, a head."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Conv2d(3, 64, 8, stride=8)
+        self.pos = nn.Parameter(torch.zeros(1, 16, 64))
+        self.block = nn.TransformerEncoderLayer(64, 4, 128, batch_first=True)
+        self.head = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.embed(x).flatten(2).transpose(1, 2) + self.pos
+        return self.head(self.block(x).mean(1))
+
+
+def test_parameters_and_work_of_the_model_itself_are_its_own_row():
+    s = archscope.summarize(TinyViT(), (3, 32, 32))
+    own = s.own
+    assert (own.name, own.type, own.depth) == ("", "TinyViT", 0)
+    # By hand: the positional embedding, 16 x 64; the positional add (one per element) and
+    # the token mean (one per input element), 16 x 64 each.
+    assert (own.params, own.macs, own.flops) == (16 * 64, 0, 16 * 64 + 16 * 64)
+    children = [x for x in s.layers if x.depth == 1]
+    assert own.params + sum(x.params for x in children) == s.totals.params
+    assert own.flops + sum(x.flops for x in children) == s.totals.flops
+    assert s.to_dict()["own"]["params"] == 16 * 64
+
+
+def test_the_model_s_own_backward_is_its_row_s_too():
+    s = archscope.summarize(TinyViT(), (3, 32, 32), train=True)
+    children = [x for x in s.layers if x.depth == 1]
+    assert s.own.backward_flops + sum(x.backward_flops for x in children) == s.totals.backward_flops
+    assert s.own.backward_flops == 16 * 64  # the mean's gradient, one per element; the add's passes through
+
+
+def test_a_model_whose_children_hold_everything_has_no_own_row():
+    s = archscope.summarize("resnet18")
+    assert s.own is None and s.to_dict()["own"] is None
+
+
+def test_the_table_shows_the_own_row_first_and_its_percentages_add_up():
+    from archscope.render.views import summary_view
+
+    view = summary_view(archscope.summarize(TinyViT(), (3, 32, 32)), depth=1, columns=["layer", "type", "params%"])
+    rows = view.tables()[0].rows
+    assert rows[0][:2] == ["(model)", "TinyViT"]
+    assert sum(float(r[2].rstrip("%")) for r in rows) == pytest.approx(100, abs=0.2)
+
+
 def test_one_module_summarised_from_four_threads_at_once_gives_four_equal_summaries():
     import threading
 

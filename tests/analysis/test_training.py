@@ -183,6 +183,61 @@ def test_the_batch_that_fits_a_budget_fits_when_a_real_training_step_is_measured
     assert measured > 0.8 * fit.peak
 
 
+class _FakePeaks:
+    """Stands in for summarize in fit_batch: a training peak that is a known function of the batch."""
+
+    def __init__(self, curve):
+        self.curve, self.batches = curve, []
+
+    def __call__(self, model, input_size, batch, **options):
+        self.batches.append(batch)
+        memory = type("Memory", (), {"peak": self.curve(batch)})
+        return type("Summary", (), {"totals": type("Totals", (), {"training_memory": memory})})
+
+
+@pytest.mark.parametrize(
+    "curve",
+    [
+        lambda b: 300 + 64 * b,  # a line: the first guess is the answer
+        lambda b: 300 + 64 * b + 2 * min(b, 20) * b // 3,  # ResNet-50's shape: faster at first, then a line
+        lambda b: 1000 + 50 * b + b * b,  # convex everywhere
+        lambda b: 5000 + 80 * b - 9000 // (b + 1),  # concave: the line through 1 and 2 overshoots
+        lambda b: 300 + 64 * b + (4000 if b > 90 else 0),  # a step the lines cannot see: bisection
+    ],
+    ids=["line", "resnet-like", "convex", "concave", "step"],
+)
+def test_the_batch_found_is_the_largest_that_fits_and_the_figures_add_up(monkeypatch, curve):
+    fake = _FakePeaks(curve)
+    monkeypatch.setattr("archscope.analysis.summary.summarize", fake)
+    budget = 10_000
+    expected = max(b for b in range(1, 1000) if curve(b) <= budget)
+    fit = fit_batch("any", budget)
+    assert fit.batch_size == expected
+    assert (fit.peak, fit.next_peak) == (curve(expected), curve(expected + 1))
+    assert fit.peak <= budget < fit.next_peak
+    # fixed and per_sample are the line the search solved on: through two batches it analysed.
+    # It meets one exactly, and another to within the integer division of the slope.
+    def off(b):
+        return abs(fit.fixed + fit.per_sample * b - curve(b))
+
+    analysed = set(fake.batches)
+    exact = [b for b in analysed if off(b) == 0]
+    assert exact and any(off(b) < abs(b - exact[0]) for b in analysed - {exact[0]})
+    assert len(fake.batches) <= 30, "a handful of analyses, not a scan"
+
+
+def test_the_peak_at_the_batch_found_and_at_one_more_are_the_summaries_at_those_batches():
+    # Independently of the solver: summarize at the two batches gives the two peaks reported,
+    # and the line reported passes within a per-sample step of both (it is solved near them).
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 16 * 16, 10))
+    budget = 8 * 2**20
+    fit = fit_batch(net, budget, (3, 16, 16))
+    at = [archscope.summarize(net, (3, 16, 16), b, train=True).totals.training_memory.peak for b in (fit.batch_size, fit.batch_size + 1)]
+    assert [fit.peak, fit.next_peak] == at and at[0] <= budget < at[1]
+    for b, peak in zip((fit.batch_size, fit.batch_size + 1), at):
+        assert abs(fit.fixed + fit.per_sample * b - peak) <= fit.per_sample
+
+
 def test_a_budget_too_small_for_one_sample_fits_no_batch():
     fit = fit_batch("lenet5", 1000)
     assert fit.batch_size == 0 and fit.peak > 1000
@@ -196,7 +251,7 @@ def test_memory_sizes_are_read_with_binary_and_decimal_units(text, value):
     assert parse_bytes(text) == value
 
 
-@pytest.mark.parametrize("text", ["", "GiB", "12 parsecs", "-3GB", "0"])
+@pytest.mark.parametrize("text", ["", "GiB", "12 parsecs", "-3GB", "0", "9" * 3000 + "GiB", "2EiB", "1200000TiB", "0." + "0" * 3000 + "1"])
 def test_a_memory_size_that_cannot_be_read_is_one_clear_error(text):
     with pytest.raises(ArchscopeError, match="memory size"):
         parse_bytes(text)

@@ -42,11 +42,36 @@ def test_shapes_are_compact(shape, text):
     assert shape_text(shape) == text
 
 
-@pytest.mark.parametrize("ms, text", [(2580.4, "2,580"), (25.84, "25.8"), (2.584, "2.58"), (0.4123, "0.412"), (100.0, "100")])
-def test_latencies_read_in_milliseconds_without_exponents(ms, text):
-    from archscope.render.bench_text import ms_text
+@pytest.mark.parametrize(
+    "ms, text",
+    [(2580.4, "2,580"), (25.84, "25.8"), (2.584, "2.58"), (0.4123, "0.412"), (100.0, "100"), (0.006784, "0.00678"),
+     (0.0000123, "0.0000123"), (0.0, "0"), (None, "-")],
+)  # fmt: skip
+def test_milliseconds_read_with_three_digits_and_never_an_exponent(ms, text):
+    from archscope.text.numbers import milliseconds
 
-    assert ms_text(ms) == text
+    assert milliseconds(ms) == text
+
+
+def test_bench_and_profile_write_milliseconds_the_same_way():
+    import archscope.render.bench_text as bench_text
+    import archscope.render.profile_text as profile_text
+    from archscope.text.numbers import milliseconds
+
+    assert not hasattr(bench_text, "ms_text") and not hasattr(profile_text, "_ms")
+    assert bench_text.milliseconds is profile_text.milliseconds is milliseconds
+
+
+def test_no_module_formats_milliseconds_itself():
+    # A format spec right before " ms" ("{t:.3g} ms" wrote 1.23e+03 ms in draw and bench's chart).
+    import pathlib
+    import re
+
+    import archscope
+
+    root = pathlib.Path(archscope.__file__).parent
+    own = {str(p.relative_to(root)): re.findall(r"\{[^{}]*:[^{}]*\} ?ms\b", p.read_text()) for p in root.rglob("*.py")}
+    assert {path: found for path, found in own.items() if found} == {}
 
 
 def test_traffic_reads_in_one_decimal_unit_style():

@@ -9,6 +9,7 @@ import torch.nn as nn
 import archscope
 from archscope.analysis.fvcore_counter import fvcore_count
 from archscope.zoo import list_entries
+from tests.storages import new_storage_bytes
 
 NAMES = [e.name for e in list_entries()]
 
@@ -38,6 +39,11 @@ def test_macs_equal_fvcores_conv_and_linear_count(real_network):
     name, model, summary = real_network
     count = fvcore_count(model, summary.input_shape)
     assert count.macs == summary.totals.macs
+
+
+def test_activation_memory_is_what_a_real_forward_pass_allocates(real_network):
+    name, model, summary = real_network
+    assert summary.totals.activation_bytes == new_storage_bytes(model, torch.randn(summary.input_shape))
 
 
 def test_every_layer_output_shape_matches_a_real_forward_pass(real_network):
