@@ -310,8 +310,27 @@ def _torchvision(name: str, kwargs: dict[str, Any]) -> ModelSpec:
     def build(**kw: Any) -> nn.Module:
         return builder(**{**defaults, **kw})
 
-    # torchvision's classifiers take 224x224 RGB unless they say otherwise.
-    return ModelSpec(f"torchvision:{name}", build, kwargs, (3, 224, 224), "torchvision.models", True)
+    return ModelSpec(f"torchvision:{name}", build, kwargs, _torchvision_input(torchvision, name, builder),
+                     "torchvision.models", True)  # fmt: skip
+
+
+def _torchvision_input(torchvision: Any, name: str, builder: Callable[..., nn.Module]) -> Any:
+    """A torchvision model's default input: 224x224 RGB, except where the model takes another kind.
+
+    Video models take 16 frames (torchvision's own ``_ops`` are counted at 16) at their
+    weights' crop size; optical flow takes two images (the 224 a side divides by RAFT's 8).
+    """
+    family = builder.__module__.split(".")[2] if builder.__module__.count(".") >= 2 else ""
+    if family == "optical_flow":
+        return ((3, 224, 224), (3, 224, 224))
+    if family == "video":
+        try:
+            crop = torchvision.models.get_model_weights(name).DEFAULT.transforms.keywords["crop_size"]
+            side = int(crop[0] if isinstance(crop, (tuple, list)) else crop)
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+            side = 112
+        return (3, 16, side, side)
+    return (3, 224, 224)
 
 
 def _timm(name: str, kwargs: dict[str, Any]) -> ModelSpec:

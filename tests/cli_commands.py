@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
@@ -19,7 +20,7 @@ from archscope.cli import app
 
 # A cheap value for each kind of argument a command may take, by its metavar. A new command
 # with a required argument of another kind fails `example` loudly: add its metavar here.
-ARGUMENT_EXAMPLES = {"MODEL": ["lenet5", "alexnet"], "ID": ["1"], "PATTERN": []}
+ARGUMENT_EXAMPLES = {"MODEL": ["lenet5", "alexnet"], "SPEC": ["lenet5", "alexnet"], "ID": ["1"], "PATTERN": []}
 # Options that make a run cheap wherever a command has them (timing loops).
 QUICK_OPTIONS = {"--min-time": "0.01", "--warmup": "0"}
 # A required -o per command kind: a file name whose extension the command takes.
@@ -70,9 +71,14 @@ def takes(command: str, option: str) -> bool:
     return any(option in p.opts for p in commands()[command])
 
 
+# Commands whose --format names results files of their own (CSV, JSON Lines, Markdown, Parquet
+# rows appended as each model finishes; tests/test_cli_sweep.py reads each back), not a view.
+ROW_FILES = {"sweep"}
+
+
 def with_format() -> list[str]:
     """The commands that print a table and take --format: those whose output is a view."""
-    return [name for name in commands() if takes(name, "--format")]
+    return [name for name in commands() if takes(name, "--format") and name not in ROW_FILES]
 
 
 def example(command: str, output: str | None = None) -> list[str]:
@@ -104,7 +110,8 @@ def example(command: str, output: str | None = None) -> list[str]:
 # Commands that measure time: (module, function) that does the measuring. A test that runs such
 # a command many times measures once and replays that record (``replaying``), so the runs cost
 # one measurement and print the same figures. A command missing here is still run, for real.
-MEASURING = {"bench": ("archscope.bench", "benchmark"), "profile": ("archscope.bench.profile", "profile")}
+MEASURING = {"bench": ("archscope.bench", "benchmark"), "profile": ("archscope.bench.profile", "profile"),
+             "sweep": ("archscope.sweep", "run")}  # a sweep's rows carry the seconds each model took
 _records: dict[tuple[str, ...], Any] = {}
 
 
@@ -126,7 +133,8 @@ def replaying(argv: Sequence[str], key: Sequence[str] | None = None) -> Iterator
     def stand_in(*a: Any, **k: Any) -> Any:
         calls.append(1)
         if key not in _records:
-            _records[key] = real(*a, **k)
+            made = real(*a, **k)
+            _records[key] = list(made) if inspect.isgenerator(made) else made  # a sweep's results, kept to replay
         return _records[key]
 
     import pytest

@@ -202,7 +202,8 @@ def test_help_teaches_without_type_placeholders(command):
 
 @pytest.mark.parametrize("command, usage", [
     ("summary", "Usage: archscope summary [OPTIONS] MODEL"),
-    ("compare", "Usage: archscope compare [OPTIONS] MODEL..."),
+    ("compare", "Usage: archscope compare [OPTIONS] [MODEL]..."),  # none with --from
+    ("sweep", "Usage: archscope sweep [OPTIONS] SPEC..."),
     ("list", "Usage: archscope list [OPTIONS] [PATTERN]"),
     ("lessons", "Usage: archscope lessons [OPTIONS] [ID]"),
 ])  # fmt: skip

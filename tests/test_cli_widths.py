@@ -294,6 +294,7 @@ COMMANDS |= {
     "rf-googlenet": ["rf", "googlenet"],
     "bench": ["bench", "lenet5", "resnet18", "--device", "cpu", "-b", "1,2", "--warmup", "1", "--min-time", "0.05"],
     "profile": ["profile", "lenet5", "--device", "cpu", "--warmup", "1", "--min-time", "0.05"],
+    "sweep": ["sweep", "lenet5", "resnet18", "googlenet-naive", "inception-v4", "--jobs", "1", "-q"],
 }
 WIDTHS = [80, 100, 160, None]
 WIDTH_IDS = ["80", "100", "160", "piped"]

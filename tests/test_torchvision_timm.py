@@ -140,6 +140,16 @@ def test_optical_flow_takes_two_images():
     assert s.totals.params == published("raft_small")[0]
 
 
+@needs_torchvision
+def test_video_and_optical_flow_models_have_an_input_that_works_by_default():
+    """16 frames at the weights' crop (the frames torchvision's _ops are counted at); two images for RAFT."""
+    video = archscope.summarize("torchvision:r3d_18")
+    assert video.input_shape == [1, 3, 16, 112, 112]
+    assert round(video.totals.macs / 1e9, 3) == published("r3d_18")[1]
+    assert archscope.summarize("torchvision:raft_small").input_shape == [[1, 3, 224, 224], [1, 3, 224, 224]]
+    assert archscope.summarize("torchvision:resnet18").input_shape == [1, 3, 224, 224]
+
+
 @needs_timm
 @pytest.mark.parametrize("name", ["resnet18d", "convnext_nano", "coat_tiny", "res2net50_14w_8s", "cspdarknet53"])
 def test_timm_models_summarise_with_every_operator_counted(name):

@@ -54,14 +54,25 @@ class Comparison:
     SCHEMA: ClassVar[str] = "archscope.compare/1"
 
     summaries: list[Summary]
+    # With compare --bench: each model's median latency in ms, in the order of ``summaries``.
+    latencies: list[float | None] | None = None
+    # With a budget (--max-params, --max-macs, --max-memory): the models left out, each with the limits it is over.
+    dropped: list[tuple[str, list[str]]] | None = None
 
     @property
     def baseline(self) -> Summary:
         return self.summaries[0]
 
+    def metrics(self) -> list[Metric]:
+        """METRICS, and the latency when the models were timed."""
+        if self.latencies is None:
+            return METRICS
+        by_summary = {id(s): t for s, t in zip(self.summaries, self.latencies)}
+        return [*METRICS, Metric("latency_ms", "Latency (ms)", lambda s: by_summary.get(id(s)), True)]
+
     def ratios(self, summary: Summary) -> dict[str, float | None]:
         """Each numeric metric of ``summary`` over the baseline's (None where there is nothing to divide)."""
-        return {m.key: ratio(m.value(summary), m.value(self.baseline)) for m in METRICS if m.numeric}
+        return {m.key: ratio(m.value(summary), m.value(self.baseline)) for m in self.metrics() if m.numeric}
 
     def to_dict(self) -> dict[str, Any]:
         """The ``archscope.compare/1`` document (docs/json.md)."""
@@ -75,11 +86,15 @@ class Comparison:
                 "weighted_depth": s.weighted_depth,
                 "receptive_field": field_dict(s.receptive_field),
                 "uncounted": [u.op for u in s.uncounted],
+                **({"latency_ms": t} if self.latencies is not None else {}),
                 "ratios": self.ratios(s),
             }
-            for s in self.summaries
+            for s, t in zip(self.summaries, self.latencies or [None] * len(self.summaries))
         ]
-        return {"schema": self.SCHEMA, "baseline": self.baseline.model, "models": models}
+        document = {"schema": self.SCHEMA, "baseline": self.baseline.model, "models": models}
+        if self.dropped is not None:
+            document["dropped"] = [{"model": name, "over": over} for name, over in self.dropped]
+        return document
 
 
 def compare(

@@ -184,6 +184,8 @@ def parse_inputs(
             if expect is not None and expect.rank is None and expect.channels:
                 return [InputSpec((expect.channels,), fallback_dtype)]  # a Linear-first model: its features
             raise InputSizeError(f"this model has no default input size; give one as {_FORMS}")
+        if default and all(isinstance(d, (tuple, list)) for d in default):  # a model of several inputs
+            return [InputSpec(_checked([int(x) for x in d], d), fallback_dtype) for d in default]
         return [InputSpec(_checked([int(d) for d in default], default), fallback_dtype)]
     if isinstance(text, bool):
         raise InputSizeError(f"input size must be a size such as 3x224x224, not {text!r}")

@@ -661,10 +661,12 @@ def _run_on_real_data(
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(REAL_DATA_SEED)
-            # The input first, then any fresh build: a model rebuilt by name and the same model
-            # built by the user (from the same seed) see the same input and the same weights.
+            # The input first, then any fresh build from the seed again: a model rebuilt by name
+            # and the same model built by the user after torch.manual_seed(REAL_DATA_SEED) see
+            # the same input and the same weights (so the same boxes survive a detector's NMS).
             real_inputs = inputs.on("cpu", model)
             if on_meta:
+                torch.manual_seed(REAL_DATA_SEED)
                 model, state = real_model(), None
             else:
                 state = _stand_ins(model, "cpu", True)

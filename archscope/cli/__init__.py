@@ -10,6 +10,6 @@ from archscope.cli.application import app, run
 
 # Importing a command's module registers it on ``app``: this order is the order of --help, and
 # the app is the one list of commands (tests walk it, tests/cli_commands.py).
-from archscope.cli import list_command, summary, explain, compare, lessons, bench, report, rf, profile, draw  # noqa: F401, I001
+from archscope.cli import list_command, summary, explain, compare, sweep, lessons, bench, report, rf, profile, draw  # noqa: F401, I001
 
 __all__ = ["app", "run"]

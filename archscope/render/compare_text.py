@@ -24,6 +24,8 @@ def ratio_text(r: float | None) -> str:
 def value_text(metric: Metric, value: Any) -> str:
     if value is None:
         return "-"
+    if metric.key == "latency_ms":
+        return f"{value:.3g}" if value < 100 else f"{value:.0f}"
     if metric.key in ("input_shape", "output_shape"):
         return shape_text(value)
     if metric.key.endswith("bytes"):
@@ -44,12 +46,13 @@ def cell(metric: Metric, summary: Summary, comparison: Comparison) -> str:
 def compare_grid(comparison: Comparison, by_model_rows: bool) -> tuple[list[str], list[list[str]]]:
     """Headers and rows: metrics as rows and models as columns, or one row per model."""
     summaries, base = comparison.summaries, comparison.baseline
+    metrics = comparison.metrics()
     if by_model_rows:
-        headers = ["Model", *(m.label for m in METRICS)]
-        rows = [[s.model, *(cell(m, s, comparison) for m in METRICS)] for s in summaries]
+        headers = ["Model", *(m.label for m in metrics)]
+        rows = [[s.model, *(cell(m, s, comparison) for m in metrics)] for s in summaries]
     else:
         headers = ["", *(s.model + (" (baseline)" if s is base else "") for s in summaries)]
-        rows = [[m.label, *(cell(m, s, comparison) for s in summaries)] for m in METRICS]
+        rows = [[m.label, *(cell(m, s, comparison) for s in summaries)] for m in metrics]
     return headers, rows
 
 
@@ -57,11 +60,20 @@ NUMERIC = [m for m in METRICS if m.numeric]
 CSV_HEADERS = csv_columns("compare", ["model", *(m.key for m in METRICS), *(f"{m.key}_ratio" for m in NUMERIC)])
 
 
+def csv_headers(comparison: Comparison) -> list[str]:
+    """CSV_HEADERS, with the latency's two columns when the models were timed."""
+    metrics = comparison.metrics()
+    numeric = [m for m in metrics if m.numeric]
+    return ["model", *(m.key for m in metrics), *(f"{m.key}_ratio" for m in numeric)]
+
+
 def compare_data(comparison: Comparison) -> list[list[Any]]:
-    """One row per model (CSV_HEADERS): exact integers, then each numeric metric's ratio to the first."""
+    """One row per model (``csv_headers``): exact integers, then each numeric metric's ratio to the first."""
+    metrics = comparison.metrics()
+    numeric = [m for m in metrics if m.numeric]
     rows = []
     for s in comparison.summaries:
-        values = [shape_text(m.value(s)) if not m.numeric else m.value(s) for m in METRICS]
-        ratios = [comparison.ratios(s)[m.key] for m in NUMERIC]
+        values = [shape_text(m.value(s)) if not m.numeric else m.value(s) for m in metrics]
+        ratios = [comparison.ratios(s)[m.key] for m in numeric]
         rows.append([s.model, *("" if v is None else v for v in values), *("" if r is None else f"{r:.6g}" for r in ratios)])
     return rows

@@ -255,7 +255,7 @@ def list_view(listing: ZooListing, sources: bool = False) -> View:
 
 def compare_view(comparison: Comparison, by_model_rows: bool = False) -> View:
     """Metrics as rows and models as columns (or one row per model), each figure with its ratio to the first."""
-    from archscope.render.compare_text import CSV_HEADERS, compare_data, compare_grid
+    from archscope.render.compare_text import compare_data, compare_grid, csv_headers
 
     summaries = comparison.summaries
     headers, rows = compare_grid(comparison, by_model_rows)
@@ -265,7 +265,7 @@ def compare_view(comparison: Comparison, by_model_rows: bool = False) -> View:
         columns = [Column(headers[0]), *(Column(h, numeric=True, wrap=True) for h in headers[1:])]
     notes = [Note(f"Ratios are to {summaries[0].model}. {UNITS}", "dim")]
     notes += [Note(f"{s.model}: uncounted operators " + ", ".join(u.op for u in s.uncounted), "warn") for s in summaries if s.uncounted]
-    table = Table(columns, rows, compare_data(comparison), CSV_HEADERS)  # CSV: one row per model, whatever the layout
+    table = Table(columns, rows, compare_data(comparison), csv_headers(comparison))  # CSV: one row per model, whatever the layout
     return View("Compared: " + ", ".join(s.model for s in summaries), [], [table, *notes])
 
 
