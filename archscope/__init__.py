@@ -45,8 +45,8 @@ _LAZY = {
     "Explanation": "archscope.analysis.explain_records",
     "Comparison": "archscope.analysis.compare",
     "compare": "archscope.analysis.compare",
-    "ReceptiveFieldReport": "archscope.analysis.rf_report",
-    "receptive_fields": "archscope.analysis.rf_report",
+    "ReceptiveFieldReport": "archscope.analysis.rf.field_report",
+    "receptive_fields": "archscope.analysis.rf.field_report",
     "Lesson": "archscope.lessons",
     "LessonSet": "archscope.lessons",
     "ZooListing": "archscope.zoo",
@@ -71,7 +71,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time these come throu
     from archscope.analysis.explain import explain
     from archscope.analysis.explain_records import Explanation
     from archscope.analysis.records import LayerRecord, ReceptiveField, Summary, Totals, UncountedOp
-    from archscope.analysis.rf_report import ReceptiveFieldReport, receptive_fields
+    from archscope.analysis.rf.field_report import ReceptiveFieldReport, receptive_fields
     from archscope.analysis.summary import summarize
     from archscope.bench.profile import profile
     from archscope.bench.profile_records import ProfileReport

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Sequence
 
 from archscope.analysis.records import Summary
-from archscope.analysis.rf_stages import GrowthPoint, Stage, growth, stages
+from archscope.analysis.rf.stages import GrowthPoint, Stage, growth, stages
 from archscope.input_size import check_depth
 
 
@@ -31,7 +31,7 @@ class Report:
 
     @functools.cached_property
     def stages(self) -> list[Stage]:
-        """The summary's stride stages (rf_stages), as ``archscope rf`` shows them."""
+        """The summary's stride stages (rf.stages), as ``archscope rf`` shows them."""
         return stages(self.summary)
 
     @functools.cached_property

@@ -34,7 +34,12 @@ def test_every_file_the_layout_names_exists_where_it_says():
     for part, text in layout().items():
         if not part.endswith("/"):
             continue
-        for file in re.findall(r"\b([a-z_]+(?:/[a-z_]+)*\.py)\b", text):
-            if not (PACKAGE / part / file).exists():
-                missing.append(f"{part}{file}")
+        folder = PACKAGE / part
+        for line in text.splitlines():
+            sub = re.match(r"^    (\w+/)", line)  # a subpackage's lines: its files are in it
+            if sub:
+                folder = PACKAGE / part / sub.group(1)
+            for file in re.findall(r"\b([a-z_]+(?:/[a-z_]+)*\.py)\b", line):
+                if not (folder / file).exists():
+                    missing.append(str((folder / file).relative_to(PACKAGE)))
     assert missing == []

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 import archscope
 from archscope.analysis.fvcore_counter import fvcore_count
-from archscope.analysis.rf_measure import measure_receptive_field
+from archscope.analysis.rf.measure import measure_receptive_field
 from archscope.cli import app
 from archscope.errors import ArchscopeError
 from tests import cli_commands

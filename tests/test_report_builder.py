@@ -3,7 +3,7 @@
 import json
 
 import archscope
-from archscope.analysis.rf_stages import stages
+from archscope.analysis.rf.stages import stages
 from archscope.render.report import report_markdown, report_pictures
 
 COUNTING_FACTORY = """

@@ -12,12 +12,13 @@ The meta-device analysis takes three shortcuts that lean on PyTorch's private co
 * ``batch_norm_on_meta``: batch norm's meta kernel is a Python decomposition, about 2 ms a
   call; its outputs are simple to state directly.
 
-Plus readings of PyTorch's own metadata: ``returns_new_memory`` (an operator's schema
-says whether its result aliases an input; ``new_results`` checks the storages too),
-``is_operator_packet`` and ``qualified_name`` (what the operator registry keys its rows by) and
-``is_meta_limitation`` (the error texts PyTorch uses when an operator needs real data). And
-``TorchDispatchMode``, the base class of the dispatch modes the analysis, training and bench's
-memory count run, from its private module.
+Plus readings of PyTorch's own metadata: an operator's schema (``alias_kind`` and
+``returns_new_memory``: whether its result aliases an input; ``new_results`` checks the storages
+too; ``schema_arguments``: its arguments' names and defaults, for the receptive-field rules;
+``overload_name``), ``is_operator_packet`` and ``qualified_name`` (what the operator registry
+keys its rows by) and ``is_meta_limitation`` (the error texts PyTorch uses when an operator
+needs real data). And ``TorchDispatchMode``, the base class of the dispatch modes the
+analysis, training and bench's memory count run, from its private module.
 
 Each feature is checked to exist and falls back to the plain path where it does not.
 ``ARCHSCOPE_NO_FAST_PATHS=1`` turns every shortcut off (a test runs the core checks so).
@@ -203,6 +204,28 @@ def new_results(func: Any, args: Any, kwargs: Any, out: Any) -> list[torch.Tenso
     return fresh
 
 
+_ARGUMENTS: dict[Any, tuple[tuple[str, bool, Any], ...]] = {}
+
+
+def schema_arguments(func: Any) -> tuple[tuple[str, bool, Any], ...]:
+    """An operator overload's arguments in schema order: (name, has a default, the default).
+
+    Read once per overload from its schema; an operator without a readable schema has none
+    (its arguments can then be read by position only).
+    """
+    if func not in _ARGUMENTS:
+        arguments = getattr(getattr(func, "_schema", None), "arguments", None) or []
+        _ARGUMENTS[func] = tuple(
+            (a.name, a.has_default_value(), a.default_value if a.has_default_value() else None) for a in arguments
+        )
+    return _ARGUMENTS[func]
+
+
+def overload_name(func: Any) -> str:
+    """The overload of an operator ('default', 'Tensor', 'other', ...), '' where PyTorch does not say."""
+    return str(getattr(func, "_overloadname", ""))
+
+
 def is_operator_packet(value: Any) -> bool:
     """Whether ``value`` is an operator packet such as ``torch.ops.aten.mm`` (not one overload of it).
 
@@ -255,6 +278,18 @@ def is_meta_limitation(error: BaseException) -> bool:
         return True
     text = str(error).lower()
     return "meta" in text and any(phrase in text for phrase in _META_LIMITATIONS) or "data-dependent" in text
+
+
+def is_out_of_memory(error: BaseException | None) -> bool:
+    """torch's out-of-memory error (or the CPU allocator's), here or anywhere in its cause chain."""
+    while error is not None:
+        if isinstance(error, torch.OutOfMemoryError):  # also torch.cuda.OutOfMemoryError
+            return True
+        text = str(error).lower()
+        if isinstance(error, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text):
+            return True
+        error = error.__cause__
+    return False
 
 
 # Phrases of PyTorch's shape checks when a window or a pooling would leave nothing.

@@ -6,7 +6,7 @@ operator's row (``analysis.ops``) run once more with symbols instead of numbers,
 formula is the very code that counted it; the operator's window (kernel, stride, padding,
 dilation), from which the output length and the receptive-field step follow
 (``analysis.windows``); the receptive fields the engine gave the tensors going in and out
-(``analysis.receptive_field``); and, in training, which tensors autograd saved. Parameters
+(``analysis.rf``); and, in training, which tensors autograd saved. Parameters
 are read off the module: a convolution's weight is [C_out, C_in/g, k_h, k_w], so its count
 is k_h·k_w·(C_in/g)·C_out + C_out.
 
@@ -30,7 +30,7 @@ from archscope.analysis.compat import storage_key
 from archscope.analysis.explain_records import Explanation, LayerExplanation, Quantity, Term
 from archscope.analysis.formula import EXPLAIN, Expr, Max, number_text
 from archscope.analysis.ops import OpRule, explain_call, window_of
-from archscope.analysis.receptive_field import describe
+from archscope.analysis.rf.values import describe
 from archscope.analysis.records import LayerRecord, ReceptiveField, Summary
 from archscope.analysis.tensors import tensors_in
 

@@ -34,8 +34,9 @@ from archscope.analysis.compat import (
 )
 from archscope.analysis.module_state import attributes_restored, exclusive
 from archscope.analysis.ops import rule_for
-from archscope.analysis.receptive_field import FieldTracker, describe
-from archscope.analysis.records import DataDependence, LayerRecord, Shape, Summary, Totals, UncountedOp
+from archscope.analysis.records import DataDependence, FieldMap, LayerRecord, Shape, Summary, Totals, UncountedOp
+from archscope.analysis.rf.tracker import FieldTracker
+from archscope.analysis.rf.values import describe
 from archscope.analysis.tensors import empty_like, map_tensors, tensors_in
 from archscope.errors import ArchscopeError, InputSizeError
 from archscope.input_size import describe_shapes
@@ -161,6 +162,9 @@ class _Recorder(TorchDispatchMode):
         self.activation_bytes = 0
         self.uncounted: Counter[str] = Counter()
         self.fields = FieldTracker()
+        # The layer calls that return a spatial map, by the map's id: (layer index, which output
+        # tensor, its field then: an in-place operator may give the same tensor another later).
+        self.map_returns: dict[int, list[tuple[int, int, Any]]] = {}
         self.depths = _DepthTracker()
         self.stop_after: int | None = None
         # Which parameters an operator read (by the id of the tensor the forward sees), so a
@@ -216,6 +220,10 @@ class _Recorder(TorchDispatchMode):
         if isinstance(first, dict):
             first = next(iter(first.values()), None)
         record.receptive_field = describe(self.fields.get(first))
+        last = self.fields.last_spatial_tensor
+        place = next((k for k, t in enumerate(tensors_in(output)) if t is last), None) if last is not None else None
+        if place is not None:
+            self.map_returns.setdefault(id(last), []).append((index, place, self.fields.last_spatial))
         for observer in self.observers:
             observer.layer_closed(index, record, output)
         if self.stop_after is not None and len(self.layers) > self.stop_after and record is self.layers[self.stop_after]:
@@ -561,12 +569,36 @@ def analyze(
         layers=recorder.layers,
         unused_modules=recorder.unused_modules(),
         receptive_field=describe(recorder.fields.last_spatial),
+        receptive_field_map=_field_map(recorder, output),
         weighted_depth=recorder.depths.of(model_output(output)),
         receptive_field_issues=list(recorder.fields.issues),
         input_dtypes=[str(t.dtype).removeprefix("torch.") for t in inputs.tensors],
         data_dependent=dependence,
         own=own,
     )
+
+
+def _field_map(recorder: _Recorder, output: Any) -> FieldMap | None:
+    """Which tensor the summary's receptive field belongs to: the layer that returns it
+    (the outermost, as a reader names it), its place in the model's output, and what the
+    outputs after it see."""
+    fields = recorder.fields
+    last = fields.last_spatial_tensor
+    if last is None:
+        return None
+    layer, call, place = None, 0, 0
+    returns = [r for r in recorder.map_returns.get(id(last), []) if r[2] is fields.last_spatial]
+    if returns:
+        index, place, _ = min(returns, key=lambda r: (recorder.layers[r[0]].depth, r[0]))
+        layer = recorder.layers[index].name
+        call = sum(1 for r in recorder.layers[:index] if r.name == layer)
+    outputs = list(tensors_in(output))
+    position = next((k for k, t in enumerate(outputs) if t is last), None)
+    kinds = [describe(fields.get(t)).kind for t in outputs if fields.get(t) is not None]
+    after = None
+    if position is None and kinds:
+        after = "whole_input" if all(k == "whole_input" for k in kinds) else next(k for k in kinds if k != "whole_input")
+    return FieldMap(fields.last_spatial_op, list(last.shape), layer, call, place, position, after)
 
 
 def own_params(model: nn.Module) -> int:

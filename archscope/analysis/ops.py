@@ -15,13 +15,16 @@ fails when this module is imported, and holds these facts:
   (``@op_rule("convolution", "_convolution", ...)``), as torch's ``register_flop_formula`` does.
 * ``window``: for a convolution or a pooling, its kernel, stride, padding and dilation per
   axis (``analysis.windows``), from which the output length and the receptive-field step follow.
-* ``field``: how a receptive field passes through it (``FieldRule``), read by the tracker
-  (``analysis.receptive_field``), which applies the rule of that name in ``analysis.rf_rules``.
+* ``field``: how a receptive field passes through it: the name of a rule registered with
+  ``@field_rule`` in ``analysis.rf.rules`` (one module per kind), which the tracker
+  (``analysis.rf.tracker``) applies to each call.
 * ``weighted``: whether it applies learned weights (a step of the "weighted depth").
 * ``linearise``: what the gradient measurement of receptive fields does with it
-  (``analysis.rf_measure``): keep it, drop it (an activation or a normalisation becomes the
-  identity), or replace it (a convolution sums its channels through a kernel of ones, a max
-  pool becomes an average pool of the same geometry).
+  (``analysis.rf.linearised``), which sees torch functions (``F.conv2d``) and finds their row by
+  name (``functions`` adds the names a function goes by when they differ from the
+  operator's): keep it, drop it (an activation or a normalisation becomes the identity), or
+  replace it (a convolution sums its channels through a kernel of ones, a max pool becomes
+  the average pool of the same geometry, its ``stand_in``).
 
 An operator with no row is not guessed at: the summary lists it as uncounted. Users add rows
 for their own operators with ``archscope.register_op`` (docs/counting.md, "Your own
@@ -34,9 +37,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Literal, Sequence, get_args
 
 import torch
+import torch.nn.functional as F
 
 from archscope.analysis.compat import is_operator_packet, qualified_name
 from archscope.analysis.formula import COUNT, EXPLAIN, CostFormula
+from archscope.analysis.rf.rules import FIELD_RULES, field_rule_names
 from archscope.analysis.windows import Window, axis_names, per_axis, pool_window
 
 aten = torch.ops.aten
@@ -58,28 +63,9 @@ Formula = Callable[..., Any]
 # window(*args, result=out, **kwargs) -> Window: a convolution's or a pooling's geometry.
 WindowRule = Callable[..., Window]
 
-FieldRule = Literal[
-    "pointwise",  # each position on its own (activations, arithmetic, normalisation)
-    "conv",  # a convolution window (transposed: unknown)
-    "window",  # max/avg pooling windows
-    "adaptive_pool",  # adaptive pooling: a window when the sizes divide, global when the output is 1
-    "reduction",  # over the dims given in args[1] (mean, sum, softmax, var, norm)
-    "matmul",  # mm/bmm: mixes what the contracted axis holds (channels: a linear layer; positions: attention)
-    "attention",  # fused scaled dot-product attention: every query position sees every key position
-    "concat",  # cat/stack: parts along channels, tokens along a sequence
-    "view",  # view/reshape/flatten/permute/transpose/expand: the axes move with the data
-    "slice",  # slice/narrow/select: a sub-range of one axis
-    "split",  # split/chunk/unbind: several outputs, each a slice
-    "index_select",  # index_select/gather along one axis
-    "pad",  # constant/reflect/replicate padding
-    "upsample",  # nearest/linear interpolation by a scale factor
-    "pixel_shuffle",  # pixel_shuffle/unshuffle: space <-> channels
-    "unfold",  # im2col, unfold: windows into channels
-    "creation",  # no input carries a field (arange, zeros, randn, ...)
-    "global",  # every output sees every input position (sort, cumsum over space, fft, ...)
-    "unknown",  # not understood: the field is reported unknown with this operator's name
-]
-Linearise = Literal["keep", "identity", "ones_conv", "avg_pool"]
+# The name of a receptive-field rule registered in analysis.rf.rules ("pointwise", "conv", "view", ...).
+FieldRule = str
+Linearise = Literal["keep", "identity", "ones_conv", "ones_conv_transposed", "avg_pool"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +79,8 @@ class OpRule:
     linearise: Linearise = "keep"
     formula: Formula | None = None  # the cost as a formula that can say itself (None: a user's plain cost)
     window: WindowRule | None = None
+    stand_in: Callable[..., Any] | None = None  # linearise "avg_pool": what the linearised network runs instead
+    functions: tuple[str, ...] = ()  # torch functions that run it under another name (F.threshold: _threshold)
 
     @property
     def name(self) -> str:
@@ -106,6 +94,9 @@ class OpRule:
 
 
 REGISTRY: dict[Any, OpRule] = {}
+# The rows by the names of the torch functions that run them (the gradient measurement's view):
+# an ATen operator's own name, and the other names its row lists.
+_BY_FUNCTION: dict[str, OpRule] = {}
 
 
 def _packet(op: Any) -> Any:
@@ -134,6 +125,8 @@ def register_op(
     field: FieldRule = "pointwise",
     weighted: bool = False,
     linearise: Linearise = "keep",
+    stand_in: Callable[..., Any] | None = None,
+    functions: Sequence[str] = (),
     replace: bool = False,
     formula: Formula | None = None,
     window: WindowRule | None = None,
@@ -144,13 +137,14 @@ def register_op(
     it must use shapes only (the analysis runs on the meta device). Or give ``formula``
     instead (``cost=None``), a rule written against the makers of ``analysis.formula``, and
     ``archscope explain`` shows it; without one, explain says the operator is counted by its
-    rule with no formula to show. ``field`` says how a receptive field passes through it.
-    Registering an operator twice raises unless ``replace=True``, so two rules cannot silently
+    rule with no formula to show. ``field`` says how a receptive field passes through it: the
+    name of a rule registered in ``analysis.rf.rules`` (``pointwise``, ``conv``, ``window``,
+    ``matmul``, ``view``, ...). Registering an operator twice raises unless ``replace=True``, so two rules cannot silently
     disagree.
     """
     packet = _packet(op)
-    if field not in get_args(FieldRule):
-        raise ValueError(f"unknown field rule {field!r}; one of: {', '.join(get_args(FieldRule))}")
+    if field not in FIELD_RULES:
+        raise ValueError(f"unknown field rule {field!r}; one of: {', '.join(field_rule_names())}")
     if linearise not in get_args(Linearise):
         raise ValueError(f"unknown linearisation {linearise!r}; one of: {', '.join(get_args(Linearise))}")
     if cost is not None and not callable(cost):
@@ -159,10 +153,16 @@ def register_op(
         raise TypeError("formula must be a function (f, *args, result, **kwargs) -> f.cost(macs, flops)")
     if packet in REGISTRY and not replace:
         raise ValueError(f"{packet} already has a rule; pass replace=True to change it")
+    if linearise == "avg_pool" and not callable(stand_in):
+        raise TypeError("linearise='avg_pool' needs stand_in, the average pool the linearised network runs instead")
     if cost is None and formula is not None:
         cost = counting(formula)
-    rule = OpRule(packet, cost, field, weighted, linearise, formula, window)
+    rule = OpRule(packet, cost, field, weighted, linearise, formula, window, stand_in, tuple(functions))
     REGISTRY[packet] = rule
+    if getattr(aten, packet.__name__, None) is packet:
+        _BY_FUNCTION[packet.__name__] = rule
+    for name in rule.functions:
+        _BY_FUNCTION[name] = rule
     return rule
 
 
@@ -199,11 +199,11 @@ def window_of(rule: OpRule, args: Sequence[Any], kwargs: dict, out: Any) -> Wind
     return rule.window(*args, result=out, **(kwargs or {}))
 
 
-def linearisation_of(name: str) -> Linearise:
-    """How the gradient measurement treats a torch function called ``name`` (F.relu -> aten.relu)."""
-    packet = getattr(aten, name, None)
-    rule = REGISTRY.get(packet) if is_operator_packet(packet) else None
-    return rule.linearise if rule is not None else "keep"
+def linearised_row(function_name: str) -> OpRule | None:
+    """The row of the torch function called ``function_name`` (F.relu -> aten.relu, F.threshold's
+    ``_threshold`` -> aten.threshold), for the gradient measurement's linearisation; None for
+    a function no row describes (kept as it is)."""
+    return _BY_FUNCTION.get(function_name)
 
 
 # ---------------------------------------------------------------------------------------
@@ -219,6 +219,8 @@ def _row(
     linearise: Linearise = "keep",
     window: WindowRule | None = None,
     optional: bool = False,
+    stand_in: Callable[..., Any] | None = None,
+    functions: Sequence[str] = (),
     namespace: Any = aten,
 ) -> None:
     """Register each named ATen operator, and its in-place variant where one exists.
@@ -227,11 +229,12 @@ def _row(
     is a typo and fails here, at import.
     """
     cost = counting(formula) if formula is not None else None
-    flags = dict(field=field, weighted=weighted, linearise=linearise, formula=formula, window=window)
+    flags = dict(field=field, weighted=weighted, linearise=linearise, formula=formula, window=window,
+                 stand_in=stand_in)  # fmt: skip
     for name in [names] if isinstance(names, str) else names:
         if optional and not hasattr(namespace, name):
             continue
-        register_op(getattr(namespace, name), cost, **flags)
+        register_op(getattr(namespace, name), cost, functions=functions, **flags)
         inplace = name + "_"
         if not name.endswith("_") and name in _HAS_INPLACE and hasattr(namespace, inplace):
             register_op(getattr(namespace, inplace), cost, **flags)
@@ -304,9 +307,9 @@ def _positions(f: Any, shape: Sequence[int], suffix: str) -> list[Any]:
 
 
 _ACTIVATIONS = [
-    "relu", "threshold", "hardtanh", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish",
-    "sigmoid", "tanh", "hardswish", "hardsigmoid", "softplus", "softshrink", "hardshrink", "log_sigmoid_forward",
-    "rrelu_with_noise", "_prelu_kernel", "glu",
+    "relu", "hardtanh", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish",
+    "sigmoid", "tanh", "hardswish", "hardsigmoid", "softplus", "softshrink", "hardshrink",
+    "rrelu_with_noise", "_prelu_kernel",
 ]  # fmt: skip
 _ARITHMETIC = [
     "add", "sub", "rsub", "mul", "div", "neg", "abs", "reciprocal", "pow", "sqrt", "rsqrt", "exp", "exp2", "expm1",
@@ -319,10 +322,14 @@ _ARITHMETIC = [
     "native_dropout", "bernoulli",
 ]  # fmt: skip
 # Operators whose in-place variant (name_) exists and should share the row.
-_HAS_INPLACE = set(_ACTIVATIONS + _ARITHMETIC) | {"fill", "zero", "copy", "index_put", "masked_scatter", "scatter", "scatter_add", "index_fill", "cumsum", "uniform", "normal", "exponential", "random",
+_HAS_INPLACE = set(_ACTIVATIONS + _ARITHMETIC) | {"threshold", "fill", "zero", "copy", "index_put", "masked_scatter", "scatter", "scatter_add", "index_fill", "cumsum", "uniform", "normal", "exponential", "random",
     "as_strided", "squeeze", "unsqueeze", "transpose", "t", "swapaxes", "detach", "tril", "triu"}
 
 _row(_ACTIVATIONS, per_output(1), linearise="identity")
+# F.threshold and F.logsigmoid are torch functions named otherwise than their operators.
+_row("threshold", per_output(1), linearise="identity", functions=["_threshold"])
+_row("log_sigmoid_forward", per_output(1), linearise="identity", functions=["logsigmoid", "log_sigmoid"])
+_row("glu", per_output(1), "glu", linearise="identity")
 _row(_ARITHMETIC, per_output(1))
 
 
@@ -371,7 +378,7 @@ def convolution(
     return f.cost(macs, flops)
 
 
-@op_rule("addmm", field="matmul", weighted=True)
+@op_rule("addmm", field="biased_matmul", weighted=True)
 def addmm(f: Any, bias: Any, m1: Any, m2: Any, *_: Any, result: Any, **__: Any) -> Any:
     """A linear layer with bias: N·C_in·C_out multiply-accumulates, one add per output for the bias."""
     n, c_out = f("N", m1.shape[0]), f("C_out", m2.shape[1])
@@ -397,7 +404,7 @@ def bmm(f: Any, a: Any, b: Any, *_: Any, result: Any, **__: Any) -> Any:
     return f.cost(macs, 2 * f.named("MACs", macs))
 
 
-@op_rule("baddbmm", field="matmul", weighted=True)
+@op_rule("baddbmm", field="biased_matmul", weighted=True)
 def baddbmm(f: Any, c: Any, a: Any, b: Any, *_: Any, result: Any, **__: Any) -> Any:
     """c + a·b over B matrices: B·M·K·N multiply-accumulates, one add per output."""
     macs = _bmm_macs(f, a, b)
@@ -519,9 +526,9 @@ _row("linalg_vector_norm", per_input(2), "reduction")
 # Weight normalisation, w = g v / ||v|| (Salimans & Kingma 2016; wav2vec2's positional conv):
 # square and accumulate for the norm, then one multiply per element of v.
 _row("_weight_norm_interface", per_input(3))
-_row("cumsum", per_input(1), "reduction")
+_row("cumsum", per_input(1), "cumsum")
 # Softmax: subtract the max, exponentiate, sum, divide.
-_row(["_softmax", "_log_softmax", "_safe_softmax"], per_output(4), "reduction")
+_row(["_softmax", "_log_softmax", "_safe_softmax"], per_output(4), "softmax")
 _row(["topk", "sort", "_unique2", "unique_dim", "unique_consecutive", "unique_dim_consecutive"], per_input(1), "global")
 # A histogram (a mixture of experts counting the tokens routed to each expert): one binning per input element.
 _row("histc", per_input(1), "global")
@@ -569,23 +576,32 @@ def embedding_bag(f: Any, weight: Any, indices: Any, *_: Any, result: Any, **__:
 
 
 # Data movement, views and allocation: 0 FLOPs by rule, never "uncounted".
-_row(["view", "_unsafe_view", "reshape", "_reshape_alias", "t", "transpose", "permute", "expand", "squeeze",
-      "unsqueeze", "flatten", "unflatten", "as_strided", "expand_as", "view_as", "reshape_as", "alias", "clone",
-      "contiguous", "_to_copy", "lift_fresh", "lift_fresh_copy", "view_as_real", "view_as_complex",
-      "movedim", "swapaxes", "repeat", "roll", "flip", "tril", "triu"], free, "view")  # fmt: skip
+_row(["view", "_unsafe_view", "reshape", "_reshape_alias", "flatten", "unflatten", "view_as", "reshape_as"], free,
+     "view")  # fmt: skip
+_row(["t", "transpose", "permute", "movedim", "swapaxes"], free, "permute")
+_row(["expand", "expand_as"], free, "expand")
+for _name in ("squeeze", "unsqueeze", "as_strided", "view_as_real", "view_as_complex", "repeat", "roll", "flip"):
+    _row(_name, free, _name)  # each its own rule, of the same name
+_row(["alias", "clone", "contiguous", "_to_copy", "lift_fresh", "lift_fresh_copy", "tril", "triu"], free,
+     "same_positions")  # fmt: skip
 # detach cuts the gradient the measurement follows: there it is the identity.
-_row("detach", free, "view", linearise="identity")
-_row(["cat", "stack"], free, "concat")
-_row(["slice", "narrow", "select", "diagonal"], free, "slice")
-_row(["split", "split_with_sizes", "unsafe_split", "unsafe_split_with_sizes", "unbind", "chunk", "unsafe_chunk",
+_row("detach", free, "same_positions", linearise="identity")
+_row("cat", free, "concat")
+_row("stack", free, "stack")
+for _name in ("slice", "narrow", "select", "diagonal", "unbind", "index", "embedding", "pixel_shuffle",
+              "pixel_unshuffle"):
+    _row(_name, free, _name)  # fmt: skip
+_row(["split", "split_with_sizes", "unsafe_split", "unsafe_split_with_sizes", "chunk", "unsafe_chunk",
       "split_with_sizes_copy", "tensor_split"], free, "split")  # fmt: skip
-_row(["index_select", "gather", "index", "take_along_dim", "embedding"], free, "index_select")
-_row(["constant_pad_nd", "reflection_pad1d", "reflection_pad2d", "reflection_pad3d", "replication_pad1d",
-      "replication_pad2d", "replication_pad3d"], free, "pad")  # fmt: skip
-_row(["pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"], free, "pixel_shuffle")
+_row(["index_select", "gather", "take_along_dim"], free, "index_select")
+_row("constant_pad_nd", free, "constant_pad")
+_row(["reflection_pad1d", "reflection_pad2d", "reflection_pad3d", "replication_pad1d", "replication_pad2d",
+      "replication_pad3d"], free, "pad")  # fmt: skip
+_row(["channel_shuffle", "native_channel_shuffle"], free, "channel_shuffle")
 _row("im2col", free, "unfold")
-# copy_ into a slice (out[:, :c] = x) carries the source's field, like an elementwise operator.
-_row(["copy", "fill", "zero"], free)
+# copy_ into a slice (out[:, :c] = x) carries the source's field.
+_row("copy", free, "copy")
+_row(["fill", "zero"], free)
 _row(["index_put", "masked_scatter", "scatter", "scatter_add", "index_fill", "index_copy",
       "masked_select", "nonzero"], free, "unknown")  # fmt: skip
 _row(["empty", "empty_like", "empty_strided", "zeros", "zeros_like", "ones", "ones_like", "full", "full_like",
@@ -600,10 +616,17 @@ _row("promote_types", free, "creation")
 # Composite operators never reach the dispatcher (they run as the operators above) and so
 # carry no cost; they are listed only for how the gradient measurement linearises the torch
 # function of the same name (F.batch_norm, F.max_pool2d, F.conv2d, Tensor.detach).
-_row(["batch_norm", "instance_norm", "layer_norm", "group_norm", "dropout", "feature_dropout", "alpha_dropout",
+_row(["batch_norm", "instance_norm", "layer_norm", "group_norm", "dropout", "alpha_dropout",
       "feature_alpha_dropout", "prelu", "rms_norm"], None, linearise="identity")  # fmt: skip
+_row("feature_dropout", None, linearise="identity", functions=["dropout1d", "dropout2d", "dropout3d"])
 _row(["conv1d", "conv2d", "conv3d"], None, "conv", weighted=True, linearise="ones_conv")
-_row(["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices"], None, "window", linearise="avg_pool")
+_row(["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"], None, "conv", weighted=True,
+     linearise="ones_conv_transposed")  # fmt: skip
+_row("max_pool1d", None, "window", linearise="avg_pool", stand_in=F.avg_pool1d)
+_row("max_pool2d", None, "window", linearise="avg_pool", stand_in=F.avg_pool2d)
+_row("max_pool3d", None, "window", linearise="avg_pool", stand_in=F.avg_pool3d)
+# Kept as it is: what asks for the indices (max_unpool) needs real ones, which no average pool has.
+_row("max_pool1d_with_indices", None, "window")
 
 
 # --- torchvision's operators (detection heads), priced when torchvision has registered them.

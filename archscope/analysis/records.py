@@ -17,7 +17,7 @@ DISPLAYS: dict[str, Callable[[Any], str]] = {}
 # dict) of shapes; a layer that returns no tensor has None.
 Shape = Any
 
-FieldKind = Literal["window", "whole_input", "unknown", "no_signal"]
+FieldKind = Literal["window", "range", "whole_input", "unknown", "no_signal"]
 
 
 @dataclass(frozen=True)
@@ -28,12 +28,18 @@ class ReceptiveField:
     - "window": ``size`` input positions per spatial axis; a neighbouring output position
       sees a window ``stride`` positions further on; the first window starts ``padding``
       positions before the input (Araujo et al., "Computing receptive fields", Distill 2019);
+    - "range": positions see windows of different sizes, in a pattern that repeats every
+      ``period`` positions and moves ``stride`` input pixels each time (after upsampling with
+      no stride after it: a U-Net's output). Position x = m * period + q sees input pixels
+      m * stride - phase_padding[q] to that + phase_size[q] - 1, per axis; ``size`` is the
+      smallest per axis, ``size_max`` the largest, and ``reason`` says why it is no window;
     - "whole_input": every position sees all of it (after global pooling or attention);
-    - "unknown": no single window describes every position, and ``reason`` says why;
+    - "unknown": no single window or repeating pattern describes every position, and
+      ``reason`` says why;
     - "no_signal": no position depends on a spatial input position (zero-padded channels).
 
     ``parts`` holds each concatenated channel range's own field when there are several;
-    ``layout`` is the tensor's axis map (rf_axes.layout_json) when its positions are not laid
+    ``layout`` is the tensor's axis map (rf.axes.layout_json) when its positions are not laid
     out as batch, channels, then the spatial axes (a transformer's tokens).
     """
 
@@ -44,20 +50,39 @@ class ReceptiveField:
     reason: str = ""
     parts: tuple[ChannelRange, ...] = ()
     layout: Any = field(default=None, hash=False)
+    # A range: per axis, the repeat's length in positions, and one size and one padding per phase.
+    period: tuple[int, ...] = ()
+    phase_size: tuple[tuple[int, ...], ...] = ()
+    phase_padding: tuple[tuple[int, ...], ...] = ()
 
     @property
     def is_window(self) -> bool:
         return self.kind == "window"
 
     @property
+    def is_range(self) -> bool:
+        return self.kind == "range"
+
+    @property
+    def size_max(self) -> tuple[int, ...]:
+        """The largest size per axis: the window's own, or a range's largest phase."""
+        return tuple(max(p) for p in self.phase_size) if self.is_range else self.size
+
+    @property
     def largest(self) -> int:
-        """The longest side of the window (0 for anything that is not a window)."""
-        return max(self.size) if self.size else 0
+        """The longest side of the window, or a range's largest (0 for anything else)."""
+        return max(self.size_max) if self.size else 0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (docs/json.md, "Receptive fields"): the key names the kind."""
         if self.kind == "window":
             data: dict[str, Any] = {"size": list(self.size), "stride": list(self.stride), "padding": list(self.padding)}
+        elif self.kind == "range":
+            # "unknown" stays, as before ranges were stated: a reader of schema 1 sees no single window.
+            data = {"unknown": self.reason, "range": {
+                "smallest": list(self.size), "largest": list(self.size_max), "period": list(self.period),
+                "stride": list(self.stride), "phase_size": [list(p) for p in self.phase_size],
+                "phase_padding": [list(p) for p in self.phase_padding]}}  # fmt: skip
         elif self.kind == "unknown":
             data = {"unknown": self.reason}
         else:
@@ -79,6 +104,30 @@ class ChannelRange:
 
 
 NO_SIGNAL = ReceptiveField("no_signal")
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """The tensor a summary's receptive field belongs to: the last spatial map (docs/json.md).
+
+    ``layer`` is the outermost layer call that returns it (``call``: which call of that
+    module, 0 for the first; ``layer_tensor``: its place among that call's output tensors),
+    None when only an operator outside any layer's return makes it; ``output`` its place
+    among the model's output tensors when the model returns it;
+    ``after`` what the model's outputs see when they come after it: "whole_input", or
+    the kind of their field ("window", "unknown", ...), or None (no output has a field).
+    """
+
+    op: str  # the operator that made it, e.g. "aten::convolution"
+    shape: list[int]
+    layer: str | None = None
+    call: int = 0
+    layer_tensor: int = 0
+    output: int | None = None
+    after: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 @dataclass
 class LayerRecord:
@@ -186,6 +235,8 @@ class Summary:
     # and what could not be stated exactly (an unaligned merge, an operator with no rule).
     receptive_field: ReceptiveField | None = None
     receptive_field_issues: list[str] = field(default_factory=list)
+    # Which tensor that field belongs to (None when there is no spatial map).
+    receptive_field_map: FieldMap | None = None
     # Weighted layers (conv, linear, matmul) on the longest path from input to output.
     weighted_depth: int = 0
     # The element type of each input tensor ("float32", "int64", ...).
@@ -236,6 +287,7 @@ class Summary:
             "unused_modules": list(self.unused_modules),
             "receptive_field": field_dict(self.receptive_field),
             "receptive_field_issues": list(self.receptive_field_issues),
+            "receptive_field_map": self.receptive_field_map.to_dict() if self.receptive_field_map else None,
             "weighted_depth": self.weighted_depth,
             "input_dtypes": list(self.input_dtypes),
             "data_dependent": asdict(self.data_dependent) if self.data_dependent is not None else None,

@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn as nn
 
+from archscope.analysis.compat import is_out_of_memory
 from archscope.input_size import check_batch_size, parse_input_sizes
 from archscope.analysis.forward_pass import analyze
 from archscope.bench.device import machine, resolve_device

@@ -45,10 +45,9 @@ def rf(
     A concatenated output keeps each branch's field: GoogLeNet's inception 5b sees 587, 651,
     715 and 651 pixels at once.
     """
-    from archscope.analysis.rf_report import receptive_fields
-    from archscope.analysis.rf_stages import growth
+    from archscope.analysis.rf.field_report import receptive_fields
+    from archscope.analysis.rf.stages import growth
     from archscope.models import parse_kwargs, resolve_model
-    from archscope.render.rf_sentences import field_sentence
     from archscope.render.views import rf_view
 
     chosen = output_format(fmt, output)
@@ -66,20 +65,23 @@ def rf(
         write(plot, rf_growth_png(result, growth(result)), [model], PNG,
               "the --plot picture")  # fmt: skip
     if effective:
-        from archscope.analysis.rf_measure import centre_field_box, effective_receptive_field, target_layer
+        from archscope.analysis.rf.effective import effective_receptive_field
+        from archscope.analysis.rf.target import centre_field_box, target_of
         from archscope.render.plots import effective_rf_png
 
         if isinstance(result.input_shape[0], list):
             raise ArchscopeError("--effective measures models with a single input")
         with stderr().status("computing the effective receptive field..."):
             gradient = effective_receptive_field(spec.real_model(), result)
-        _, record = target_layer(result)
-        picture = effective_rf_png(result.model, gradient, centre_field_box(record), record.name)
+        target = target_of(result)
+        picture = effective_rf_png(result.model, gradient, centre_field_box(target), target.name)
         write(effective, picture, [model], PNG, "the --effective picture")
 
     show(
         chosen, lambda: rf_view(report), output, [model],
         record=report,
     )  # fmt: skip
-    if report.check is not None and not report.check.agree:
-        raise fail(f"the measured receptive field differs from the analytic one: {field_sentence(report.check.measured)} by gradients, {field_sentence(report.check.analytic)} by analysis", 1)
+    check = report.check
+    if check is not None and not check.agree:
+        differ = "; ".join(f"{name} {list(m)} by gradients, {list(a)} by analysis" for name, a, m in check.facts if a != m)
+        raise fail(f"the measured receptive field of {check.layer} differs from the analytic one: {differ}", 1)

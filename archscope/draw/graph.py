@@ -148,10 +148,10 @@ def _work_facts(func: Any, rule: Any, args: Sequence[Any], out: Any) -> tuple[st
         if rule.field == "window":  # read only where the module has no kernel_size (a pool in a custom module)
             axes = args[0].dim() - 2
             return "window", [per_axis(args[1], axes), per_axis(args[2] if len(args) > 2 else (), axes)]
-        if rule.field in ("adaptive_pool", "reduction"):  # adaptive pooling to 1x1 runs as a mean
+        if rule.field in ("adaptive_pool", "reduction", "softmax", "cumsum"):  # adaptive pooling to 1x1 runs as a mean
             first = out[0] if isinstance(out, (tuple, list)) else out
             return "adaptive", list(first.shape)
-        if rule.field == "matmul" and func.overloadpacket.__name__ in ("addmm", "mm"):
+        if rule.field in ("matmul", "biased_matmul") and func.overloadpacket.__name__ in ("addmm", "mm"):
             weight = args[2] if func.overloadpacket.__name__ == "addmm" else args[1]
             return "matmul", list(weight.shape)
     except (AttributeError, IndexError, TypeError):
@@ -195,8 +195,12 @@ def geometry(record: LayerRecord, facts: tuple[str, list] | None) -> str | None:
 # Single-input operators called functionally between layers that a reader would miss if they
 # vanished (torch.relu in a forward, F.max_pool2d, x.mean over space, F.conv2d): drawn as boxes.
 # Views, slices, padding and plain arithmetic are not: their edge runs straight through.
-_GEOMETRY_FIELDS = ("conv", "window", "adaptive_pool", "reduction", "matmul")  # operators that say a kernel
-_SHOWN_FIELDS = ("window", "adaptive_pool", "reduction", "upsample", "pixel_shuffle", "unfold")
+# (By the names of their receptive-field rules, analysis.rf.rules.)
+_GEOMETRY_FIELDS = ("conv", "window", "adaptive_pool", "reduction", "softmax", "cumsum", "matmul",
+                    "biased_matmul")  # operators that say a kernel  # fmt: skip
+_SHOWN_FIELDS = ("window", "adaptive_pool", "reduction", "softmax", "cumsum", "upsample", "pixel_shuffle",
+                 "pixel_unshuffle", "channel_shuffle", "unfold")  # fmt: skip
+_ELEMENTWISE_FIELDS = ("pointwise", "copy", "glu")
 
 
 def _functional_role(rule: Any) -> Role | None:
@@ -204,7 +208,7 @@ def _functional_role(rule: Any) -> Role | None:
         return None
     if rule.weighted:
         return "weighted"
-    if rule.field == "pointwise" and rule.linearise == "identity":
+    if rule.field in _ELEMENTWISE_FIELDS and rule.linearise == "identity":
         return "pointwise"  # activations and normalisations
     return "other" if rule.field in _SHOWN_FIELDS else None
 
@@ -295,7 +299,7 @@ class DataflowObserver(AnalysisObserver):
                     work["facts"] = _work_facts(func, rule, args, out)
                 work["weighted"] = work["weighted"] or rule.weighted
                 # Allocations ("creation") happen inside any layer; they do not make it a reshaping one.
-                if rule.weighted or rule.field not in ("pointwise", "creation"):
+                if rule.weighted or rule.field not in (*_ELEMENTWISE_FIELDS, "creation"):
                     work["pointwise"] = False
             elif work is not None:
                 work["pointwise"] = False

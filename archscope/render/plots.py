@@ -11,7 +11,7 @@ from archscope.text.numbers import largest_side, milliseconds
 from archscope.text.safety import LABEL_MOST, shorten
 
 if TYPE_CHECKING:  # the growth chart's points, from the receptive-field stages
-    from archscope.analysis.rf_stages import GrowthPoint
+    from archscope.analysis.rf.stages import GrowthPoint
 
 TYPE_MOST = 24  # characters of a class name beside a layer's name
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from urllib.parse import quote
 
-from archscope.analysis.rf_report import ReceptiveFieldReport
+from archscope.analysis.rf.field_report import ReceptiveFieldReport
 from archscope.render import writers
 from archscope.render.blocks import Pairs, Table, View
 from archscope.render.views import bench_view, rf_view, summary_view, totals_items

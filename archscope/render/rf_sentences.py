@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from archscope.analysis.records import ReceptiveField
+from archscope.analysis.records import FieldMap, ReceptiveField
 from archscope.render.blocks import csv_columns
 from archscope.text.fields import axes_text, rf_cell
+from archscope.text.numbers import shape_text
 
 
 def field_sentence(rf: ReceptiveField | None) -> str:
@@ -15,7 +16,25 @@ def field_sentence(rf: ReceptiveField | None) -> str:
         return "the whole input"
     if rf.kind == "unknown":
         return f"unknown: {rf.reason}"
+    if rf.is_range:
+        moves = axes_text(rf.stride)
+        sizes = f"{axes_text(rf.size)} to {axes_text(rf.size_max)}, by position" if rf.size != rf.size_max else (
+            f"{axes_text(rf.size)} at every position, unevenly spaced")
+        return (f"{sizes} (upsampling: the pattern repeats every {axes_text(rf.period)} positions, {moves} input "
+                f"pixel{'' if moves == '1' else 's'} on)")  # fmt: skip
     return f"{axes_text(rf.size)} (stride {axes_text(rf.stride)}, padding {axes_text(rf.padding)})"
+
+
+def map_sentence(where: FieldMap | None) -> str:
+    """Which tensor a field belongs to: 'avgpool (1x512x7x7)', 'head (1x2x128x128), the model's output'."""
+    if where is None:
+        return "the last spatial map"
+    if where.layer is not None:
+        call = f", call {where.call + 1}" if where.call else ""
+        text = f"{where.layer} ({shape_text(where.shape)}{call})"
+    else:
+        text = f"the result of {where.op} ({shape_text(where.shape)})"
+    return text + (", the model's output" if where.output is not None else "")
 
 
 def parts_sentence(rf: ReceptiveField | None) -> str | None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from archscope.analysis.records import LayerRecord, Summary
-from archscope.analysis.rf_report import AXES_FACTS
-from archscope.render.rf_sentences import STAGE_COLUMNS, field_sentence, parts_sentence
+from archscope.render.rf_sentences import STAGE_COLUMNS, field_sentence, map_sentence, parts_sentence
 from archscope.render.units import UNITS
 from archscope.render.blocks import Column, Note, Pairs, Table, View, csv_columns
 from archscope.text.fields import axes_text, rf_cell
@@ -14,7 +13,7 @@ from archscope.text.numbers import human_bytes, human_count, shape_text
 
 if TYPE_CHECKING:  # for annotations only: the modules that define them build the records (and import torch)
     from archscope.analysis.compare import Comparison
-    from archscope.analysis.rf_report import ReceptiveFieldReport
+    from archscope.analysis.rf.field_report import ReceptiveFieldReport
     from archscope.lessons import LessonSet
     from archscope.zoo import ZooListing
 
@@ -106,7 +105,8 @@ def totals_items(summary: Summary) -> list[tuple[str, str, str]]:
         ("Uncounted operators", uncounted, "warn" if summary.uncounted else ""),
     ]
     if summary.receptive_field is not None:
-        items.append(("Receptive field", field_sentence(summary.receptive_field) + " at the last spatial map", ""))
+        where = map_sentence(summary.receptive_field_map)
+        items.append(("Receptive field", f"{field_sentence(summary.receptive_field)} at {where}", ""))
     if summary.unused_modules:
         items.append(("Not run", ", ".join(summary.unused_modules) + " (parameters counted, cost not)", ""))
     if summary.data_dependent is not None:
@@ -272,6 +272,11 @@ def compare_view(comparison: Comparison, by_model_rows: bool = False) -> View:
 # --- rf ---------------------------------------------------------------------------------------
 
 
+# What a range's check compares, as the table says it.
+_FACT_LABELS = {"smallest": "smallest size", "largest": "largest size", "stride": "stride per repeat",
+                "padding_smallest": "padding of the smallest", "padding_largest": "padding of the largest"}
+
+
 def rf_view(report: ReceptiveFieldReport) -> View:
     """The stages table, the last map's field and its parts, and (with a check) analytic beside measured."""
     summary, stages, check = report.summary, report.stages, report.check
@@ -289,18 +294,32 @@ def rf_view(report: ReceptiveFieldReport) -> View:
          shape_text(s.output_shape), axes_text(s.size), axes_text(s.padding)]
         for s in stages
     ]  # fmt: skip
-    items = [("Last spatial feature map", field_sentence(summary.receptive_field), "")]
-    concatenated = parts_sentence(summary.receptive_field)
+    rf, where = summary.receptive_field, summary.receptive_field_map
+    items = [("Last spatial feature map", field_sentence(rf), ""), ("At", map_sentence(where), "")]
+    concatenated = parts_sentence(rf)
     if concatenated:
         items.append(("Concatenated parts", concatenated, ""))
     data = [[s.index, axes_text(s.stride), s.first_layer, s.last_layer, s.largest_layer, shape_text(s.output_shape),
              axes_text(s.size), axes_text(s.padding)] for s in stages]  # fmt: skip
-    blocks: list = [Table(columns, rows, data, STAGE_COLUMNS), Pairs(items),
-                    Note("After it, every output sees the whole input.", "dim")]  # fmt: skip
+    blocks: list = [Table(columns, rows, data, STAGE_COLUMNS)] if stages else [
+        Note("No layer's positions all see one window of the same size: there is no stride stage to show.", "dim")]
+    blocks.append(Pairs(items))
+    if rf is not None and rf.is_range and stages:
+        blocks.append(Note(f"The layers after {stages[-1].last_layer} see windows whose size depends on the "
+                           "position (upsampling), so they are in no stride stage.", "dim"))  # fmt: skip
+    if where is not None and where.after == "whole_input":
+        blocks.append(Note("After it, every output sees the whole input.", "dim"))
     blocks += [Note(f"note: {issue}", "warn") for issue in summary.receptive_field_issues]
     if check is not None:
-        rows = [[f"{check.layer} {k}", axes_text(getattr(check.analytic, k)), axes_text(getattr(check.measured, k))]
-                for k in AXES_FACTS]  # fmt: skip
+        checked = "the last spatial map" if check.last_map else (
+            "the last layer whose positions see one window (the last map's see the whole input)")
+        blocks.append(Pairs([("Checked by gradients", f"{check.layer}, {checked}", "")]))
+        ranged = check.positions is not None
+        rows = [[f"{check.layer} {_FACT_LABELS.get(name, name) if ranged else name}", axes_text(a), axes_text(m)]
+                for name, a, m in check.facts]  # fmt: skip
+        if ranged:
+            smallest, largest = (axes_text(p) for p in check.positions)
+            rows.append(["measured at positions", "", f"{smallest} (smallest), {largest} (largest)"])
         rows.append(["agree", "", "yes" if check.agree else "NO"])
         blocks.append(Table([Column(""), Column("Analytic", wrap=True), Column("Measured by gradients", wrap=True)], rows))
     return View(f"{summary.model}  receptive field, input {shape_text(summary.input_shape)}", [], blocks)

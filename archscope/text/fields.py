@@ -13,13 +13,16 @@ def axes_text(values: Sequence[int]) -> str:
 
 
 def rf_cell(rf: ReceptiveField | None) -> str:
-    """A layer's field in a few characters: '212', '587-715' for parts, 'whole', '?'."""
+    """A layer's field in a few characters: '212', '587-715' for parts, '92..100' where it varies
+    with position, 'whole', '?'."""
     if rf is None or rf.kind == "no_signal":
         return "-"
     if rf.kind == "whole_input":
         return "whole"
     if rf.kind == "unknown":
         return "?"
+    if rf.is_range:  # '~92': the same size everywhere, the windows unevenly spaced
+        return f"{max(rf.size)}..{max(rf.size_max)}" if rf.size != rf.size_max else f"~{max(rf.size)}"
     sizes = [p.field.largest for p in rf.parts if p.field.is_window]
     if len(set(sizes)) > 1:
         return f"{min(sizes)}-{max(sizes)}"

@@ -89,7 +89,7 @@ class _Attention(nn.Module):
 
 def test_every_built_in_row_that_counts_can_say_its_formula():
     missing = {p.__name__ for p, rule in REGISTRY.items() if rule.cost is not None and rule.formula is None}
-    assert missing <= {"double", "triple"}  # rows other tests register with a plain cost
+    assert missing <= {"double", "triple", "box3"}  # rows other tests register with a plain cost (tests/analysis/rf)
 
 
 def test_a_pool_window_is_read_the_same_however_it_is_spelled():

@@ -6,12 +6,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import archscope
-from archscope.analysis.rf_measure import (
-    centre_field_box,
-    effective_receptive_field,
-    measure_receptive_field,
-    target_layer,
-)
+from archscope.analysis.rf.effective import effective_receptive_field
+from archscope.analysis.rf.measure import measure_receptive_field
+from archscope.analysis.rf.field_report import check_field
+from archscope.analysis.rf.target import centre_field_box, target_of
 from archscope.errors import ArchscopeError
 from archscope.zoo import list_entries
 
@@ -502,10 +500,17 @@ def test_upsampling_fields_are_exact(mode, expected):
     assert_measured(Resampled(mode), (3, 16, 16))
 
 
-def test_an_upsampled_map_without_a_stride_after_it_is_unknown_with_the_reason():
+def test_an_upsampled_map_without_a_stride_after_it_is_a_range_with_the_reason():
+    """Issue 19: conv (3, 2, 1), nearest x2, a 3x3: output 2m and 2m + 1 both read source
+    rows m-1..m+1, so each sees 5 pixels, 2m from 2m - 3 and 2m + 1 from 2m - 1 (by hand)."""
     s = archscope.summarize(Resampled("nearest", restore=False), (3, 16, 16))
-    assert "positions see different windows" in s.receptive_field.reason
-    assert any("repeats every 2 positions" in issue for issue in s.receptive_field_issues)
+    rf = s.receptive_field
+    assert rf.kind == "range" and "positions see different windows" in rf.reason
+    assert (rf.size, rf.size_max, rf.stride, rf.period) == ((5, 5), (5, 5), (2, 2), (2, 2))
+    assert rf.phase_padding == ((3, 1), (3, 1))
+    assert s.receptive_field_map.layer == "last" and s.receptive_field_map.output == 0
+    check = check_field(Resampled("nearest", restore=False), s)
+    assert check.agree and check.positions == ((8, 8), (9, 9))  # phases 0 and 1, whose paddings differ
     # The gradients agree it is no single window: neighbours 2m and 2m+1 start at the same pixel.
     model = Resampled("nearest", restore=False).eval()
     starts = []
@@ -603,4 +608,4 @@ def test_detach_hard_thresholds_and_other_ranks_are_measured(build, input_size, 
     summary = archscope.summarize(build(), input_size)
     picture = effective_receptive_field(build(), summary)
     assert tuple(picture.shape) == plane and torch.isfinite(picture).all()  # the dead threshold's picture is all zero
-    assert len(centre_field_box(target_layer(summary)[1])) == 4
+    assert len(centre_field_box(target_of(summary))) == 4

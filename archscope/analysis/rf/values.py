@@ -7,8 +7,8 @@ attention scores); a tensor's field, channel range by channel range (``Part``), 
 map (``Tracked``); how fields combine (``merge``, ``overall``); and ``describe``, which turns a
 tracked tensor into the ``ReceptiveField`` record of ``analysis.records``.
 
-The operator rules (``analysis.rf_rules``) compute these values; the tracker
-(``analysis.receptive_field``) keeps them per tensor.
+The operator rules (``rf.rules``) compute these values; the tracker (``rf.tracker``) keeps
+them per tensor.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import math
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
-from archscope.analysis import rf_axes as ax
 from archscope.analysis.records import NO_SIGNAL, ChannelRange, ReceptiveField
-from archscope.analysis.rf_axes import Atom, Dims
+from archscope.analysis.rf import axes as ax
+from archscope.analysis.rf.axes import Atom, Dims
 
 # ---------------------------------------------------------------------------------------------
 # The field of one position
@@ -103,7 +103,8 @@ def _simplest(stride: int, paddings: Sequence[int], sizes: Sequence[int]) -> Spa
     return Span(stride, tuple(paddings), tuple(sizes))
 
 
-def _window(k: int, s: int, p: int, d: int) -> Callable[[Span], Span]:
+def window(k: int, s: int, p: int, d: int) -> Callable[[Span], Span]:
+    """A window of kernel k, stride s, padding p and dilation d: Distill's equations 1-3 on a span."""
     return lambda span: span.resample(1, s, [(-p, -p + (k - 1) * d)])
 
 
@@ -277,7 +278,8 @@ def describe(tracked: Tracked | None) -> ReceptiveField | None:
     value = tracked.value
     record = _record(value)
     parts = tuple(ChannelRange(p.start, p.stop, _record(p.value)) for p in tracked.parts) if len(tracked.parts) > 1 else ()
-    layout = ax.layout_json(tracked.dims) if record.is_window and not ax.is_standard(tracked.dims, len(value.axes)) else None
+    positioned = record.is_window or record.is_range
+    layout = ax.layout_json(tracked.dims) if positioned and not ax.is_standard(tracked.dims, len(value.axes)) else None
     return replace(record, parts=parts, layout=layout)
 
 
@@ -288,12 +290,14 @@ def _record(value: Value | None) -> ReceptiveField:
         return ReceptiveField("whole_input")
     if isinstance(value, Unknown):
         return ReceptiveField("unknown", reason=value.reason)
-    if not value.uniform:
-        return ReceptiveField("unknown", reason=value.irregularity())
+    if not value.uniform:  # a pattern that repeats: each phase's window, per axis
+        sizes, paddings = tuple(s.size for s in value.axes), tuple(s.padding for s in value.axes)
+        return ReceptiveField("range", tuple(min(p) for p in sizes), value.stride, reason=value.irregularity(),
+                              period=tuple(s.period for s in value.axes), phase_size=sizes, phase_padding=paddings)
     return ReceptiveField("window", value.size, value.stride, value.padding)
 
 
-def _consistent(dims: Dims, parts: TensorField, extra: Value | None = None) -> Tracked:
+def consistent(dims: Dims, parts: TensorField, extra: Value | None = None) -> Tracked:
     """A tracked tensor whose parts match its channels (one part once the channels are split or
     moved), and whose lone spatial atoms index their axis one position at a time."""
     count = ax.channel_count(dims)
@@ -329,19 +333,22 @@ def _rebased(tracked: Tracked) -> Tracked:
     dims = tuple(tuple(atom(a) for a in d) for d in tracked.dims)
     parts = tracked.parts
     for axis, step in lone.items():
-        parts = _along(parts, axis, lambda span, s=step: span.resample(1, s, [(0, 0)]))
+        parts = along(parts, axis, lambda span, s=step: span.resample(1, s, [(0, 0)]))
     return Tracked(dims, parts, tracked.extra)
 
 
-def _along(parts: TensorField, axis: int, change: Callable[[Span], Span]) -> TensorField:
+def along(parts: TensorField, axis: int, change: Callable[[Span], Span]) -> TensorField:
+    """Each part's field with ``change`` applied to its span along ``axis``."""
     return tuple(
         Part(p.start, p.stop, p.value.along(axis, change) if isinstance(p.value, Field) else p.value) for p in parts
     )
 
 
-def _map_values(parts: TensorField, change: Callable[[Value | None], Value | None]) -> TensorField:
+def map_values(parts: TensorField, change: Callable[[Value | None], Value | None]) -> TensorField:
+    """Each part's value changed, its channel range kept."""
     return tuple(Part(p.start, p.stop, change(p.value)) for p in parts)
 
 
-def _has_field(tracked: Tracked) -> bool:
+def has_field(tracked: Tracked) -> bool:
+    """Whether any of a tensor's positions has a window field (not only whole, unknown or none)."""
     return any(isinstance(p.value, Field) for p in tracked.parts) or isinstance(tracked.extra, Field)

@@ -1,6 +1,6 @@
 """Axis maps: which logical axes each dimension of a tensor holds.
 
-The receptive-field tracker (``analysis.receptive_field``) must know where a tensor's
+The receptive-field tracker (``rf.tracker``) must know where a tensor's
 positions are. After ``flatten(2).transpose(1, 2)`` a ViT's patch grid is a token axis; in
 ConvNeXt's blocks the channels come last; a linear layer on a 3-D input runs as a 2-D matrix
 product whose rows are the batch and the positions merged; Swin's window partition splits
@@ -22,7 +22,7 @@ atoms unevenly returns None and the tracker reports the field as unknown.
 
 ``layout_json`` writes the map into the receptive-field JSON for tensors whose positions are
 not laid out as batch, channels, then one dimension per spatial axis, and ``position_index``
-reads it back, so the gradient measurement (``analysis.rf_measure``) can find the elements of
+reads it back, so the gradient measurement (``rf.measure``) can find the elements of
 one position in any layout.
 """
 
@@ -44,7 +44,7 @@ class Atom:
     grid: tuple[Atom, ...] = ()  # tokens: the spatial atoms of the grid, row-major
     before: int = 0  # tokens: extra tokens ahead of the grid
     after: int = 0  # tokens: extra tokens after it
-    paired: bool = False  # space, tokens: the key positions of attention scores (see rf_rules)
+    paired: bool = False  # space, tokens: the key positions of attention scores (rf.rules.mixing)
 
 
 Dims = tuple[tuple[Atom, ...], ...]

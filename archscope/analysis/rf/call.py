@@ -1,8 +1,9 @@
-"""One ATen operator call as the receptive-field tracker reads it.
+"""One ATen operator call as the receptive-field rules read it.
 
-Which of its arguments are tensors (``_tensors``), integer arguments spread over the axes
-(``_ints``, ``_dims_arg``), and ``_Call``: the operator, its inputs with a known field, its
-outputs, and its arguments by their schema names.
+``Call``: the operator, its inputs with a known field, its outputs, and its arguments by
+their schema names (``bound``); and the readers of arguments the rules share: which values
+are tensors (``tensors``), an integer argument spread over the axes (``ints``), a ``dim``
+argument as a list of dimensions (``dims_arg``).
 """
 
 from __future__ import annotations
@@ -13,17 +14,22 @@ from typing import Any, Iterable, Sequence
 
 import torch
 
-def _tensors(values: Iterable[Any]) -> list[torch.Tensor]:
+from archscope.analysis.compat import overload_name, schema_arguments
+
+
+def tensors(values: Iterable[Any]) -> list[torch.Tensor]:
+    """The tensors among ``values``, lists and tuples searched, in order."""
     found: list[torch.Tensor] = []
     for v in values:
         if isinstance(v, torch.Tensor):
             found.append(v)
         elif isinstance(v, (list, tuple)):
-            found.extend(_tensors(v))
+            found.extend(tensors(v))
     return found
 
 
-def _ints(value: Any, n: int, default: int) -> list[int]:
+def ints(value: Any, n: int, default: int) -> list[int]:
+    """An int-or-list argument (a kernel size, a stride) as ``n`` ints; ``default`` when absent."""
     if value is None or (isinstance(value, (list, tuple)) and len(value) == 0):
         return [default] * n
     if isinstance(value, int):
@@ -32,7 +38,7 @@ def _ints(value: Any, n: int, default: int) -> list[int]:
     return values * n if len(values) == 1 else values
 
 
-def _dims_arg(value: Any, rank: int) -> list[int]:
+def dims_arg(value: Any, rank: int) -> list[int]:
     """A ``dim`` argument (int, list, or None for all) as a sorted list of non-negative dims."""
     if value is None or (isinstance(value, (list, tuple)) and len(value) == 0):
         return list(range(rank))
@@ -41,7 +47,7 @@ def _dims_arg(value: Any, rank: int) -> list[int]:
 
 
 @dataclass
-class _Call:
+class Call:
     """One operator call as the tracker sees it."""
 
     func: Any
@@ -55,11 +61,16 @@ class _Call:
     def out(self) -> torch.Tensor:
         return self.outputs[0]
 
+    @property
+    def overload(self) -> str:
+        """Which overload ran: 'other' for max(a, b), 'default' for max(x), ..."""
+        return overload_name(self.func)
+
     @functools.cached_property
     def bound(self) -> dict[str, Any]:
         """The arguments by their names in the operator's schema, defaults filled in."""
         bound: dict[str, Any] = {}
-        for i, (name, has_default, default) in enumerate(_schema(self.func)):
+        for i, (name, has_default, default) in enumerate(schema_arguments(self.func)):
             if i < len(self.args):
                 bound[name] = self.args[i]
             elif name in self.kwargs:
@@ -67,9 +78,3 @@ class _Call:
             elif has_default:
                 bound[name] = default
         return bound
-
-
-@functools.lru_cache(maxsize=None)
-def _schema(func: Any) -> tuple[tuple[str, bool, Any], ...]:
-    return tuple((a.name, a.has_default_value(), a.default_value if a.has_default_value() else None)
-                 for a in func._schema.arguments)  # fmt: skip
