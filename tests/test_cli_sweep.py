@@ -56,6 +56,7 @@ def test_every_row_has_the_figures_summary_gives_and_a_second_run_skips_them_all
     assert other.exit_code == 0 and [r["options"] for r in csv_rows(out) if r["model"] == "lenet5"] == ["batch=1", "batch=2"]
 
 
+@pytest.mark.slow  # a sweep through worker processes per format
 @pytest.mark.parametrize("suffix", [".jsonl", ".md", ".parquet"])
 def test_each_format_holds_the_same_rows_and_a_second_run_adds_to_them(tmp_path, suffix):
     if suffix == ".parquet":
@@ -181,6 +182,7 @@ def _workers_of(parent):
     return find(parent)
 
 
+@pytest.mark.slow  # a sweep in a fresh Python, stopped by a signal and run again
 @pytest.mark.parametrize("how", ["SIGINT", "SIGKILL"])
 def test_an_interrupted_sweep_keeps_every_finished_row_and_resumes_to_the_same_file(tmp_path, how):
     out = tmp_path / "r.csv"

@@ -22,6 +22,8 @@ from archscope.sweep.pool import LocalPool  # noqa: E402
 from archscope.sweep.ray_pool import RayPool  # noqa: E402
 from archscope.sweep.task import SweepOptions, Task  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a real local Ray cluster per test: seconds to start, seconds to stop
+
 MODELS = Path(__file__).with_name("models.py")
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ["lenet5", f"{MODELS}:slow_once", "basic-block", "conv3x3-x2", f"{MODELS}:tiny"]
