@@ -100,6 +100,11 @@ def expand_one(spec: str) -> list[str]:
     head, sep, attribute = text.rpartition(":")
     if not sep:
         return _zoo(text)
+    if not head.strip() or not attribute.strip():
+        # Caught here, before any worker starts: otherwise it would become a failed row (exit 1).
+        raise ArchscopeError(
+            f"{text!r}: a spec needs a name on both sides of the colon (torchvision:NAME, timm:NAME, file.py:Factory)"
+        )
     if head == "torchvision":
         return _torchvision(attribute)
     if head == "timm":

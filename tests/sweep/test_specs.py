@@ -53,6 +53,10 @@ def test_a_file_glob_finds_every_file(tmp_path):
         ("pkg.ne*:build", "wildcards work over the zoo"),
         ("net.py:Ne*", "a wildcard goes in the file name"),
         ("  ", "an empty model spec"),
+        (":", "a name on both sides of the colon"),
+        ("net.py:", "a name on both sides of the colon"),
+        (":build", "a name on both sides of the colon"),
+        ("torchvision: ", "a name on both sides of the colon"),
     ],
 )
 def test_a_spec_that_names_nothing_is_one_error(spec, message):
