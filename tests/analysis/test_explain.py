@@ -129,13 +129,18 @@ def test_alexnets_first_layer_equals_the_arithmetic_done_by_hand():
     ]  # fmt: skip
 
 
-def test_a_depthwise_convolution_and_a_linear_layer_by_hand():
-    """MobileNetV2's first depthwise 3x3 (g = C_in = 32, no bias) and AlexNet's last linear layer."""
+def test_a_depthwise_convolution_by_hand():
+    """MobileNetV2's first depthwise 3x3 (g = C_in = 32, no bias)."""
+    pytest.importorskip("torchvision")  # the floor stage of CI installs torch alone
     depthwise = explain("torchvision:mobilenet_v2", ["features.1.conv.0.0"]).layer("features.1.conv.0.0")
     assert depthwise.quantity("params").numbers == "3·3·(32/32)·32"
     assert depthwise.quantity("params").value == 3 * 3 * 1 * 32
     assert depthwise.quantity("macs").value == 112 * 112 * 32 * (3 * 3 * 1)
     assert depthwise.quantity("flops").value == 2 * 112 * 112 * 32 * 9  # no bias: nothing beyond the MACs
+
+
+def test_a_linear_layer_by_hand():
+    """AlexNet's last linear layer, from the zoo (no torchvision needed)."""
     linear = explain("alexnet", ["classifier.6"]).layer("classifier.6")
     assert (linear.quantity("params").formula, linear.quantity("params").value) == ("C_in·C_out + C_out", 4096 * 1000 + 1000)
     assert (linear.quantity("macs").formula, linear.quantity("macs").value) == ("N·C_in·C_out", 4096 * 1000)
