@@ -157,12 +157,19 @@ def test_without_ray_the_ray_option_says_what_to_install():
 # --- interrupted and killed sweeps ---------------------------------------------------------
 
 
+def _default_sigint() -> None:
+    # A shell starts a background job (pytest ... &, nohup) with SIGINT ignored, the child inherits
+    # that, and Python then installs no KeyboardInterrupt handler: Ctrl-C must reach the sweep as
+    # it does in a terminal, wherever the suite runs.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(out, env_extra):
     specs = ["lenet5", "basic-block", f"{MODELS}:sleepy", "conv3x3-x2", "head-gap"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), **env_extra}
     command = [sys.executable, "-m", "archscope", "sweep", *specs, "-o", str(out), "--jobs", "1"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                               start_new_session=True)  # fmt: skip
+                               start_new_session=True, preexec_fn=_default_sigint)  # fmt: skip
     return process, command, env
 
 
