@@ -6,8 +6,9 @@ The names below are imported on first use (PEP 562), so a light module of this p
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from archscope.lazy_exports import lazy_getattr
 
 _LAZY = {
     "LayerRecord": "archscope.analysis.records",
@@ -24,12 +25,7 @@ if TYPE_CHECKING:
     from archscope.analysis.forward_pass import analyze
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'archscope.analysis' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = ["LayerRecord", "Summary", "Totals", "UncountedOp", "analyze", "summarize"]

@@ -6,8 +6,9 @@ module of this package (``dtypes``, ``records``) can be imported without importi
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from archscope.lazy_exports import lazy_getattr
 
 _LAZY = {
     "BenchEnvironment": "archscope.bench.records",
@@ -23,12 +24,7 @@ if TYPE_CHECKING:
     from archscope.bench.runner import DEFAULT_MODELS, benchmark
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'archscope.bench' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = ["DEFAULT_MODELS", "BenchEnvironment", "BenchReport", "BenchResult", "LatencyStats", "benchmark"]
