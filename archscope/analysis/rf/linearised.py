@@ -83,12 +83,38 @@ def _box_sum(x: torch.Tensor, conv: Any, kernel: tuple[int, ...], stride: Any, p
     does not give back.
     """
     n = len(kernel)
-    pool = {2: F.avg_pool2d, 3: F.avg_pool3d}.get(n)
-    dilations, paddings = _per_axis(dilation, n), _per_axis(padding, n)
-    if pool is not None and all(d == 1 for d in dilations) and all(2 * p <= k for p, k in zip(paddings, kernel)):
-        return pool(x, kernel, stride, paddings, False, True, 1)
+    if _as_sum_pool(kernel, padding, dilation):
+        return _SUM_POOLS[n](x, kernel, stride, _per_axis(padding, n), False, True, 1)
     ones = torch.ones((1, 1, *kernel), dtype=x.dtype, device=x.device)
     return conv(x, ones, None, stride, padding, dilation, 1)
+
+
+def _box_sum_gradient(grad: torch.Tensor, shape: torch.Size, conv: Any, kernel: tuple[int, ...], stride: Any,
+                      padding: Any, dilation: Any) -> torch.Tensor:  # fmt: skip
+    """The input gradient of ``_box_sum`` on an input of ``shape``: every window's gradient
+    spread back over the window. It depends on the shape alone, so nothing of the input is kept."""
+    n = len(kernel)
+    if _as_sum_pool(kernel, padding, dilation):
+        sizes_only = grad.new_empty(shape)  # the pool's backward reads the input's shape, not its values
+        return _SUM_POOL_GRADIENTS[n](grad, sizes_only, list(kernel), _per_axis(stride, n), _per_axis(padding, n),
+                                      False, True, 1)  # fmt: skip
+    ones = torch.ones((1, 1, *kernel), dtype=grad.dtype, device=grad.device)
+    return _CONV_INPUT_GRADIENTS[n](list(shape), ones, grad, stride, padding, dilation, 1)
+
+
+_SUM_POOLS = {2: F.avg_pool2d, 3: F.avg_pool3d}
+_SUM_POOL_GRADIENTS = {2: torch.ops.aten.avg_pool2d_backward, 3: torch.ops.aten.avg_pool3d_backward}
+_CONV_INPUT_GRADIENTS = {1: torch.nn.grad.conv1d_input, 2: torch.nn.grad.conv2d_input, 3: torch.nn.grad.conv3d_input}
+
+
+def _as_sum_pool(kernel: tuple[int, ...], padding: Any, dilation: Any) -> bool:
+    """Whether an average pool has this window's geometry (it pads at most half a window)."""
+    n = len(kernel)
+    return (
+        n in _SUM_POOLS
+        and all(d == 1 for d in _per_axis(dilation, n))
+        and all(2 * p <= k for p, k in zip(_per_axis(padding, n), kernel))
+    )
 
 
 def _per_axis(value: Any, n: int) -> list[int]:
@@ -110,10 +136,7 @@ class _OnesConvolution(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        with torch.enable_grad():  # the same window sum's gradient, at any input of that shape
-            stand_in = torch.zeros(ctx.shape, dtype=grad.dtype, device=grad.device, requires_grad=True)
-            (gradient,) = torch.autograd.grad(_box_sum(stand_in, *ctx.geometry), stand_in, grad)
-        return (gradient, *([None] * len(ctx.geometry)))
+        return (_box_sum_gradient(grad, ctx.shape, *ctx.geometry), *([None] * len(ctx.geometry)))
 
 
 class Linearised(TorchFunctionMode):
@@ -175,7 +198,10 @@ class Linearised(TorchFunctionMode):
             result = _IN_PLACE[name](*args, **kwargs)
         else:
             result = func(*args, **kwargs)
-        if isinstance(result, torch.Tensor) and result.requires_grad and result.is_floating_point():
+        if (
+            isinstance(result, torch.Tensor) and result.requires_grad and result.is_floating_point()
+            and not any(result is a for a in args)  # an identity's input: hooked where it was made
+        ):  # fmt: skip
             result.register_hook(_support)
         _tidy()
         return result

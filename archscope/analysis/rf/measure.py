@@ -118,8 +118,10 @@ def measure_receptive_field(
     inputs, coords = [], []
     linear = None
     for candidate in [target, *same_field_targets(base, target)]:
+        # The summary's own target: its analysis at the size given is the one already run.
+        known = base if candidate is target else None
         try:  # enlarge each axis until the fields measured are not clipped
-            probes = [_enlarged(model, input_size, axis, candidate, name, max_length) for axis in range(axes)]
+            probes = [_enlarged(model, input_size, axis, candidate, name, max_length, known) for axis in range(axes)]
         except _SizeDependent as error:
             problem = error
             continue
@@ -150,15 +152,19 @@ class _SizeDependent(ArchscopeError):
 
 
 def _enlarged(model: nn.Module, input_size: Sequence[int], axis: int, target: Target, name: str,
-              max_length: int) -> tuple[list[int], Summary, Target, ReceptiveField, _Plan]:  # fmt: skip
+              max_length: int, known: Summary | None = None) -> tuple[list[int], Summary, Target, ReceptiveField, _Plan]:  # fmt: skip
     """The input, enlarged along ``axis`` by multiples of the total stride, on which the fields
-    measured are not clipped; its analysis, the target found again, its field and the plan."""
+    measured are not clipped; its analysis, the target found again, its field and the plan.
+    ``known``: the analysis of ``input_size`` itself, where the caller has it."""
     axes = len(input_size) - 1
     length = input_size[1 + axis]
     while True:
         shape = list(input_size)
         shape[1 + axis] = length
-        probe = analyze(model, (1, *shape), name=name, stop_after=target.stop_after)
+        if known is not None and length == input_size[1 + axis]:
+            probe = known
+        else:
+            probe = analyze(model, (1, *shape), name=name, stop_after=target.stop_after)
         try:
             found = target_of(probe)
         except ArchscopeError as error:
