@@ -331,3 +331,12 @@ def storage_key(tensor: torch.Tensor) -> int:
     if isinstance(key, int) and key:
         return key
     return storage.data_ptr() or id(tensor)
+
+
+def view_base(tensor: torch.Tensor) -> torch.Tensor | None:
+    """The tensor ``tensor`` is a view of (``Tensor._base``), or None when it owns its memory.
+
+    The receptive-field tracker follows a write into a view (``batch[i, :, :h, :w].copy_(image)``,
+    as torchvision's detection transforms batch their images) back to the tensor read next.
+    """
+    return getattr(tensor, "_base", None)

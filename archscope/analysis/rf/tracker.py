@@ -66,7 +66,8 @@ class FieldTracker:
         if reason not in self.reasons:
             self.reasons.append(reason)
 
-    def _set(self, t: torch.Tensor, tracked: Tracked, op: str) -> None:
+    def put(self, t: torch.Tensor, tracked: Tracked, op: str) -> None:
+        """Give ``t`` its field: an operator's output, or a tensor an operator wrote into (``rules.elementwise.copy``)."""
         self._fields[id(t)] = (t, tracked)  # the tensor is kept so its id is not reused
         # The last spatial map: a tensor with positions and a field, or with several positions
         # whatever they see (a ViT's tokens after attention), or any unknown (so that an
@@ -95,4 +96,4 @@ class FieldTracker:
         op = f"{getattr(func, 'namespace', 'aten')}::{call.name}"
         for t, tracked in zip(outputs, result):
             if tracked is not None:
-                self._set(t, tracked, op)
+                self.put(t, tracked, op)

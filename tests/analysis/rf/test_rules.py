@@ -130,6 +130,46 @@ def test_copy_in_place_carries_the_sources_field():
     assert measured.to_dict() == {"size": [3, 3], "stride": [1, 1], "padding": [1, 1]}
 
 
+class PastedIntoABatch(nn.Module):
+    """As torchvision's detection transform batches its images: each image is copied into the
+    top-left box of a new zero batch (``box``, ``index``: which box), and the backbone reads the batch."""
+
+    def __init__(self, how="box"):
+        super().__init__()
+        self.how = how
+        self.conv, self.conv2 = nn.Conv2d(3, 8, 3, stride=2), nn.Conv2d(8, 8, 3)
+
+    def forward(self, x):
+        if self.how == "box":  # a 60x60 image in a 64x64 batch, as size_divisible pads it
+            batch = x.new_zeros(x.shape[0], 3, 64, 64)
+            batch[:, :, : x.shape[2], : x.shape[3]].copy_(x)
+        elif self.how == "index":  # the first image of a batch of two, copied as a 3-D image
+            batch = x.new_zeros(2, 3, 64, 64)
+            batch[0, :, : x.shape[2], : x.shape[3]].copy_(x[0])
+        else:  # every other position: not a box
+            batch = x.new_zeros(x.shape[0], 3, 2 * x.shape[2], 2 * x.shape[3])
+            batch[:, :, ::2, ::2].copy_(x)
+        return self.conv2(self.conv(batch))
+
+
+@pytest.mark.parametrize("how", ["box", "index"])
+def test_an_image_copied_into_a_batch_gives_the_batch_its_field(how):
+    """Issue 18 (maskrcnn_resnet50_fpn): the backbone read a batch the tracker knew nothing of,
+    so the last map with a field was the copy itself (field 1). 3x3/2 then 3x3: 3 + 2 x 2 = 7, stride 2,
+    the same field as without the batch, and the gradients agree."""
+    s = archscope.summarize(PastedIntoABatch(how), (3, 60, 60))
+    assert s.receptive_field.to_dict() == {"size": [7, 7], "stride": [2, 2], "padding": [0, 0]}
+    assert s.receptive_field_map.layer == "conv2"
+    record, measured = measure_receptive_field(PastedIntoABatch(how), (3, 60, 60))
+    assert measured.to_dict() == record.receptive_field.to_dict() == s.receptive_field.to_dict()
+
+
+def test_a_copy_into_what_is_not_a_box_makes_the_field_unknown_with_its_reason():
+    s = archscope.summarize(PastedIntoABatch("strided"), (3, 30, 30))
+    assert s.receptive_field.kind == "unknown"
+    assert "aten::copy_ wrote into part of a tensor in a way the field cannot follow" in s.receptive_field.reason
+
+
 def test_an_in_place_transpose_moves_the_axes():
     s = archscope.summarize(TransposedInPlace(), (3, 16, 32))
     # Height: the 3x3 alone (3, stride 1). Width: 1x3/2, then the 3x3's other side: 3 + 2 x 2 = 7, stride 2.

@@ -13,7 +13,7 @@ from archscope.analysis.rf import axes as ax
 from archscope.analysis.rf.axes import Atom, Dims
 from archscope.analysis.rf.call import Call
 from archscope.analysis.rf.rules.registry import field_rule
-from archscope.analysis.rf.values import WHOLE, Field, Part, Tracked, Unknown, consistent, map_values, merge
+from archscope.analysis.rf.values import WHOLE, Field, Part, Tracked, Unknown, along, consistent, map_values, merge, overall
 
 if TYPE_CHECKING:
     from archscope.analysis.rf.tracker import FieldTracker
@@ -120,3 +120,36 @@ def broadcast_problem(dims: Dims, shape: Sequence[int], out_dims: Dims, out_shap
                 return "combines tensors whose positions are laid out differently"
             return "spreads one position over many (a broadcast across positions)"
     return None
+
+
+def padded_field(tracker: FieldTracker, call: Call, tracked: Tracked, out_shape: Sequence[int],
+                 amounts: Sequence[int], constant: bool) -> Tracked:  # fmt: skip
+    """``tracked`` padded by ``amounts`` (F.pad's order: the last dimension's before and after
+    first) to ``out_shape``; ``call`` is the operator doing it, named where a field is lost."""
+    dims, parts = list(tracked.dims), tracked.parts
+    rank = len(dims)
+    for i in range(0, len(amounts), 2):
+        d = rank - 1 - i // 2
+        before, after = amounts[i], amounts[i + 1] if i + 1 < len(amounts) else 0
+        if before == 0 and after == 0:
+            continue
+        atoms = ax.nontrivial(dims[d]) or [a for a in dims[d] if a.kind == "space"]
+        if len(atoms) == 1 and atoms[0].kind == "space" and ax.only_atom_of_axis(tracked.dims, atoms[0]):
+            parts = along(parts, atoms[0].axis, lambda span, p=before: span.resample(1, 1, [(-p, -p)]))
+            dims[d] = (ax.space(atoms[0].axis, out_shape[d]),)
+        elif ax.positional(atoms):
+            return lost(tracker, call, f"aten::{call.name} of {ax.describe_dim(atoms)} (not one whole spatial axis)")
+        elif any(a.kind == "channel" for a in atoms) and ax.intact_channels(tracked.dims) == d and constant:
+            # Zero channels carry no signal (option-A shortcuts pad channels this way).
+            shifted = [Part(p.start + before, p.stop + before, p.value) for p in parts]
+            if before > 0:
+                shifted.insert(0, Part(0, before, None))
+            if after > 0:
+                shifted.append(Part(shifted[-1].stop, shifted[-1].stop + after, None))
+            parts = tuple(p for p in shifted if p.stop > max(p.start, 0))
+            dims[d] = (ax.channel(out_shape[d]),)
+        else:
+            if any(a.kind == "channel" for a in atoms):
+                parts = (Part(0, parts[-1].stop, overall(parts)),)
+            dims[d] = ax.resized(dims[d], out_shape[d])
+    return consistent(tuple(dims), parts, tracked.extra)

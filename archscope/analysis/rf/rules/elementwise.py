@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from archscope.analysis.compat import view_base
 from archscope.analysis.rf import axes as ax
 from archscope.analysis.rf.axes import Dims
 from archscope.analysis.rf.call import Call
@@ -19,6 +20,7 @@ from archscope.analysis.rf.rules.common import (
     broadcast_problem,
     channel_dim_from_end,
     lost,
+    padded_field,
     replaced,
 )
 from archscope.analysis.rf.rules.registry import field_rule
@@ -36,11 +38,69 @@ def pointwise(tracker: FieldTracker, call: Call) -> Tracked:
 
 @field_rule("copy")
 def copy(tracker: FieldTracker, call: Call) -> Tracked:
-    """copy_(dst, src), as ``out[:, :c] = x`` runs: the source's field replaces the destination's."""
+    """copy_(dst, src), as ``out[:, :c] = x`` runs: the source's field replaces the destination's.
+
+    Where ``dst`` is a box of a fresh tensor (``batch = x.new_zeros(...)``, then
+    ``batch[i, :, :h, :w].copy_(image)``, as torchvision's detection transforms batch their
+    images), that tensor, which the network reads next, gets the source's field too: the source
+    padded with constants up to the tensor's size.
+    """
     sources = call.inputs
     if len(sources) > 1:
         sources = [t for t in sources if t is not call.args[0]]
-    return combined(tracker, call, sources)
+    result = combined(tracker, call, sources)
+    base = view_base(call.args[0])
+    if base is not None and tracker.get(base) is None and len(sources) == 1:
+        tracker.put(base, written_into(tracker, call, result, base), f"aten::{call.name}")
+    return result
+
+
+def written_into(tracker: FieldTracker, call: Call, written: Tracked, base: torch.Tensor) -> Tracked:
+    """The field of ``base`` once the box ``call.args[0]`` of it holds ``written`` and the rest
+    constants: ``written`` padded along its spatial axes; unknown where the box is not one."""
+    box = _box_of(call.args[0], base)
+    reason = f"aten::{call.name} wrote into part of a tensor in a way the field cannot follow"
+    if box is None or tuple(call.args[0].shape) != tuple(call.out.shape):
+        return lost(tracker, call, reason, ax.opaque(base.shape))
+    dims, amounts = [], []
+    view_dims = iter(written.dims)
+    for d, (start, length, selected) in enumerate(box):
+        atoms = () if selected else next(view_dims)
+        before, after = start, base.shape[d] - start - length
+        if before or after:
+            if d == 0 and all(a.kind == "batch" for a in atoms):
+                atoms = (ax.batch(base.shape[0]),)  # another image of the batch: the same field
+                before = after = 0
+            elif not (len(atoms) == 1 and atoms[0].kind == "space"
+                      and ax.only_atom_of_axis(written.dims, atoms[0])):  # fmt: skip
+                return lost(tracker, call, reason, ax.opaque(base.shape))
+        dims.append(atoms)
+        amounts.append((before, after))
+    flat = [n for before_after in reversed(amounts) for n in before_after]  # F.pad's order
+    lifted = Tracked(tuple(dims), written.parts, written.extra)
+    return padded_field(tracker, call, lifted, base.shape, flat, constant=True)
+
+
+def _box_of(view: torch.Tensor, base: torch.Tensor) -> list[tuple[int, int, bool]] | None:
+    """Per dimension of a contiguous ``base``: where the box ``view`` covers starts, how long it
+    is, and whether ``view`` selected it away (an index); None when ``view`` is not such a box."""
+    if not base.is_contiguous() or view.dim() > base.dim():
+        return None
+    offset = view.storage_offset() - base.storage_offset()
+    starts = [(offset // stride) % size if size else 0 for stride, size in zip(base.stride(), base.shape)]
+    if sum(s * stride for s, stride in zip(starts, base.stride())) != offset:
+        return None
+    box, j = [], 0
+    for d in range(base.dim()):
+        mapped = j < view.dim() and view.stride(j) == base.stride(d) and view.shape[j] <= base.shape[d] - starts[d]
+        if mapped and base.dim() - d >= view.dim() - j:
+            box.append((starts[d], view.shape[j], False))
+            j += 1
+        elif base.dim() - d > view.dim() - j:
+            box.append((starts[d], 1, True))
+        else:
+            return None
+    return box if j == view.dim() else None
 
 
 def combined(tracker: FieldTracker, call: Call, sources: list[torch.Tensor]) -> Tracked:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 from archscope.analysis.rf import axes as ax
 from archscope.analysis.rf.axes import Dims
 from archscope.analysis.rf.call import Call, ints
-from archscope.analysis.rf.rules.common import lost, replaced
+from archscope.analysis.rf.rules.common import lost, padded_field, replaced
 from archscope.analysis.rf.rules.mixing import mix, reduced
 from archscope.analysis.rf.rules.registry import field_rule
 from archscope.analysis.rf.values import Part, Tracked, along, consistent, merge, overall, window
@@ -208,35 +208,8 @@ def pad(tracker: FieldTracker, call: Call) -> Tracked:
 
 def padded(tracker: FieldTracker, call: Call, constant: bool) -> Tracked:
     """p positions padded before an axis shift the field by p strides (Distill's P' = P + p j)."""
-    x, out = call.args[0], call.out
-    tracked = tracker.get(x)
     amounts = list(call.bound.get("pad") or call.bound.get("padding") or [])
-    dims, parts = list(tracked.dims), tracked.parts
-    for i in range(0, len(amounts), 2):
-        d = x.dim() - 1 - i // 2
-        before, after = amounts[i], amounts[i + 1] if i + 1 < len(amounts) else 0
-        if before == 0 and after == 0:
-            continue
-        atoms = ax.nontrivial(dims[d]) or [a for a in dims[d] if a.kind == "space"]
-        if len(atoms) == 1 and atoms[0].kind == "space" and ax.only_atom_of_axis(tracked.dims, atoms[0]):
-            parts = along(parts, atoms[0].axis, lambda span, p=before: span.resample(1, 1, [(-p, -p)]))
-            dims[d] = (ax.space(atoms[0].axis, out.shape[d]),)
-        elif ax.positional(atoms):
-            return lost(tracker, call, f"aten::{call.name} of {ax.describe_dim(atoms)} (not one whole spatial axis)")
-        elif any(a.kind == "channel" for a in atoms) and ax.intact_channels(tracked.dims) == d and constant:
-            # Zero channels carry no signal (option-A shortcuts pad channels this way).
-            shifted = [Part(p.start + before, p.stop + before, p.value) for p in parts]
-            if before > 0:
-                shifted.insert(0, Part(0, before, None))
-            if after > 0:
-                shifted.append(Part(shifted[-1].stop, shifted[-1].stop + after, None))
-            parts = tuple(p for p in shifted if p.stop > max(p.start, 0))
-            dims[d] = (ax.channel(out.shape[d]),)
-        else:
-            if any(a.kind == "channel" for a in atoms):
-                parts = (Part(0, parts[-1].stop, overall(parts)),)
-            dims[d] = ax.resized(dims[d], out.shape[d])
-    return consistent(tuple(dims), parts, tracked.extra)
+    return padded_field(tracker, call, tracker.get(call.args[0]), call.out.shape, amounts, constant)
 
 
 @field_rule("upsample")
