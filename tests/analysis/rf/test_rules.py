@@ -138,6 +138,7 @@ class PastedIntoABatch(nn.Module):
         super().__init__()
         self.how = how
         self.conv, self.conv2 = nn.Conv2d(3, 8, 3, stride=2), nn.Conv2d(8, 8, 3)
+        self.wide = nn.Conv2d(8, 8, 3, stride=2)
 
     def forward(self, x):
         if self.how == "box":  # a 60x60 image in a 64x64 batch, as size_divisible pads it
@@ -146,13 +147,17 @@ class PastedIntoABatch(nn.Module):
         elif self.how == "index":  # the first image of a batch of two, copied as a 3-D image
             batch = x.new_zeros(2, 3, 64, 64)
             batch[0, :, : x.shape[2], : x.shape[3]].copy_(x[0])
+        elif self.how == "channels":  # three channels of eight: the other five are zeros, as F.pad's channels are
+            batch = x.new_zeros(x.shape[0], 8, 64, 64)
+            batch[:, :3, : x.shape[2], : x.shape[3]].copy_(x)
+            return self.conv2(self.wide(batch))
         else:  # every other position: not a box
             batch = x.new_zeros(x.shape[0], 3, 2 * x.shape[2], 2 * x.shape[3])
             batch[:, :, ::2, ::2].copy_(x)
         return self.conv2(self.conv(batch))
 
 
-@pytest.mark.parametrize("how", ["box", "index"])
+@pytest.mark.parametrize("how", ["box", "index", "channels"])
 def test_an_image_copied_into_a_batch_gives_the_batch_its_field(how):
     """Issue 18 (maskrcnn_resnet50_fpn): the backbone read a batch the tracker knew nothing of,
     so the last map with a field was the copy itself (field 1). 3x3/2 then 3x3: 3 + 2 x 2 = 7, stride 2,

@@ -71,8 +71,9 @@ def written_into(tracker: FieldTracker, call: Call, written: Tracked, base: torc
             if d == 0 and all(a.kind == "batch" for a in atoms):
                 atoms = (ax.batch(base.shape[0]),)  # another image of the batch: the same field
                 before = after = 0
-            elif not (len(atoms) == 1 and atoms[0].kind == "space"
-                      and ax.only_atom_of_axis(written.dims, atoms[0])):  # fmt: skip
+            elif ax.spatial(atoms) and not (
+                len(atoms) == 1 and atoms[0].kind == "space" and ax.only_atom_of_axis(written.dims, atoms[0])
+            ):  # positions padded other than along one whole axis; channels pad as F.pad's do
                 return lost(tracker, call, reason, ax.opaque(base.shape))
         dims.append(atoms)
         amounts.append((before, after))
