@@ -9,7 +9,8 @@ move positions), ``concat`` and ``stack``, and the pixel shuffles (``pixel_shuff
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+import functools
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import torch
 
@@ -17,7 +18,7 @@ from archscope.analysis.rf import axes as ax
 from archscope.analysis.rf.axes import Dims
 from archscope.analysis.rf.call import Call, dims_arg, ints
 from archscope.analysis.rf.rules.common import broadcast_dims, folded, located, lost, replaced
-from archscope.analysis.rf.rules.registry import field_rule
+from archscope.analysis.rf.rules.registry import FieldRuleFunction, field_rule
 from archscope.analysis.rf.rules.windows import spatial_roles
 from archscope.analysis.rf.values import Part, Tracked, along, consistent, merge, overall
 
@@ -39,35 +40,40 @@ def moved(tracker: FieldTracker, call: Call, tracked: Tracked, new: Dims | None)
     return consistent(tuple(new), tracked.parts, tracked.extra)
 
 
-def untracked(tracker: FieldTracker, call: Call) -> Tracked:
-    """A view of a tensor with no field, called with another that has one (view_as(x, other))."""
-    return lost(tracker, call, f"aten::{call.name} of an untracked tensor")
+def of_first_input(rule: Callable[[FieldTracker, Call, Tracked], Tracked]) -> FieldRuleFunction:
+    """A rule that moves its first input's field, handed that field. A view of a tensor with no
+    field, called with another that has one (``view_as(x, other)``), gives no field, and says so."""
+
+    @functools.wraps(rule)
+    def with_first_input(tracker: FieldTracker, call: Call) -> Tracked:
+        tracked = tracker.get(call.args[0])
+        if tracked is None:
+            return lost(tracker, call, f"aten::{call.name} of an untracked tensor")
+        return rule(tracker, call, tracked)
+
+    return with_first_input
 
 
 @field_rule("view")
-def view(tracker: FieldTracker, call: Call) -> Tracked:
+@of_first_input
+def view(tracker: FieldTracker, call: Call, tracked: Tracked) -> Tracked:
     """view, reshape, flatten, unflatten: merging or splitting whole atoms keeps the map."""
-    tracked = tracker.get(call.args[0])
-    if tracked is None:
-        return untracked(tracker, call)
     return moved(tracker, call, tracked, ax.reshape(tracked.dims, list(call.out.shape)))
 
 
 @field_rule("same_positions")
-def same_positions(tracker: FieldTracker, call: Call) -> Tracked:
+@of_first_input
+def same_positions(tracker: FieldTracker, call: Call, tracked: Tracked) -> Tracked:
     """clone, contiguous, a dtype or device copy, detach, tril and triu (which only zero some
     elements): every element stays where it was."""
-    tracked = tracker.get(call.args[0])
-    return untracked(tracker, call) if tracked is None else tracked
+    return tracked
 
 
 @field_rule("permute")
-def permute(tracker: FieldTracker, call: Call) -> Tracked:
+@of_first_input
+def permute(tracker: FieldTracker, call: Call, tracked: Tracked) -> Tracked:
     """permute, transpose, swapaxes, movedim, t: the dimensions reorder, each keeps its atoms."""
     x = call.args[0]
-    tracked = tracker.get(x)
-    if tracked is None:
-        return untracked(tracker, call)
     return moved(tracker, call, tracked, ax.permute(tracked.dims, permutation(call.bound, x.dim())))
 
 
@@ -94,22 +100,18 @@ def permutation(bound: dict[str, Any], rank: int) -> list[int]:
 
 
 @field_rule("expand")
-def expand(tracker: FieldTracker, call: Call) -> Tracked:
+@of_first_input
+def expand(tracker: FieldTracker, call: Call, tracked: Tracked) -> Tracked:
     """expand: new and stretched dimensions are copies, not positions."""
     x = call.args[0]
-    tracked = tracker.get(x)
-    if tracked is None:
-        return untracked(tracker, call)
     return moved(tracker, call, tracked, broadcast_dims(tracked.dims, x.shape, call.out.shape))
 
 
 @field_rule("repeat")
-def repeat(tracker: FieldTracker, call: Call) -> Tracked:
+@of_first_input
+def repeat(tracker: FieldTracker, call: Call, tracked: Tracked) -> Tracked:
     """repeat: each tile is a copy ('other', outermost); the positions inside keep their fields."""
     x = call.args[0]
-    tracked = tracker.get(x)
-    if tracked is None:
-        return untracked(tracker, call)
     repeats = list(call.bound["repeats"])
     lead = len(repeats) - x.dim()
     new = [(ax.other(r),) if r != 1 else () for r in repeats[:lead]]
@@ -119,51 +121,43 @@ def repeat(tracker: FieldTracker, call: Call) -> Tracked:
 
 
 @field_rule("squeeze")
-def squeeze(tracker: FieldTracker, call: Call) -> Tracked:
+@of_first_input
+def squeeze(tracker: FieldTracker, call: Call, tracked: Tracked) -> Tracked:
     """squeeze: size-1 dimensions go (those named, or all)."""
     x = call.args[0]
-    tracked = tracker.get(x)
-    if tracked is None:
-        return untracked(tracker, call)
     drop = dims_arg(call.bound.get("dim"), x.dim()) if "dim" in call.bound else list(range(x.dim()))
     kept = tuple(d for i, d in enumerate(tracked.dims) if not (i in drop and x.shape[i] == 1))
     return moved(tracker, call, tracked, kept)
 
 
 @field_rule("unsqueeze")
-def unsqueeze(tracker: FieldTracker, call: Call) -> Tracked:
+@of_first_input
+def unsqueeze(tracker: FieldTracker, call: Call, tracked: Tracked) -> Tracked:
     """unsqueeze: a new size-1 dimension holds nothing."""
     x = call.args[0]
-    tracked = tracker.get(x)
-    if tracked is None:
-        return untracked(tracker, call)
     at = call.bound["dim"] % (x.dim() + 1)
     return moved(tracker, call, tracked, (*tracked.dims[:at], (), *tracked.dims[at:]))
 
 
 @field_rule("view_as_real")
-def view_as_real(tracker: FieldTracker, call: Call) -> Tracked:
+@of_first_input
+def view_as_real(tracker: FieldTracker, call: Call, tracked: Tracked) -> Tracked:
     """A complex tensor seen as pairs of reals: a new last dimension of 2."""
-    tracked = tracker.get(call.args[0])
-    if tracked is None:
-        return untracked(tracker, call)
     return moved(tracker, call, tracked, (*tracked.dims, (ax.other(2),)))
 
 
 @field_rule("view_as_complex")
-def view_as_complex(tracker: FieldTracker, call: Call) -> Tracked:
+@of_first_input
+def view_as_complex(tracker: FieldTracker, call: Call, tracked: Tracked) -> Tracked:
     """Pairs of reals seen as complex numbers: the last dimension goes."""
-    tracked = tracker.get(call.args[0])
-    return untracked(tracker, call) if tracked is None else moved(tracker, call, tracked, tracked.dims[:-1])
+    return moved(tracker, call, tracked, tracked.dims[:-1])
 
 
 @field_rule("as_strided")
-def as_strided(tracker: FieldTracker, call: Call) -> Tracked:
+@of_first_input
+def as_strided(tracker: FieldTracker, call: Call, tracked: Tracked) -> Tracked:
     """as_strided: the same view of the same elements keeps the map; any other is not followed."""
     x, out = call.args[0], call.out
-    tracked = tracker.get(x)
-    if tracked is None:
-        return untracked(tracker, call)
     same = tuple(out.shape) == tuple(x.shape) and tuple(out.stride()) == tuple(x.stride())
     return moved(tracker, call, tracked, tracked.dims if same else None)
 
@@ -173,13 +167,11 @@ def as_strided(tracker: FieldTracker, call: Call) -> Tracked:
 
 
 @field_rule("roll")
-def roll(tracker: FieldTracker, call: Call) -> Tracked:
+@of_first_input
+def roll(tracker: FieldTracker, call: Call, tracked: Tracked) -> Tracked:
     """roll shifts positions like a padding of the shift (positions that wrap round see the
     far edge, as with circular padding: the field of the others is exact)."""
     x = call.args[0]
-    tracked = tracker.get(x)
-    if tracked is None:
-        return untracked(tracker, call)
     shifts, rolled = list(ints(call.bound["shifts"], 1, 0)), list(call.bound.get("dims") or [])
     if not rolled:  # a roll of the flattened tensor
         if ax.positional(ax.all_atoms(tracked.dims)):
@@ -199,12 +191,10 @@ def roll(tracker: FieldTracker, call: Call) -> Tracked:
 
 
 @field_rule("flip")
-def flip(tracker: FieldTracker, call: Call) -> Tracked:
+@of_first_input
+def flip(tracker: FieldTracker, call: Call, tracked: Tracked) -> Tracked:
     """flip reverses positions: the stride turns negative (position x sees old position n - 1 - x)."""
     x = call.args[0]
-    tracked = tracker.get(x)
-    if tracked is None:
-        return untracked(tracker, call)
     parts = tracked.parts
     for d in dims_arg(call.bound["dims"], x.dim()):
         atoms = ax.nontrivial(tracked.dims[d])
