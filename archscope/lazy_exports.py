@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 
-def lazy_getattr(package: str, exports: Mapping[str, str]) -> Callable[[str], Any]:
-    """The module-level ``__getattr__`` for ``package``: each name in ``exports`` (name -> the
-    module that defines it) is imported when first read and then kept in the package's namespace,
+def lazy_getattr(package: str, exports: Mapping[str, Iterable[str]]) -> Callable[[str], Any]:
+    """The module-level ``__getattr__`` for ``package``: each name in ``exports`` (the module that
+    defines them -> names) is imported when first read and then kept in the package's namespace,
     so later reads skip this function."""
     namespace = sys.modules[package].__dict__
+    home = {name: module for module, names in exports.items() for name in names}
 
     def __getattr__(name: str) -> Any:
-        if name not in exports:
+        if name not in home:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(exports[name]), name)
+        value = getattr(importlib.import_module(home[name]), name)
         namespace[name] = value
         return value
 

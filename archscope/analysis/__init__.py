@@ -10,22 +10,17 @@ from typing import TYPE_CHECKING
 
 from archscope.lazy_exports import lazy_getattr
 
-_LAZY = {
-    "LayerRecord": "archscope.analysis.records",
-    "Summary": "archscope.analysis.records",
-    "Totals": "archscope.analysis.records",
-    "UncountedOp": "archscope.analysis.records",
-    "analyze": "archscope.analysis.forward_pass",
-    "summarize": "archscope.analysis.summary",
+_EXPORTS = {
+    "archscope.analysis.records": ("LayerRecord", "Summary", "Totals", "UncountedOp"),
+    "archscope.analysis.forward_pass": ("analyze",),
+    "archscope.analysis.summary": ("summarize",),
 }
 
 if TYPE_CHECKING:
+    from archscope.analysis.forward_pass import analyze
     from archscope.analysis.records import LayerRecord, Summary, Totals, UncountedOp
     from archscope.analysis.summary import summarize
-    from archscope.analysis.forward_pass import analyze
 
 
-__getattr__ = lazy_getattr(__name__, _LAZY)
-
-
-__all__ = ["LayerRecord", "Summary", "Totals", "UncountedOp", "analyze", "summarize"]
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
+__all__ = [name for names in _EXPORTS.values() for name in names]

@@ -10,13 +10,9 @@ from typing import TYPE_CHECKING
 
 from archscope.lazy_exports import lazy_getattr
 
-_LAZY = {
-    "BenchEnvironment": "archscope.bench.records",
-    "BenchReport": "archscope.bench.records",
-    "BenchResult": "archscope.bench.records",
-    "LatencyStats": "archscope.bench.records",
-    "DEFAULT_MODELS": "archscope.bench.runner",
-    "benchmark": "archscope.bench.runner",
+_EXPORTS = {
+    "archscope.bench.records": ("BenchEnvironment", "BenchReport", "BenchResult", "LatencyStats"),
+    "archscope.bench.runner": ("DEFAULT_MODELS", "benchmark"),
 }
 
 if TYPE_CHECKING:
@@ -24,7 +20,5 @@ if TYPE_CHECKING:
     from archscope.bench.runner import DEFAULT_MODELS, benchmark
 
 
-__getattr__ = lazy_getattr(__name__, _LAZY)
-
-
-__all__ = ["DEFAULT_MODELS", "BenchEnvironment", "BenchReport", "BenchResult", "LatencyStats", "benchmark"]
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
+__all__ = [name for names in _EXPORTS.values() for name in names]
