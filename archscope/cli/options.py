@@ -69,6 +69,13 @@ InputSizeOption = Annotated[
         "own (a model file's example_inputs() or INPUT_SIZE).",
     ),
 ]  # fmt: skip
+OptimizerOption = Annotated[
+    str, typer.Option(metavar="NAME", help="With --train: sgd (with momentum) or adam, whose step and state are counted.")
+]
+FitOption = Annotated[
+    Optional[str],
+    typer.Option(metavar="SIZE", help="The largest batch whose training memory fits SIZE (24GiB, 512MB); implies --train."),
+]
 BatchSizeOption = Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Batch size of the input.")]
 DeviceOption = Annotated[str, typer.Option(metavar="DEVICE", help="cpu, cuda, cuda:N or auto (CUDA when there is one).")]
 ThreadsOption = Annotated[

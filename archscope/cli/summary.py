@@ -9,7 +9,9 @@ import typer
 
 from archscope.input_size import check_batch_size, check_depth
 from archscope.cli.application import APP, app, check_outputs, guarded, output_format, show, stderr, write
-from archscope.cli.options import PNG, ArgOption, FormatOption, ModelArgument, OutputOption, BatchSizeOption, InputSizeOption
+from archscope.cli.options import (
+    PNG, ArgOption, BatchSizeOption, FitOption, FormatOption, InputSizeOption, ModelArgument, OptimizerOption, OutputOption,
+)
 from archscope.errors import ArchscopeError
 
 
@@ -45,13 +47,8 @@ def summary(
             "statistics), the backward pass per layer, the optimizer step and the training memory.",
         ),
     ] = False,
-    optimizer: Annotated[
-        str, typer.Option(metavar="NAME", help="With --train: sgd (with momentum) or adam, whose step and state are counted.")
-    ] = "sgd",
-    fit: Annotated[
-        Optional[str],
-        typer.Option(metavar="SIZE", help="The largest batch whose training memory fits SIZE (24GiB, 512MB); implies --train."),
-    ] = None,
+    optimizer: OptimizerOption = "sgd",
+    fit: FitOption = None,
     arg: ArgOption = None,
     plot: Annotated[
         Optional[str], typer.Option(metavar="PNG", help="Save a per-layer chart of parameters and MACs to this PNG.")

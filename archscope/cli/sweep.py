@@ -10,7 +10,7 @@ from typing import Annotated, Any, Optional, Sequence
 import typer
 
 from archscope.cli.application import APP, app, guarded, say, stderr, stdout
-from archscope.cli.options import ArgOption, DeviceOption, InputSizeOption
+from archscope.cli.options import ArgOption, DeviceOption, FitOption, InputSizeOption, OptimizerOption
 from archscope.errors import ArchscopeError
 
 
@@ -157,10 +157,8 @@ def sweep(
     ] = "1",
     arg: ArgOption = None,
     train: Annotated[bool, typer.Option("--train", help="Add a training step's backward MACs and peak memory.")] = False,
-    optimizer: Annotated[str, typer.Option(metavar="NAME", help="With --train: sgd (with momentum) or adam.")] = "sgd",
-    fit: Annotated[
-        Optional[str], typer.Option(metavar="SIZE", help="Add the largest batch whose training memory fits SIZE (24GiB); implies --train.")
-    ] = None,
+    optimizer: OptimizerOption = "sgd",
+    fit: FitOption = None,
     bench: Annotated[
         bool, typer.Option("--bench", help="Time each model as 'archscope bench' does: latency p10/median/p90 and throughput.")
     ] = False,
