@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from archscope.errors import ArchscopeError
-from archscope.lessons.record import Lesson, LessonSet
+from archscope.lessons.record import Lesson, LessonSet, Worked
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,9 @@ class LessonEntry:
     number: int
     id: str
     title: str
-    make: Callable[[], Lesson]
+    claim: str  # the claim or question, as the papers (or the course notes) put it
+    models: tuple[str, ...]  # the zoo networks the lesson summarises
+    make: Callable[[], Worked]
     measured: bool = False  # measures on this machine (seconds), rather than counting (instant)
     # The zoo networks whose arithmetic the lesson sets side by side (lessons.arithmetic), and
     # whether it also names the operators whose FLOPs differ (the shortcuts' additions).
@@ -32,7 +34,9 @@ class LessonEntry:
         from archscope.lessons.arithmetic import extra_operators, work_through_pair
         from archscope.lessons.labels import LABELS
 
-        made = self.make()
+        worked = self.make()
+        made = Lesson(self.number, self.id, self.title, self.claim, list(self.models), worked.figures, worked.finding,
+                      worked.measurements)  # fmt: skip
         own = LABELS.get(self.id, {})
         made.labels = {k: own.get(k, k.replace("_", " ")) for k in [*made.figures, *made.measurements]}
         for first, second in self.compares:
@@ -50,17 +54,23 @@ def register_lesson(
     lesson_id: str,
     title: str,
     *,
+    models: Sequence[str],
     measured: bool = False,
     compares: Sequence[tuple[str, str]] = (),
     operators: bool = False,
-) -> Callable[[Callable[[], Lesson]], Callable[[], Lesson]]:
-    """Add a lesson, numbered in registration order, under ``lesson_id``; ``compares`` names the
-    pairs of zoo networks whose arithmetic it shows, ``operators`` adds the operators that differ."""
+) -> Callable[[Callable[[], Worked]], Callable[[], Worked]]:
+    """Add a lesson, numbered in registration order, under ``lesson_id``: ``models`` are the zoo
+    networks it summarises, ``compares`` the pairs whose arithmetic it shows, ``operators`` whether
+    to add the operators that differ. The decorated function's docstring is the claim, as the
+    paper puts it; the function works out the figures and the finding (a ``Worked``)."""
 
-    def add(make: Callable[[], Lesson]) -> Callable[[], Lesson]:
+    def add(make: Callable[[], Worked]) -> Callable[[], Worked]:
         if any(e.id == lesson_id for e in LESSONS):
             raise ValueError(f"lesson {lesson_id!r} is registered twice")
-        LESSONS.append(LessonEntry(len(LESSONS) + 1, lesson_id, title, make, measured, tuple(compares), operators))
+        if not make.__doc__:
+            raise ValueError(f"lesson {lesson_id!r} needs a docstring: the claim it works through")
+        claim, number = " ".join(make.__doc__.split()), len(LESSONS) + 1
+        LESSONS.append(LessonEntry(number, lesson_id, title, claim, tuple(models), make, measured, tuple(compares), operators))
         return make
 
     return add
@@ -97,4 +107,4 @@ def work_through(
 # Imported for its registrations, in the order a course teaches them.
 from archscope.lessons import classic  # noqa: E402, F401
 
-__all__ = ["LESSONS", "Lesson", "LessonEntry", "LessonSet", "lesson", "register_lesson", "work_through"]
+__all__ = ["LESSONS", "Lesson", "LessonEntry", "LessonSet", "Worked", "lesson", "register_lesson", "work_through"]

@@ -17,9 +17,10 @@ import torch.nn.functional as F
 from archscope.analysis.records import Summary
 from archscope.analysis.summary import summarize
 from archscope.lessons import register_lesson
-from archscope.lessons.record import Lesson
+from archscope.lessons.record import Worked
 from archscope.lessons.speed import Speedup, Timing, closing_sentence, measure_until_decided, speed_sentence
 from archscope.text.numbers import milliseconds
+from archscope.text.prose import paragraph
 from archscope.zoo import get_entry
 
 def _weights(name: str) -> int:
@@ -37,6 +38,12 @@ def _rf(s: Summary) -> int:
     return s.receptive_field.largest
 
 
+def _totals(counts: tuple[str, ...], **summaries: Summary) -> dict[str, int]:
+    """``{name}_{count}`` for each count (``params``, ``macs``, ``flops``) and then each summary,
+    in that order: ``_totals(("macs",), naive=a, reduced=b)`` is ``{"naive_macs": .., "reduced_macs": ..}``."""
+    return {f"{name}_{count}": getattr(s.totals, count) for count in counts for name, s in summaries.items()}
+
+
 def _x(a: float, b: float) -> str:
     return f"{a / b:.1f}x"
 
@@ -44,78 +51,73 @@ def _x(a: float, b: float) -> str:
 @register_lesson(
     "1x1-reduction", "The 1x1 reduction in GoogLeNet's 5x5 branch",
     compares=[("inception-5x5-naive", "inception-5x5-reduced")],
+    models=["inception-5x5-naive", "inception-5x5-reduced"],
 )
-def one_by_one_reduction() -> Lesson:
+def one_by_one_reduction() -> Worked:
+    """A 5x5 convolution from 480 to 48 channels on a 14x14 map costs 112.9 million operations; a 1x1
+    reduction to 16 channels first brings it to 5.3 million (Szegedy et al. 2014, section 4)."""
     naive, reduced = summarize("inception-5x5-naive"), summarize("inception-5x5-reduced")
     f = {
-        "naive_macs": naive.totals.macs,
-        "reduced_macs": reduced.totals.macs,
-        "naive_params": naive.totals.params,
-        "reduced_params": reduced.totals.params,
+        **_totals(("macs", "params"), naive=naive, reduced=reduced),
         "naive_weights": _weights("inception-5x5-naive"),
         "reduced_weights": _weights("inception-5x5-reduced"),
     }
-    return Lesson(
-        1,
-        "1x1-reduction",
-        "The 1x1 reduction in GoogLeNet's 5x5 branch",
-        "A 5x5 convolution from 480 to 48 channels on a 14x14 map costs 112.9 million operations; a 1x1 "
-        "reduction to 16 channels first brings it to 5.3 million (Szegedy et al. 2014, section 4).",
-        ["inception-5x5-naive", "inception-5x5-reduced"],
+    return Worked(
         f,
-        f"The reduction cuts the branch from {f['naive_macs']:,} to {f['reduced_macs']:,} multiply-accumulates "
-        f"({_x(f['naive_macs'], f['reduced_macs'])} fewer). Popular write-ups call these two numbers 'parameters'; "
-        f"the parameters are {f['naive_params']:,} and {f['reduced_params']:,} ({f['naive_weights']:,} and "
-        f"{f['reduced_weights']:,} weights without biases), also {_x(f['naive_params'], f['reduced_params'])} fewer, "
-        f"but 196 times smaller numbers: each weight is used at every one of the 14x14 positions.",
+        paragraph(
+            """The reduction cuts the branch from {naive_macs:,} to {reduced_macs:,} multiply-accumulates
+            ({mac_ratio} fewer). Popular write-ups call these two numbers 'parameters'; the parameters are
+            {naive_params:,} and {reduced_params:,} ({naive_weights:,} and {reduced_weights:,} weights
+            without biases), also {param_ratio} fewer, but 196 times smaller numbers: each weight is used
+            at every one of the 14x14 positions.""",
+            f, mac_ratio=_x(f["naive_macs"], f["reduced_macs"]), param_ratio=_x(f["naive_params"], f["reduced_params"]),
+        ),
     )
 
 
 @register_lesson(
     "naive-vs-reduced", "Naive vs reduced inception: one module and the whole network",
     compares=[("inception-naive", "inception-reduced")],
+    models=["inception-naive", "inception-reduced", "googlenet-naive", "googlenet"],
 )
-def naive_vs_reduced() -> Lesson:
+def naive_vs_reduced() -> Worked:
+    """Without 1x1 reductions the inception module is too expensive, and because its pooling branch passes
+    every input channel through, the width grows from stage to stage (Szegedy et al. 2014, Fig. 2)."""
     mn, mr = summarize("inception-naive"), summarize("inception-reduced")
     nn_, nr = summarize("googlenet-naive"), summarize("googlenet")
     f = {
-        "module_naive_macs": mn.totals.macs,
-        "module_reduced_macs": mr.totals.macs,
-        "module_naive_params": mn.totals.params,
-        "module_reduced_params": mr.totals.params,
+        **_totals(("macs", "params"), module_naive=mn, module_reduced=mr),
         "module_naive_out_channels": mn.output_shape[1],
         "module_reduced_out_channels": mr.output_shape[1],
-        "network_naive_macs": nn_.totals.macs,
-        "network_reduced_macs": nr.totals.macs,
-        "network_naive_params": nn_.totals.params,
-        "network_reduced_params": nr.totals.params,
+        **_totals(("macs", "params"), network_naive=nn_, network_reduced=nr),
         "network_naive_final_channels": next(x for x in nn_.layers if x.name == "fc").input_shape[1],
         "network_reduced_final_channels": next(x for x in nr.layers if x.name == "fc").input_shape[1],
     }
-    return Lesson(
-        2,
-        "naive-vs-reduced",
-        "Naive vs reduced inception: one module and the whole network",
-        "Without 1x1 reductions the inception module is too expensive, and because its pooling branch passes "
-        "every input channel through, the width grows from stage to stage (Szegedy et al. 2014, Fig. 2).",
-        ["inception-naive", "inception-reduced", "googlenet-naive", "googlenet"],
+    return Worked(
         f,
-        f"Module 3a: {f['module_naive_macs']:,} vs {f['module_reduced_macs']:,} MACs "
-        f"({_x(f['module_naive_macs'], f['module_reduced_macs'])}), {f['module_naive_params']:,} vs "
-        f"{f['module_reduced_params']:,} parameters, {f['module_naive_out_channels']} vs "
-        f"{f['module_reduced_out_channels']} output channels. Over the whole network the naive form needs "
-        f"{_x(f['network_naive_macs'], f['network_reduced_macs'])} the MACs ({f['network_naive_macs']:,} vs "
-        f"{f['network_reduced_macs']:,}) and {_x(f['network_naive_params'], f['network_reduced_params'])} the "
-        f"parameters, and reaches the classifier {f['network_naive_final_channels']} channels wide instead of "
-        f"{f['network_reduced_final_channels']}.",
+        paragraph(
+            """Module 3a: {module_naive_macs:,} vs {module_reduced_macs:,} MACs ({module_mac_ratio}),
+            {module_naive_params:,} vs {module_reduced_params:,} parameters, {module_naive_out_channels} vs
+            {module_reduced_out_channels} output channels. Over the whole network the naive form needs
+            {network_mac_ratio} the MACs ({network_naive_macs:,} vs {network_reduced_macs:,}) and
+            {network_param_ratio} the parameters, and reaches the classifier {network_naive_final_channels}
+            channels wide instead of {network_reduced_final_channels}.""",
+            f,
+            module_mac_ratio=_x(f["module_naive_macs"], f["module_reduced_macs"]),
+            network_mac_ratio=_x(f["network_naive_macs"], f["network_reduced_macs"]),
+            network_param_ratio=_x(f["network_naive_params"], f["network_reduced_params"]),
+        ),
     )
 
 
 @register_lesson(
     "stacked-3x3", "Three stacked 3x3 convolutions vs one 7x7 (and two 3x3 vs one 5x5)",
     compares=[("conv3x3-x3", "conv7x7"), ("conv3x3-x2", "conv5x5")],
+    models=["conv7x7", "conv3x3-x3", "conv5x5", "conv3x3-x2"],
 )
-def stacked_3x3() -> Lesson:
+def stacked_3x3() -> Worked:
+    """A stack of three 3x3 layers has the receptive field of one 7x7 layer, with 27C^2 weights instead of
+    49C^2 and three non-linearities instead of one (Simonyan & Zisserman 2014, section 2.3)."""
     s7, s33 = summarize("conv7x7"), summarize("conv3x3-x3")
     s5, s32 = summarize("conv5x5"), summarize("conv3x3-x2")
     c = s7.input_shape[1]
@@ -136,27 +138,26 @@ def stacked_3x3() -> Lesson:
         "conv7x7_nonlinearities": _nonlinearities(s7),
         "conv3x3_x3_nonlinearities": _nonlinearities(s33),
     }
-    return Lesson(
-        3,
-        "stacked-3x3",
-        "Three stacked 3x3 convolutions vs one 7x7 (and two 3x3 vs one 5x5)",
-        "A stack of three 3x3 layers has the receptive field of one 7x7 layer, with 27C^2 weights instead of "
-        "49C^2 and three non-linearities instead of one (Simonyan & Zisserman 2014, section 2.3).",
-        ["conv7x7", "conv3x3-x3", "conv5x5", "conv3x3-x2"],
+    return Worked(
         f,
-        f"At C = {c}: receptive fields {f['conv3x3_x3_receptive_field']} and {f['conv7x7_receptive_field']}, "
-        f"weights {f['conv3x3_x3_weights']:,} (= 27C^2) vs {f['conv7x7_weights']:,} (= 49C^2), "
-        f"{_x(f['conv7x7_weights'], f['conv3x3_x3_weights'])} fewer, and the MACs fall by the same factor; "
-        f"{f['conv3x3_x3_nonlinearities']} ReLUs instead of {f['conv7x7_nonlinearities']}. Two 3x3 vs one 5x5: "
-        f"fields {f['conv3x3_x2_receptive_field']} and {f['conv5x5_receptive_field']}, weights "
-        f"{f['conv3x3_x2_weights']:,} (18C^2) vs {f['conv5x5_weights']:,} (25C^2).",
+        paragraph(
+            """At C = {channels}: receptive fields {conv3x3_x3_receptive_field} and {conv7x7_receptive_field},
+            weights {conv3x3_x3_weights:,} (= 27C^2) vs {conv7x7_weights:,} (= 49C^2), {weight_ratio} fewer,
+            and the MACs fall by the same factor; {conv3x3_x3_nonlinearities} ReLUs instead of
+            {conv7x7_nonlinearities}. Two 3x3 vs one 5x5: fields {conv3x3_x2_receptive_field} and
+            {conv5x5_receptive_field}, weights {conv3x3_x2_weights:,} (18C^2) vs {conv5x5_weights:,} (25C^2).""",
+            f, weight_ratio=_x(f["conv7x7_weights"], f["conv3x3_x3_weights"]),
+        ),
     )
 
 
 @register_lesson(
-    "fc-vs-gap", "A fully connected head vs global average pooling", compares=[("head-fc-1024", "head-gap-1024")]
+    "fc-vs-gap", "A fully connected head vs global average pooling", compares=[("head-fc-1024", "head-gap-1024")],
+    models=["head-fc-1024", "head-gap-1024", "head-fc", "head-gap", "vgg16"],
 )
-def fc_vs_gap() -> Lesson:
+def fc_vs_gap() -> Worked:
+    """Replacing the FC head by global average pooling removes most of a network's weights; VGG-16's FC
+    layers are often said to be 85% of its computation."""
     fc, gap = summarize("head-fc-1024"), summarize("head-gap-1024")
     vgg = summarize("vgg16")
     head = next(x for x in vgg.layers if x.name == "classifier")
@@ -173,29 +174,28 @@ def fc_vs_gap() -> Lesson:
     }
     param_share = f["vgg16_fc_params"] / f["vgg16_params"]
     mac_share = f["vgg16_fc_macs"] / f["vgg16_macs"]
-    return Lesson(
-        4,
-        "fc-vs-gap",
-        "A fully connected head vs global average pooling",
-        "Replacing the FC head by global average pooling removes most of a network's weights; VGG-16's FC layers "
-        "are often said to be 85% of its computation.",
-        ["head-fc-1024", "head-gap-1024", "head-fc", "head-gap", "vgg16"],
+    return Worked(
         f,
-        f"From 7x7x1024 to 1024 features a fully connected layer needs {f['fc_weights']:,} weights; global average "
-        f"pooling needs {f['gap_weights']}. VGG-16's three FC layers hold {param_share:.1%} of its parameters "
-        f"({f['vgg16_fc_params']:,} of {f['vgg16_params']:,}) but only {mac_share:.2%} of its multiply-accumulates "
-        f"({f['vgg16_fc_macs']:,} of {f['vgg16_macs']:,}): the claim that they are 85% of the computation confuses "
-        f"parameters with computation. Swapping VGG's head for GAP + one linear layer takes it from "
-        f"{f['vgg_head_fc_params']:,} to {f['vgg_head_gap_params']:,} parameters.",
+        paragraph(
+            """From 7x7x1024 to 1024 features a fully connected layer needs {fc_weights:,} weights; global
+            average pooling needs {gap_weights}. VGG-16's three FC layers hold {param_share:.1%} of its
+            parameters ({vgg16_fc_params:,} of {vgg16_params:,}) but only {mac_share:.2%} of its
+            multiply-accumulates ({vgg16_fc_macs:,} of {vgg16_macs:,}): the claim that they are 85% of the
+            computation confuses parameters with computation. Swapping VGG's head for GAP + one linear layer
+            takes it from {vgg_head_fc_params:,} to {vgg_head_gap_params:,} parameters.""",
+            f, param_share=param_share, mac_share=mac_share,
+        ),
     )
 
 
 @register_lesson(
     "bottleneck", "The bottleneck: four times the channels for about the same cost",
     compares=[("basic-block", "bottleneck-block")],
+    models=["basic-block", "bottleneck-block"],
 )
-def bottleneck() -> Lesson:
-    """He et al. 2015, Fig. 5: a 64-d basic block beside a 256-d bottleneck, "similar time complexity"."""
+def bottleneck() -> Worked:
+    """He et al. (2015, Fig. 5) pair a basic block on a 64-d map (ResNet-34) with a bottleneck on a 256-d
+    map (ResNet-50/101/152) and say the two have similar time complexity."""
     from archscope.zoo.resnet import BasicBlock
 
     basic, neck = summarize("basic-block"), summarize("bottleneck-block")
@@ -211,51 +211,53 @@ def bottleneck() -> Lesson:
         "basic_weighted_depth": basic.weighted_depth,
         "bottleneck_weighted_depth": neck.weighted_depth,
     }
-    return Lesson(
-        5,
-        "bottleneck",
-        "The bottleneck: four times the channels for about the same cost",
-        "He et al. (2015, Fig. 5) pair a basic block on a 64-d map (ResNet-34) with a bottleneck on a 256-d map "
-        "(ResNet-50/101/152) and say the two have similar time complexity.",
-        ["basic-block", "bottleneck-block"],
+    return Worked(
         f,
-        f"At 56x56 the 64-d basic block (two 3x3 convolutions) costs {f['basic_64d_macs']:,} MACs with "
-        f"{f['basic_64d_params']:,} parameters; the 256-d bottleneck (1x1 down to 64, 3x3, 1x1 back up to 256) costs "
-        f"{f['bottleneck_256d_macs']:,} MACs with {f['bottleneck_256d_params']:,}: about the same, while its input and "
-        f"output carry four times the channels, with {f['bottleneck_weighted_depth']} weighted layers instead of "
-        f"{f['basic_weighted_depth']}. Two 3x3 convolutions on that 256-d map would cost {f['basic_256d_macs']:,} MACs, "
-        f"{_x(f['basic_256d_macs'], f['bottleneck_256d_macs'])} the bottleneck: that is what makes 50 and more "
-        "layers affordable.",
+        paragraph(
+            """At 56x56 the 64-d basic block (two 3x3 convolutions) costs {basic_64d_macs:,} MACs with
+            {basic_64d_params:,} parameters; the 256-d bottleneck (1x1 down to 64, 3x3, 1x1 back up to 256)
+            costs {bottleneck_256d_macs:,} MACs with {bottleneck_256d_params:,}: about the same, while its
+            input and output carry four times the channels, with {bottleneck_weighted_depth} weighted layers
+            instead of {basic_weighted_depth}. Two 3x3 convolutions on that 256-d map would cost
+            {basic_256d_macs:,} MACs, {wide_ratio} the bottleneck: that is what makes 50 and more layers
+            affordable.""",
+            f, wide_ratio=_x(f["basic_256d_macs"], f["bottleneck_256d_macs"]),
+        ),
     )
 
 
-@register_lesson("alexnet-split", "AlexNet's two-GPU split", compares=[("alexnet-1gpu", "alexnet")])
-def alexnet_split() -> Lesson:
+@register_lesson(
+    "alexnet-split", "AlexNet's two-GPU split",
+    compares=[("alexnet-1gpu", "alexnet")],
+    models=["alexnet", "alexnet-1gpu"],
+)
+def alexnet_split() -> Worked:
+    """conv2, conv4 and conv5 see only the kernel maps on their own GPU (Krizhevsky et al. 2012, section
+    3.2)."""
     two, one = summarize("alexnet"), summarize("alexnet-1gpu")
-    f = {
-        "two_gpu_params": two.totals.params,
-        "one_gpu_params": one.totals.params,
-        "two_gpu_macs": two.totals.macs,
-        "one_gpu_macs": one.totals.macs,
-    }
-    saved = f["one_gpu_macs"] - f["two_gpu_macs"]
-    return Lesson(
-        6,
-        "alexnet-split",
-        "AlexNet's two-GPU split",
-        "conv2, conv4 and conv5 see only the kernel maps on their own GPU (Krizhevsky et al. 2012, section 3.2).",
-        ["alexnet", "alexnet-1gpu"],
+    f = _totals(("params", "macs"), two_gpu=two, one_gpu=one)
+    saved_params, saved_macs = f["one_gpu_params"] - f["two_gpu_params"], f["one_gpu_macs"] - f["two_gpu_macs"]
+    return Worked(
         f,
-        f"Splitting those three layers into two groups halves their weights and MACs: the paper network has "
-        f"{f['two_gpu_params']:,} parameters and {f['two_gpu_macs']:,} MACs, the merged one {f['one_gpu_params']:,} and "
-        f"{f['one_gpu_macs']:,}. The split saves only {f['one_gpu_params'] - f['two_gpu_params']:,} parameters "
-        f"({(f['one_gpu_params'] - f['two_gpu_params']) / f['one_gpu_params']:.1%}: the FC layers, which hold most of "
-        f"them, are not split) but {saved:,} MACs, {saved / f['one_gpu_macs']:.0%} of the computation.",
+        paragraph(
+            """Splitting those three layers into two groups halves their weights and MACs: the paper network
+            has {two_gpu_params:,} parameters and {two_gpu_macs:,} MACs, the merged one {one_gpu_params:,} and
+            {one_gpu_macs:,}. The split saves only {saved_params:,} parameters ({saved_param_share:.1%}: the
+            FC layers, which hold most of them, are not split) but {saved_macs:,} MACs, {saved_mac_share:.0%}
+            of the computation.""",
+            f, saved_params=saved_params, saved_param_share=saved_params / f["one_gpu_params"],
+            saved_macs=saved_macs, saved_mac_share=saved_macs / f["one_gpu_macs"],
+        ),
     )
 
 
-@register_lesson("factorized-7x7", "Inception-v4's factorised 7x7", compares=[("conv7x7", "conv7x7-factorized")])
-def factorised_7x7() -> Lesson:
+@register_lesson(
+    "factorized-7x7", "Inception-v4's factorised 7x7",
+    compares=[("conv7x7", "conv7x7-factorized")],
+    models=["conv7x7", "conv7x7-factorized"],
+)
+def factorised_7x7() -> Worked:
+    """A 7x7 convolution can be replaced by a 1x7 followed by a 7x1 (Szegedy et al. 2016, Inception-B)."""
     full, fact = summarize("conv7x7"), summarize("conv7x7-factorized")
     f = {
         "conv7x7_weights": full.totals.params,
@@ -265,16 +267,14 @@ def factorised_7x7() -> Lesson:
         "conv7x7_receptive_field": _rf(full),
         "factorized_receptive_field": _rf(fact),
     }
-    return Lesson(
-        7,
-        "factorized-7x7",
-        "Inception-v4's factorised 7x7",
-        "A 7x7 convolution can be replaced by a 1x7 followed by a 7x1 (Szegedy et al. 2016, Inception-B).",
-        ["conv7x7", "conv7x7-factorized"],
+    return Worked(
         f,
-        f"Same receptive field ({f['factorized_receptive_field']} vs {f['conv7x7_receptive_field']}), "
-        f"{f['factorized_weights']:,} weights (14C^2) instead of {f['conv7x7_weights']:,} (49C^2): "
-        f"{_x(f['conv7x7_weights'], f['factorized_weights'])} fewer weights and MACs, and one more non-linearity.",
+        paragraph(
+            """Same receptive field ({factorized_receptive_field} vs {conv7x7_receptive_field}),
+            {factorized_weights:,} weights (14C^2) instead of {conv7x7_weights:,} (49C^2): {weight_ratio} fewer
+            weights and MACs, and one more non-linearity.""",
+            f, weight_ratio=_x(f["conv7x7_weights"], f["factorized_weights"]),
+        ),
     )
 
 
@@ -292,16 +292,14 @@ def _first_and_last_gradients(name: str, seed: int, batch: int = 32) -> tuple[fl
 @register_lesson(
     "plain-vs-residual", "Plain vs residual: the same parameters, and the gradient that reaches the first layer", measured=True,
     compares=[("cifar-plain56", "cifar-resnet56")], operators=True,
+    models=["cifar-plain56", "cifar-resnet56"],
 )  # fmt: skip
-def plain_vs_residual(seeds: tuple[int, ...] = (0, 1, 2)) -> Lesson:
+def plain_vs_residual(seeds: tuple[int, ...] = (0, 1, 2)) -> Worked:
+    """Shortcuts add no parameters; deep plain networks are hard to train, which is often explained by
+    vanishing gradients (He et al. 2015, sections 3 and 4.2)."""
     plain, res = summarize("cifar-plain56"), summarize("cifar-resnet56")
     f = {
-        "plain_params": plain.totals.params,
-        "residual_params": res.totals.params,
-        "plain_macs": plain.totals.macs,
-        "residual_macs": res.totals.macs,
-        "plain_flops": plain.totals.flops,
-        "residual_flops": res.totals.flops,
+        **_totals(("params", "macs", "flops"), plain=plain, residual=res),
         "shortcut_flops": res.totals.flops - plain.totals.flops,
     }
     grads = {n: [_first_and_last_gradients(n, s) for s in seeds] for n in ("cifar-plain56", "cifar-resnet56")}
@@ -318,20 +316,18 @@ def plain_vs_residual(seeds: tuple[int, ...] = (0, 1, 2)) -> Lesson:
         if m["plain_first_to_last_ratio"] < 0.1
         else "neither vanishes nor explodes"
     )
-    return Lesson(
-        8,
-        "plain-vs-residual",
-        "Plain vs residual: the same parameters, and the gradient that reaches the first layer",
-        "Shortcuts add no parameters; deep plain networks are hard to train, which is often explained by "
-        "vanishing gradients (He et al. 2015, sections 3 and 4.2).",
-        ["cifar-plain56", "cifar-resnet56"],
+    return Worked(
         f,
-        f"Both have {f['plain_params']:,} parameters and {f['plain_macs']:,} MACs; the identity shortcuts (zero-padded "
-        f"where the width doubles) add only {f['shortcut_flops']:,} FLOPs of additions. At initialisation, on random "
-        f"batches (median of {len(seeds)} seeds, batch norm in training mode), the plain network's first-layer gradient "
-        f"{verdict} (its norm is {m['plain_first_to_last_ratio']:,.0f}x the last layer's, against "
-        f"{m['residual_first_to_last_ratio']:.2f}x in the residual network). As He et al. note (section 4.1), batch norm "
-        f"keeps plain networks' gradients from vanishing; what the shortcuts buy is gradients of a sane scale at every depth.",
+        paragraph(
+            """Both have {plain_params:,} parameters and {plain_macs:,} MACs; the identity shortcuts
+            (zero-padded where the width doubles) add only {shortcut_flops:,} FLOPs of additions. At
+            initialisation, on random batches (median of {seeds} seeds, batch norm in training mode), the
+            plain network's first-layer gradient {verdict} (its norm is {plain_first_to_last_ratio:,.0f}x the
+            last layer's, against {residual_first_to_last_ratio:.2f}x in the residual network). As He et al.
+            note (section 4.1), batch norm keeps plain networks' gradients from vanishing; what the shortcuts
+            buy is gradients of a sane scale at every depth.""",
+            {**f, **m}, seeds=len(seeds), verdict=verdict,
+        ),
         measurements=m,
     )
 
@@ -346,15 +342,17 @@ def _rows_total(rows: list[Any], key: str) -> int:
 
 
 @register_lesson(
-    "macs-are-not-time", "MACs are not time: the reduced inception module against the naive one", measured=True,
+    "macs-are-not-time", "MACs are not time: the reduced inception module against the naive one, measured", measured=True,
     compares=[("inception-naive", "inception-reduced")],
+    models=["inception-naive", "inception-reduced"],
 )  # fmt: skip
-def macs_are_not_time(min_time: float = 1.0, device: str = "cpu") -> Lesson:
-    """Lesson 9, measured on the device at hand: GoogLeNet's module 3a, naive and reduced, timed layer by layer.
-
-    Shares are of the time of the module's layers (depth 3: each convolution, ReLU and pool),
-    so they add up to 1; the concatenation, outside every layer, is left out.
-    """
+def macs_are_not_time(min_time: float = 1.0, device: str = "cpu") -> Worked:
+    """Counting says where the multiply-accumulates are, not where the time goes: a layer that does few
+    operations per byte it moves waits for memory (the roofline model, Williams et al. 2009).
+    GoogLeNet's 1x1 reductions cut the MACs (lesson 2); how much of that does the clock see?"""
+    # Lesson 9, measured on the device at hand: GoogLeNet's module 3a, naive and reduced, timed layer
+    # by layer. Shares are of the time of the module's layers (depth 3: each convolution, ReLU and
+    # pool), so they add up to 1; the concatenation, outside every layer, is left out.
     from archscope.bench.profile import profile, roofline
 
     ceilings_seen: list[Any] = []
@@ -448,27 +446,28 @@ def macs_are_not_time(min_time: float = 1.0, device: str = "cpu") -> Lesson:
     )
     # Far under its own roof, a layer is held back by its kernel, not by the memory.
     kernel_note = ": the kernel, not the memory, is what is slow here" if m["reduced_slowest_no_mac_roof_fraction"] < 0.25 else ""
-    return Lesson(
-        9,
-        "macs-are-not-time",
-        "MACs are not time: the reduced inception module against the naive one, measured",
-        "Counting says where the multiply-accumulates are, not where the time goes: a layer that does few "
-        "operations per byte it moves waits for memory (the roofline model, Williams et al. 2009). GoogLeNet's "
-        "1x1 reductions cut the MACs (lesson 2); how much of that does the clock see?",
-        ["inception-naive", "inception-reduced"],
+    return Worked(
         f,
-        f"Module 3a needs {f['naive_macs']:,} MACs naive and {f['reduced_macs']:,} reduced, {m['mac_ratio']:.1f}x fewer. "
-        f"On {ceilings.device} ({ceilings.name}, {ceilings.threads} thread{'s' if ceilings.threads != 1 else ''}, "
-        f"batch 1) they take {milliseconds(m['naive_ms'])} and {milliseconds(m['reduced_ms'])} ms{again}: "
-        f"{speed_sentence(speedup, 'the reduced module', 'MACs')}.{busy} {traffic} Its ReLUs and max pool do no MACs "
-        f"and take {m['reduced_no_mac_time_share']:.0%} of its time ({m['naive_no_mac_time_share']:.0%} of the naive "
-        f"module's); the slowest of them, {slowest.name} ({slowest.type}), alone takes "
-        f"{m['reduced_slowest_no_mac_time_share']:.0%}. At {m['reduced_slowest_no_mac_intensity']:.2g} FLOPs per byte, "
-        f"{roof}, and it reaches {m['reduced_slowest_no_mac_roof_fraction']:.0%} of it{kernel_note}. The 1x1 "
-        f"convolutions ({m['reduced_1x1_intensity']:.3g} FLOP/B, {side} the ridge) do {m['reduced_1x1_mac_share']:.0%} "
-        f"of the MACs in {m['reduced_1x1_time_share']:.0%} of the time; the 3x3 and 5x5 "
-        f"({m['reduced_3x3_5x5_intensity']:.3g} FLOP/B) reach {m['reduced_3x3_5x5_roof_fraction']:.0%} of the roof at "
-        f"theirs. {closing_sentence(speedup)} Times are measured and vary from run to run (above 100% of a roof, a "
-        f"cache held the data); the MACs and bytes do not.",
+        paragraph(
+            """Module 3a needs {naive_macs:,} MACs naive and {reduced_macs:,} reduced, {mac_ratio:.1f}x fewer.
+            On {device} ({device_name}, {threads}, batch 1) they take {naive_time} and {reduced_time} ms{again}:
+            {speed}.{busy} {traffic} Its ReLUs and max pool do no MACs and take {reduced_no_mac_time_share:.0%}
+            of its time ({naive_no_mac_time_share:.0%} of the naive module's); the slowest of them,
+            {slowest_name} ({slowest_type}), alone takes {reduced_slowest_no_mac_time_share:.0%}. At
+            {reduced_slowest_no_mac_intensity:.2g} FLOPs per byte, {roof}, and it reaches
+            {reduced_slowest_no_mac_roof_fraction:.0%} of it{kernel_note}. The 1x1 convolutions
+            ({reduced_1x1_intensity:.3g} FLOP/B, {side} the ridge) do {reduced_1x1_mac_share:.0%} of the MACs
+            in {reduced_1x1_time_share:.0%} of the time; the 3x3 and 5x5 ({reduced_3x3_5x5_intensity:.3g}
+            FLOP/B) reach {reduced_3x3_5x5_roof_fraction:.0%} of the roof at theirs. {closing} Times are
+            measured and vary from run to run (above 100% of a roof, a cache held the data); the MACs and
+            bytes do not.""",
+            {**f, **m},
+            device=ceilings.device, device_name=ceilings.name,
+            threads=f"{ceilings.threads} thread{'s' if ceilings.threads != 1 else ''}",
+            naive_time=milliseconds(m["naive_ms"]), reduced_time=milliseconds(m["reduced_ms"]), again=again,
+            speed=speed_sentence(speedup, "the reduced module", "MACs"), busy=busy, traffic=traffic,
+            slowest_name=slowest.name, slowest_type=slowest.type, roof=roof, kernel_note=kernel_note, side=side,
+            closing=closing_sentence(speedup),
+        ),
         measurements=m,
     )

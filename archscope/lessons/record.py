@@ -30,6 +30,16 @@ class Lesson:
 
 
 @dataclass
+class Worked:
+    """What a lesson's function works out; its registration holds the rest (number, id, title,
+    claim, models), and the registry joins the two into a ``Lesson``."""
+
+    figures: dict[str, int]  # exact counts, by key (the JSON contract)
+    finding: str
+    measurements: dict[str, float] = field(default_factory=dict)  # measured, so they vary from run to run
+
+
+@dataclass
 class LessonSet:
     """The lessons ``archscope lessons`` worked through, in order."""
 
