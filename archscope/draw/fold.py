@@ -19,19 +19,11 @@ from typing import Any, Iterable
 
 from archscope.analysis.records import Summary
 from archscope.draw.graph import Dataflow, Frame, Graph, Node, graph_at, max_depth
+from archscope.draw.layout import sources_and_targets
 
 MAX_NODES = 100  # beyond this a picture is a wall of boxes: fold further
 # Containers that only hold their children in order: framed only at depth 1, where they are the network's parts.
 _PLAIN_CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
-
-
-def _adjacency(edges: Iterable[tuple[str, str]]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    succ: dict[str, list[str]] = defaultdict(list)
-    pred: dict[str, list[str]] = defaultdict(list)
-    for a, b in edges:
-        succ[a].append(b)
-        pred[b].append(a)
-    return succ, pred
 
 
 def _rewire(edges: Iterable[tuple[str, str]], mapping: dict[str, str]) -> list[tuple[str, str]]:
@@ -75,7 +67,7 @@ def _container_name(graph_members: list[Node], summary: Summary, flow: Dataflow)
 
 def fold_chains(graph: Graph, summary: Summary, flow: Dataflow) -> Graph:
     """Each weighted layer or merge with the pointwise layers right after it, as one box."""
-    succ, pred = _adjacency(graph.edges)
+    pred, succ = sources_and_targets(graph.edges)
     by_id = {n.id: n for n in graph.nodes}
     absorbed: dict[str, str] = {}
     chains: dict[str, Node] = {}
@@ -254,7 +246,7 @@ def fold_repeats(graph: Graph, summary: Summary, flow: Dataflow) -> tuple[Graph,
                 return False
             return call_of(second) is None or sig.layers_of(call_of(unit)) == sig.layers_of(call_of(second))
 
-        succ, pred = _adjacency(graph.edges)
+        pred, succ = sources_and_targets(graph.edges)
         runs: list[tuple[int, int]] = []
         i = 0
         while i < len(units):
@@ -380,7 +372,7 @@ def frames(graph: Graph, summary: Summary, repeats: dict[int, _Repeat]) -> list[
 
 def fold_spans(graph: Graph, limit: int) -> Graph:
     """At depth 1 and still too many boxes: runs of single-input, single-output boxes become one box each."""
-    succ, pred = _adjacency(graph.edges)
+    pred, succ = sources_and_targets(graph.edges)
     runs: list[list[Node]] = []
     for node in graph.nodes:
         if node.kind == "input":
@@ -428,7 +420,7 @@ def folded_graph(summary: Summary, flow: Dataflow, depth: int, unfold: bool = Fa
 
 def is_chain(graph: Graph) -> bool:
     """Every box has at most one edge in and one out: a row of volumes can show it."""
-    succ, pred = _adjacency(graph.edges)
+    pred, succ = sources_and_targets(graph.edges)
     return all(len(succ[n.id]) <= 1 and len(pred[n.id]) <= 1 for n in graph.nodes)
 
 

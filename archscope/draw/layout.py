@@ -19,7 +19,7 @@ Frames (boxes drawn around a module's boxes) only widen the gaps at their border
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable, Hashable, Sequence
+from typing import Callable, Hashable, Iterable, Sequence
 
 from archscope.draw.geometry import (
     BOX_GAP, CORRIDOR, FRAME_LABEL, FRAME_SIDE, LABEL_BELOW, LABEL_INSET, LABEL_TOP, LANE_GAP, PORT_TURN, RANK_GAP,
@@ -133,7 +133,7 @@ def layered_layout(
         chain.append(b)
         lanes[(a, b)] = chain[1:-1]
         links.extend(zip(chain, chain[1:]))
-    layers = _order(layers, *_neighbours(links), links)
+    layers = _order(layers, *sources_and_targets(links), links)
 
     def gap(a: Hashable, b: Hashable) -> float:
         base = BOX_GAP if a in rank and b in rank else LANE_GAP
@@ -194,7 +194,8 @@ def layered_layout(
     return _shifted(boxes, routes, frame_boxes)
 
 
-def _neighbours(links: list[tuple[Hashable, Hashable]]) -> tuple[dict, dict]:
+def sources_and_targets(links: Iterable[tuple[Hashable, Hashable]]) -> tuple[dict, dict]:
+    """Each node's sources and each node's targets, in the links' order: (up, down)."""
     up: dict[Hashable, list[Hashable]] = defaultdict(list)
     down: dict[Hashable, list[Hashable]] = defaultdict(list)
     for a, b in links:
@@ -213,7 +214,7 @@ def _place(
     gap: Callable[[Hashable, Hashable], float],
 ) -> dict[Hashable, float]:
     """Each box and lane point's x: every block moves towards its neighbours, keeping each rank's order and gaps."""
-    up, down = _neighbours(links)
+    up, down = sources_and_targets(links)
     pull, on_spine = _pulls(ids, edges, rank, links)
     for n in on_spine:
         weight[n] = 10.0  # a box beside a spine gives way to it
