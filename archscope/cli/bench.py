@@ -9,7 +9,7 @@ import typer
 
 from archscope.input_size import check_batch_size
 from archscope.cli.application import app, check_outputs, file_text, guarded, output_format, say, show, sources, stderr, write
-from archscope.cli.options import PNG, ArgOption, DType, FormatOption, OutputOption, InputSizeOption, DeviceOption, ThreadsOption
+from archscope.cli.options import PNG, ArgOption, DType, DeviceOption, FormatOption, InputSizeOption, OutputOption, ThreadsOption, picture_option
 from archscope.errors import ArchscopeError
 from archscope.text.safety import clean
 
@@ -69,7 +69,7 @@ def bench(
     ] = False,
     fmt: FormatOption = None,
     output: OutputOption = None,
-    plot: Annotated[Optional[str], typer.Option(metavar="PNG", help="Save latency and throughput against batch size to this PNG.")] = None,
+    plot: Annotated[Optional[str], picture_option("latency and throughput against batch size")] = None,
     arg: ArgOption = None,
 ) -> None:
     """Latency (median, p10, p90), throughput, peak vs analytic memory, and achieved vs peak FLOP/s.

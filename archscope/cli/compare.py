@@ -9,7 +9,7 @@ import typer
 
 from archscope.input_size import check_batch_size
 from archscope.cli.application import APP, app, check_outputs, guarded, output_format, say, show, write
-from archscope.cli.options import PNG, ArgOption, BatchSizeOption, DeviceOption, FormatOption, InputSizeOption, OutputOption
+from archscope.cli.options import PNG, ArgOption, BatchSizeOption, DeviceOption, FormatOption, InputSizeOption, OutputOption, picture_option
 from archscope.errors import ArchscopeError
 
 
@@ -49,8 +49,8 @@ def compare(
         Optional[str], typer.Option(metavar="SIZE", help="Keep models whose parameters + activations fit SIZE (2GiB), as --fit reads it.")
     ] = None,
     plot: Annotated[
-        Optional[str], typer.Option(metavar="PNG", help="Draw MACs against params (latency against MACs with --bench), the "
-                                    "Pareto frontier named, the budget shaded.")
+        Optional[str],
+        picture_option("MACs against params (latency against MACs with --bench), the Pareto frontier named, the budget shaded,"),
     ] = None,
     bench: Annotated[
         bool, typer.Option("--bench", help="Time each model within the budget (one at a time per device), as 'bench' does.")

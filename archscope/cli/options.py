@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -11,7 +11,12 @@ from archscope.bench.dtypes import RUN_DTYPES
 from archscope.cli.application import Format
 from archscope.render.formats import DEFAULT_FORMAT, FORMATS
 
-PNG = (".png",)
+PNG = (".png",)  # the extensions a picture option takes (check_outputs)
+
+
+def picture_option(what: str, *names: str) -> Any:
+    """The option that saves ``what`` as a PNG: its metavar and its help are the same on every command."""
+    return typer.Option(*names, metavar="PNG", help=f"Save {what} to this PNG.")
 
 
 ArgOption = Annotated[

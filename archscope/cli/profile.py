@@ -9,7 +9,7 @@ import typer
 
 from archscope.input_size import check_batch_size, check_depth
 from archscope.cli.application import app, check_outputs, guarded, output_format, show, stderr, write
-from archscope.cli.options import PNG, ArgOption, DType, FormatOption, ModelArgument, OutputOption, BatchSizeOption, InputSizeOption, DeviceOption, ThreadsOption
+from archscope.cli.options import PNG, ArgOption, BatchSizeOption, DType, DeviceOption, FormatOption, InputSizeOption, ModelArgument, OutputOption, ThreadsOption, picture_option
 
 
 class ProfileMode(str, Enum):
@@ -38,10 +38,8 @@ def profile(
     threads: ThreadsOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
-    roofline: Annotated[Optional[str], typer.Option(metavar="PNG", help="Save the roofline plot to this PNG.")] = None,
-    time_vs_macs: Annotated[
-        Optional[str], typer.Option("--time-vs-macs", metavar="PNG", help="Save where the time goes vs where the MACs are to this PNG.")
-    ] = None,
+    roofline: Annotated[Optional[str], picture_option("the roofline plot")] = None,
+    time_vs_macs: Annotated[Optional[str], picture_option("where the time goes vs where the MACs are", "--time-vs-macs")] = None,
     arg: ArgOption = None,
 ) -> None:
     """Each layer's measured time beside its MACs, FLOPs, bytes moved and the device's roofline.

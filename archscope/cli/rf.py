@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from archscope.cli.application import app, check_outputs, fail, guarded, output_format, show, stderr, write
-from archscope.cli.options import PNG, ArgOption, FormatOption, ModelArgument, OutputOption, InputSizeOption
+from archscope.cli.options import PNG, ArgOption, FormatOption, InputSizeOption, ModelArgument, OutputOption, picture_option
 from archscope.errors import ArchscopeError
 
 
@@ -18,9 +18,7 @@ def rf(
     input_size: InputSizeOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
-    plot: Annotated[
-        Optional[str], typer.Option(metavar="PNG", help="Save the growth chart (field size against layer, log scale) to this PNG.")
-    ] = None,
+    plot: Annotated[Optional[str], picture_option("the growth chart (field size against layer, log scale)")] = None,
     verify: Annotated[
         bool,
         typer.Option(
@@ -30,10 +28,9 @@ def rf(
     ] = False,
     effective: Annotated[
         Optional[str],
-        typer.Option(
-            metavar="PNG",
-            help="Save the effective receptive field (Luo et al. 2016: gradient magnitude of the centre output "
-            "with random weights) as a heat map to this PNG."
+        picture_option(
+            "the effective receptive field (Luo et al. 2016: gradient magnitude of the centre output with random "
+            "weights) as a heat map"
         ),
     ] = None,
     arg: ArgOption = None,

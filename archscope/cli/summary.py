@@ -11,6 +11,7 @@ from archscope.input_size import check_batch_size, check_depth
 from archscope.cli.application import APP, app, check_outputs, guarded, output_format, show, stderr, write
 from archscope.cli.options import (
     PNG, ArgOption, BatchSizeOption, FitOption, FormatOption, InputSizeOption, ModelArgument, OptimizerOption, OutputOption,
+    picture_option,
 )
 from archscope.errors import ArchscopeError
 
@@ -50,9 +51,7 @@ def summary(
     optimizer: OptimizerOption = "sgd",
     fit: FitOption = None,
     arg: ArgOption = None,
-    plot: Annotated[
-        Optional[str], typer.Option(metavar="PNG", help="Save a per-layer chart of parameters and MACs to this PNG.")
-    ] = None,
+    plot: Annotated[Optional[str], picture_option("a per-layer chart of parameters and MACs")] = None,
     columns: Annotated[
         Optional[str],
         typer.Option(
