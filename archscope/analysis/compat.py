@@ -286,7 +286,8 @@ def is_out_of_memory(error: BaseException | None) -> bool:
         if isinstance(error, torch.OutOfMemoryError):  # also torch.cuda.OutOfMemoryError
             return True
         text = str(error).lower()
-        if isinstance(error, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text):
+        # PyTorch's CPU allocator says "not enough memory" (older releases: "can't allocate memory").
+        if isinstance(error, RuntimeError) and any(p in text for p in ("out of memory", "can't allocate memory", "not enough memory")):
             return True
         error = error.__cause__
     return False

@@ -12,22 +12,10 @@ import re
 
 import torch
 
+from archscope.system_memory import meminfo
 from archscope.text.numbers import human_bytes
 
 _UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
-
-
-def is_out_of_memory(error: BaseException | None) -> bool:
-    """torch's out-of-memory error (or the CPU allocator's), here or anywhere in its cause chain."""
-    while error is not None:
-        if isinstance(error, torch.OutOfMemoryError):  # also torch.cuda.OutOfMemoryError
-            return True
-        text = str(error).lower()
-        # PyTorch's CPU allocator says "not enough memory" (older releases: "can't allocate memory").
-        if isinstance(error, RuntimeError) and any(p in text for p in ("out of memory", "can't allocate memory", "not enough memory")):
-            return True
-        error = error.__cause__
-    return False
 
 
 def asked_bytes(error: BaseException) -> int | None:
@@ -42,20 +30,6 @@ def asked_bytes(error: BaseException) -> int | None:
     return None
 
 
-def _meminfo(path: str = "/proc/meminfo") -> dict[str, int]:
-    values: dict[str, int] = {}
-    try:
-        with open(path) as info:
-            for line in info:
-                key, _, rest = line.partition(":")
-                number = rest.split()
-                if number and number[0].isdigit():
-                    values[key] = int(number[0]) * (1024 if rest.strip().endswith("kB") else 1)
-    except OSError:
-        pass
-    return values
-
-
 def memory_available(device: torch.device) -> tuple[int | None, int | None]:
     """(bytes free now, bytes in all) on ``device``; None where the system does not say."""
     if device.type == "cuda":
@@ -64,7 +38,7 @@ def memory_available(device: torch.device) -> tuple[int | None, int | None]:
             return int(free), int(total)
         except (RuntimeError, AssertionError):
             return None, None
-    info = _meminfo()
+    info = meminfo()
     return info.get("MemAvailable"), info.get("MemTotal")
 
 

@@ -35,7 +35,8 @@ from archscope.bench.device import machine, resolve_device
 from archscope.bench.peak import calibrate_peak
 from archscope.bench.profile_records import ProfileDevice, ProfileLayer, ProfileReport
 from archscope.bench.records import Machine
-from archscope.bench.out_of_memory import is_out_of_memory, out_of_memory_message
+from archscope.analysis.compat import is_out_of_memory
+from archscope.bench.out_of_memory import out_of_memory_message
 from archscope.bench.dtypes import run_dtype
 from archscope.bench.runner import _loss, check_options
 from archscope.bench.timing import Clock, percentile

@@ -13,13 +13,13 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn as nn
 
-from archscope.analysis.compat import is_out_of_memory
 from archscope.input_size import check_batch_size, parse_input_sizes
 from archscope.analysis.forward_pass import analyze
 from archscope.bench.device import machine, resolve_device
 from archscope.bench.dtypes import run_dtype
 from archscope.bench.memory import peak_memory
-from archscope.bench.out_of_memory import is_out_of_memory, out_of_memory_message
+from archscope.analysis.compat import is_out_of_memory
+from archscope.bench.out_of_memory import out_of_memory_message
 from archscope.bench.peak import calibrate_peak
 from archscope.bench.records import BenchEnvironment, BenchReport, BenchResult
 from archscope.bench.timing import Clock, latency_stats, time_step

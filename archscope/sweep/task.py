@@ -97,7 +97,7 @@ def _first_line(error: BaseException) -> str:
 
 def describe_error(error: BaseException) -> tuple[str, bool]:
     """The row's error text, and whether it was an out-of-memory error (the worker is then replaced)."""
-    from archscope.bench.runner import is_out_of_memory
+    from archscope.analysis.compat import is_out_of_memory
 
     if isinstance(error, MemoryError) or is_out_of_memory(error):
         return f"out of memory: {_first_line(error) or type(error).__name__}", True

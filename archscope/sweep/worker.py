@@ -17,6 +17,8 @@ import sys
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
+from archscope.system_memory import address_space
+
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -36,18 +38,6 @@ def _die_with_parent(parent: int) -> None:
         pass  # not Linux: the closed pipe still ends the worker once its task is done
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
-
-
-def address_space() -> int | None:
-    """This process's virtual memory size in bytes (Linux's VmSize), or None where it cannot be read."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
 
 
 def limit_memory(extra: int) -> tuple[int, int] | None:

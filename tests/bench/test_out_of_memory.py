@@ -38,10 +38,9 @@ class TooBigAbove(nn.Module):
 def machine_with_24_gib(monkeypatch, tmp_path):
     info = tmp_path / "meminfo"
     info.write_text("MemTotal:       25165824 kB\nMemFree:         1000000 kB\nMemAvailable:    8388608 kB\n")
-    import archscope.bench.out_of_memory as oom
+    import archscope.system_memory
 
-    real = oom._meminfo
-    monkeypatch.setattr(oom, "_meminfo", lambda path=str(info): real(path))
+    monkeypatch.setattr(archscope.system_memory, "MEMINFO", str(info))
 
 
 def test_the_size_asked_is_read_from_the_cpu_and_cuda_allocators_messages():

@@ -9,7 +9,7 @@ import torch.nn as nn
 import archscope
 from archscope.bench import benchmark
 from archscope.bench.device import resolve_device
-from archscope.bench.out_of_memory import is_out_of_memory
+from archscope.analysis.compat import is_out_of_memory
 from archscope.bench.runner import TRAIN_FLOPS_FACTOR
 from archscope.errors import ArchscopeError
 from archscope.render.views import bench_view

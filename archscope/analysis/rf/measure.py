@@ -33,6 +33,7 @@ from archscope.analysis.rf.linearised import Linearised, linearised_copy
 from archscope.analysis.rf.target import Target, capture, lengths, position, same_field_targets, target_of
 from archscope.analysis.forward_pass import analyze
 from archscope.errors import ArchscopeError
+from archscope.system_memory import available_memory
 
 
 @dataclass
@@ -287,18 +288,6 @@ def _shapes(summary: Summary) -> list[list[int]]:
     for layer in summary.layers:
         walk(layer.output_shape)
     return [s for s in found if len(s) > 2]
-
-
-def available_memory() -> int | None:
-    """Bytes the system can still give this process (Linux's MemAvailable), None where it does not say."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
 
 
 def _check_memory(summary: Summary, shape: Sequence[int], name: str) -> None:
