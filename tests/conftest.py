@@ -14,9 +14,16 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from typing import TYPE_CHECKING, Callable, Iterator
 
 import pytest
+
+# pyproject's addopts run the suite on pytest-xdist's workers, one per core (at most four). Each
+# worker then gets one thread for torch (before torch is imported, so its thread pools start
+# that size), or two workers on two cores would run four threads and both go slower.
+if "PYTEST_XDIST_WORKER" in os.environ:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 if TYPE_CHECKING:  # the records' modules import torch; the fixtures import them when first used
     from archscope.analysis.records import Summary
@@ -62,3 +69,10 @@ def zoo_trace() -> Iterator[Callable[[str], tuple[Summary, Dataflow]]]:
     """``zoo_trace(name)``: ``archscope.draw.trace(name)`` (the summary and its dataflow), once per session."""
     yield _trace
     _check_unchanged()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On xdist's workers, the tests marked slow go first: each worker starts on a long one, and
+    the short ones fill in at the end, instead of one long test running alone after all others."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
