@@ -86,3 +86,12 @@ def calibrate_bandwidth(
         rates[name] = words * a.numel() * element / (best_ms / 1e3)
     best = max(rates, key=rates.get)
     return rates[best], a.numel() * element, best
+
+
+def measured_bandwidth(device: torch.device) -> tuple[float, str]:
+    """``calibrate_bandwidth``'s bytes/s, and the sentence that says how it was measured (profile's bandwidth_source)."""
+    rate, array, kernel = calibrate_bandwidth(device)
+    moved = {"copy": "b = a, 2 arrays moved", "add": "c = a + b, 3 arrays moved"}[kernel]
+    return rate, (
+        f"STREAM's {kernel} ({moved}) on {array / 2**20:.0f} MiB float32 arrays on {device}, the faster of copy and add, best of 3"
+    )

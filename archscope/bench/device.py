@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+from typing import Iterator
 
 import torch
 
@@ -69,3 +71,15 @@ def machine(device: torch.device) -> Machine:
         load_average=load_average(),
         cpu_count=os.cpu_count(),
     )
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """torch's intra-op thread count set to ``threads`` (None or 0: left as it is) inside the block, restored after."""
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

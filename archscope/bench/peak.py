@@ -49,3 +49,10 @@ def calibrate_peak(
     clock.synchronize()
     best_ms = min(clock.time_ms(lambda: a @ b) for _ in range(repeats))
     return 2 * n**3 / (best_ms / 1e3), n
+
+
+def measured_peak(device: torch.device, dtype: torch.dtype) -> tuple[float, str]:
+    """``calibrate_peak``'s FLOP/s, and the sentence that says how it was measured (bench's and profile's peak_source)."""
+    flops, n = calibrate_peak(device, dtype)
+    name = str(dtype).removeprefix("torch.")
+    return flops, f"best of 3 dense {name} {n}x{n} matrix multiplies on {device}"

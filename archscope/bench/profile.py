@@ -30,11 +30,10 @@ from archscope.input_size import check_depth, parse_input_sizes
 from archscope.analysis.records import LayerRecord, Summary
 from archscope.analysis.forward_pass import analyze
 from archscope.analysis.traffic import TrafficObserver
-from archscope.bench.bandwidth import calibrate_bandwidth
-from archscope.bench.device import machine, resolve_device
-from archscope.bench.peak import calibrate_peak
+from archscope.bench.bandwidth import measured_bandwidth
+from archscope.bench.device import machine, resolve_device, torch_threads
+from archscope.bench.peak import measured_peak
 from archscope.bench.profile_records import ProfileDevice, ProfileLayer, ProfileReport
-from archscope.bench.records import Machine
 from archscope.analysis.compat import is_out_of_memory
 from archscope.bench.out_of_memory import out_of_memory_message
 from archscope.bench.dtypes import run_dtype
@@ -348,10 +347,7 @@ def profile(
     sizes = parse_input_sizes(input_size, default)
     shapes = [[batch_size, *s] for s in sizes]
 
-    previous_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         say("analysing on the meta device...")
         float_bytes = 2 if torch_dtype in (torch.float16, torch.bfloat16) else None
         summary, forward_bytes, backward_bytes = _analysis(built, shapes, name, train, float_bytes)
@@ -368,15 +364,9 @@ def profile(
             bandwidth, bandwidth_source = ceilings.bandwidth_bytes_per_s, ceilings.bandwidth_source
         elif calibrate:
             say(f"calibrating peak {dtype} FLOP/s...")
-            peak, n = calibrate_peak(torch_device, torch_dtype)
-            peak_source = f"best of 3 dense {dtype} {n}x{n} matrix multiplies on {torch_device}"
+            peak, peak_source = measured_peak(torch_device, torch_dtype)
             say("calibrating memory bandwidth...")
-            bandwidth, array, kernel = calibrate_bandwidth(torch_device)
-            words = {"copy": "b = a, 2 arrays moved", "add": "c = a + b, 3 arrays moved"}[kernel]
-            bandwidth_source = (
-                f"STREAM's {kernel} ({words}) on {array / 2**20:.0f} MiB float32 arrays on {torch_device}, "
-                "the faster of copy and add, best of 3"
-            )
+            bandwidth, bandwidth_source = measured_bandwidth(torch_device)
         where = machine(torch_device)
         device_record = ProfileDevice(
             name=where.device_name, device=where.device, dtype=dtype, threads=where.cpu_threads,
@@ -394,12 +384,13 @@ def profile(
             # Every activation the forward creates, per sample: an upper bound on what a step holds.
             per_sample = summary.totals.activation_bytes // batch_size
             raise ArchscopeError(out_of_memory_message(error, torch_device, batch_size, per_sample)) from None
-    finally:
-        torch.set_num_threads(previous_threads)
 
-    return _report(
-        name, summary, rows, shapes, batch_size, train, depth, channels_last, warmup, min_time,
-        device_record, where, plain_times, runs, forward_bytes, backward_bytes, torch_device,
+    layers = _layers(summary, rows, runs, forward_bytes, backward_bytes, device_record, train)
+    return ProfileReport(
+        model=name, input_shape=shapes[0] if len(shapes) == 1 else shapes, batch_size=batch_size,
+        mode="train" if train else "eval", depth=depth, channels_last=channels_last, machine=where,
+        warmup=warmup, min_time_s=min_time, device=device_record, **_step_times(plain_times, runs, layers),
+        layers=layers, timing_source=_timing_source(torch_device, train),
     )  # fmt: skip
 
 
@@ -447,26 +438,11 @@ def _median_and_spread(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered), percentile(ordered, 0.10), percentile(ordered, 0.90)
 
 
-def _report(
-    name: str,
-    summary: Summary,
-    rows: list[int],
-    shapes: list[list[int]],
-    batch_size: int,
-    train: bool,
-    depth: int,
-    channels_last: bool,
-    warmup: int,
-    min_time: float,
-    device: ProfileDevice,
-    where: Machine,
-    plain_times: list[float],
-    runs: list[_Run],
-    forward_bytes: list[int],
-    backward_bytes: list[int],
-    torch_device: torch.device,
-) -> ProfileReport:
-    total, total_p10, total_p90 = _median_and_spread(plain_times)
+def _layers(
+    summary: Summary, rows: list[int], runs: list[_Run], forward_bytes: list[int], backward_bytes: list[int],
+    device: ProfileDevice, train: bool,
+) -> list[ProfileLayer]:
+    """One row per layer call: its median time and spread beside its counts, bytes and share of the whole."""
     layers: list[ProfileLayer] = []
     for position, index in enumerate(rows):
         record = summary.layers[index]
@@ -491,31 +467,26 @@ def _report(
     for layer in layers:
         layer.share = layer.time_ms / layers_sum if layers_sum else 0.0
         layer.mac_share = layer.macs / all_macs if all_macs else 0.0
+    return layers
+
+
+def _step_times(plain_times: list[float], runs: list[_Run], layers: list[ProfileLayer]) -> dict[str, Any]:
+    """ProfileReport's whole-step figures: the plain steps' median and spread, the instrumented ones', the rows' sum."""
+    total, p10, p90 = _median_and_spread(plain_times)
     optimizer = [run.optimizer for run in runs if run.optimizer is not None]
-    cuda = torch_device.type == "cuda"
-    return ProfileReport(
-        model=name,
-        input_shape=shapes[0] if len(shapes) == 1 else shapes,
-        batch_size=batch_size,
-        mode="train" if train else "eval",
-        depth=depth,
-        channels_last=channels_last,
-        machine=where,
-        warmup=warmup,
-        min_time_s=min_time,
-        device=device,
-        total_ms=total,
-        total_p10_ms=total_p10,
-        total_p90_ms=total_p90,
-        runs=len(plain_times),
-        instrumented_ms=statistics.median(run.total for run in runs),
-        layers_sum_ms=layers_sum,
+    return dict(
+        total_ms=total, total_p10_ms=p10, total_p90_ms=p90, runs=len(plain_times),
+        instrumented_ms=statistics.median(run.total for run in runs), layers_sum_ms=sum(layer.time_ms for layer in layers),
         optimizer_ms=statistics.median(optimizer) if optimizer else None,
-        layers=layers,
-        timing_source=(
-            "CUDA events recorded at module boundaries, read after the step (no synchronisation between layers)"
-            if cuda
-            else "the host clock (time.perf_counter) at module boundaries"
-        )
-        + ("; backward cut where each layer's output gradient arrives" if train else ""),
+    )  # fmt: skip
+
+
+def _timing_source(device: torch.device, train: bool) -> str:
+    """How the layer boundaries were timed, as the report says it."""
+    marks = (
+        "CUDA events recorded at module boundaries, read after the step (no synchronisation between layers)"
+        if device.type == "cuda"
+        else "the host clock (time.perf_counter) at module boundaries"
     )
+    return marks + ("; backward cut where each layer's output gradient arrives" if train else "")
+

@@ -15,12 +15,12 @@ import torch.nn as nn
 
 from archscope.input_size import check_batch_size, parse_input_sizes
 from archscope.analysis.forward_pass import analyze
-from archscope.bench.device import machine, resolve_device
+from archscope.bench.device import machine, resolve_device, torch_threads
 from archscope.bench.dtypes import run_dtype
 from archscope.bench.memory import peak_memory
 from archscope.analysis.compat import is_out_of_memory
 from archscope.bench.out_of_memory import out_of_memory_message
-from archscope.bench.peak import calibrate_peak
+from archscope.bench.peak import measured_peak
 from archscope.bench.records import BenchEnvironment, BenchReport, BenchResult
 from archscope.bench.timing import Clock, latency_stats, time_step
 from archscope.errors import ArchscopeError
@@ -240,10 +240,7 @@ def benchmark(
     # Resolve every name before anything runs, so a typo fails at once, not after an hour.
     entries = [resolve_model(m, model_kwargs) if isinstance(m, str) else m for m in models]
 
-    previous_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         environment = BenchEnvironment(
             **asdict(machine(torch_device)),
             dtype=dtype,
@@ -255,8 +252,7 @@ def benchmark(
         )
         report = BenchReport(environment)
         if calibrate:
-            environment.peak_flops, n = calibrate_peak(torch_device, torch_dtype)
-            environment.peak_source = f"best of 3 dense {dtype} {n}x{n} matrix multiplies on {torch_device}"
+            environment.peak_flops, environment.peak_source = measured_peak(torch_device, torch_dtype)
         total = len(entries) * len(batches)
         try:
             for i, entry in enumerate(entries):
@@ -286,8 +282,6 @@ def benchmark(
         except KeyboardInterrupt:
             report.interrupted = True
         return report
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def _run_with_memory_guard(

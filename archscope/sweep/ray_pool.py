@@ -75,20 +75,16 @@ def ray_task(task: Task, memory_limit: int | None, threads: int | None) -> TaskR
     """``run_task`` inside a Ray worker, with the pool's thread count and memory limit for its duration."""
     import resource
 
-    import torch
-
+    from archscope.bench.device import torch_threads
     from archscope.sweep.worker import limit_memory
 
-    previous_threads = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    previous_limit = limit_memory(memory_limit) if memory_limit else None
-    try:
-        result = run_task(task)
-    finally:
-        if previous_limit is not None:
-            resource.setrlimit(resource.RLIMIT_AS, previous_limit)
-        torch.set_num_threads(previous_threads)
+    with torch_threads(threads):
+        previous_limit = limit_memory(memory_limit) if memory_limit else None
+        try:
+            result = run_task(task)
+        finally:
+            if previous_limit is not None:
+                resource.setrlimit(resource.RLIMIT_AS, previous_limit)
     result.worker = os.getpid()
     return result
 

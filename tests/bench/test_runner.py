@@ -180,6 +180,38 @@ def test_half_precision_on_the_cpu_calibrates_on_a_matrix_it_can_multiply_quickl
     assert n == sizes[0] == 512 and flops > 0
 
 
+def test_the_measured_peak_says_the_dtype_and_matrix_size_it_was_measured_with(monkeypatch):
+    import archscope.bench.peak as peak
+
+    monkeypatch.setattr(peak, "calibrate_peak", lambda device, dtype: (2 * 512**3 / 0.01, 512))
+    flops, source = peak.measured_peak(torch.device("cpu"), torch.bfloat16)
+    assert flops == 2 * 512**3 * 100  # 2 n^3 FLOPs in 10 ms
+    assert source == "best of 3 dense bfloat16 512x512 matrix multiplies on cpu"
+
+
+def test_the_measured_bandwidth_says_the_faster_kernel_and_its_array_size(monkeypatch):
+    import archscope.bench.bandwidth as bandwidth
+
+    monkeypatch.setattr(bandwidth, "calibrate_bandwidth", lambda device: (1e10, 256 * 2**20, "add"))
+    rate, source = bandwidth.measured_bandwidth(torch.device("cpu"))
+    assert rate == 1e10
+    assert source.startswith("STREAM's add (c = a + b, 3 arrays moved) on 256 MiB float32 arrays on cpu")
+
+
+def test_torch_threads_sets_the_count_inside_the_block_and_restores_it_after_an_error():
+    from archscope.bench.device import torch_threads
+
+    before = torch.get_num_threads()
+    wanted = 1 if before > 1 else 2
+    with pytest.raises(RuntimeError, match="inside"):
+        with torch_threads(wanted):
+            assert torch.get_num_threads() == wanted
+            raise RuntimeError("inside")
+    assert torch.get_num_threads() == before
+    with torch_threads(None):
+        assert torch.get_num_threads() == before
+
+
 def test_auto_picks_cuda_only_when_there_is_one():
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
 
