@@ -14,7 +14,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path, PurePath
-from typing import Annotated, Any, Callable, Optional, Sequence
+from typing import Annotated, Any, Callable, Iterable, Optional, Sequence
 
 import typer
 from rich.console import Console
@@ -149,8 +149,13 @@ def say(message: str) -> None:
     stderr().print(clean(message), markup=False, highlight=False, soft_wrap=True)
 
 
+def choices(name: str, values: Iterable[str]) -> Any:
+    """A str Enum with one member per value, named as its value: an option's choices, as typer lists them."""
+    return Enum(name, {value: value for value in values}, type=str)
+
+
 # The --format choices: every registered output format (render.formats), in the order registered.
-Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
+Format = choices("Format", FORMATS)
 
 
 def output_format(fmt: Optional[Format], output: Optional[str]) -> OutputFormat:

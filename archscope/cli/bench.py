@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Any, Callable, Optional, Sequence
 
 import typer
 
 from archscope.input_size import check_batch_size
-from archscope.cli.application import app, check_outputs, file_text, guarded, output_format, say, show, sources, stderr, write
+from archscope.cli.application import (
+    app, check_outputs, choices, file_text, guarded, output_format, say, show, sources, stderr, write,
+)
 from archscope.cli.options import PNG, ArgOption, DType, DeviceOption, FormatOption, InputSizeOption, OutputOption, ThreadsOption, picture_option
 from archscope.errors import ArchscopeError
 from archscope.text.safety import clean
 
 
-class Mode(str, Enum):
-    inference = "inference"
-    train = "train"
+Mode = choices("Mode", ("inference", "train"))
 
 
 MAX_BATCH_SIZES = 32  # a sweep of more rows per model is a typo or a script gone wrong, and would run for hours

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Any, Optional
 
 import typer
 
 from archscope.input_size import check_batch_size
-from archscope.cli.application import APP, app, check_outputs, guarded, output_format, say, show, write
+from archscope.cli.application import APP, app, check_outputs, choices, guarded, output_format, say, show, write
 from archscope.cli.options import PNG, ArgOption, BatchSizeOption, DeviceOption, FormatOption, InputSizeOption, OutputOption, picture_option
 from archscope.errors import ArchscopeError
 
 
-class Layout(str, Enum):
-    auto = "auto"
-    columns = "columns"
-    rows = "rows"
+Layout = choices("Layout", ("auto", "columns", "rows"))
 
 
 OPTION_OF = {"params": "--max-params", "macs": "--max-macs", "memory": "--max-memory"}

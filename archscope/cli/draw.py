@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from archscope.input_size import check_depth
-from archscope.cli.application import app, check_outputs, guarded, stderr, write
+from archscope.cli.application import app, check_outputs, choices, guarded, stderr, write
 from archscope.cli.options import ArgOption, ModelArgument, InputSizeOption
 from archscope.errors import ArchscopeError
 from archscope.text.safety import clean
@@ -17,15 +16,10 @@ from archscope.text.safety import clean
 DRAW_SUFFIXES = (".svg", ".png", ".pdf")
 
 
-class DrawStyle(str, Enum):
-    graph = "graph"
-    layers = "layers"
+DrawStyle = choices("DrawStyle", ("graph", "layers"))
 
 
-class DrawWeight(str, Enum):
-    macs = "macs"
-    params = "params"
-    time = "time"
+DrawWeight = choices("DrawWeight", ("macs", "params", "time"))
 
 
 @app.command()

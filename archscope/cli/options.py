@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Any, Optional
 
 import typer
 
 from archscope.bench.dtypes import RUN_DTYPES
-from archscope.cli.application import Format
+from archscope.cli.application import Format, choices
 from archscope.render.formats import DEFAULT_FORMAT, FORMATS
 
 PNG = (".png",)  # the extensions a picture option takes (check_outputs)
@@ -58,7 +57,7 @@ OutputOption = Annotated[
 
 
 # --dtype's choices for bench and profile: the core's one list.
-DType = Enum("DType", [(name, name) for name in RUN_DTYPES], type=str)  # type: ignore[misc]
+DType = choices("DType", RUN_DTYPES)
 
 
 InputSizeOption = Annotated[

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
 from archscope.input_size import check_batch_size, check_depth
-from archscope.cli.application import app, check_outputs, guarded, output_format, show, stderr, write
+from archscope.cli.application import app, check_outputs, choices, guarded, output_format, show, stderr, write
 from archscope.cli.options import PNG, ArgOption, BatchSizeOption, DType, DeviceOption, FormatOption, InputSizeOption, ModelArgument, OutputOption, ThreadsOption, picture_option
 
 
-class ProfileMode(str, Enum):
-    eval = "eval"
-    inference = "inference"
-    train = "train"
+ProfileMode = choices("ProfileMode", ("eval", "inference", "train"))
 
 
 @app.command(short_help="Where the time goes, layer by layer, against the roofline.")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Any, Optional
 
 import typer
 
 from archscope.input_size import check_batch_size, check_depth
-from archscope.cli.application import APP, app, check_outputs, guarded, output_format, show, stderr, write
+from archscope.cli.application import APP, app, check_outputs, choices, guarded, output_format, show, stderr, write
 from archscope.cli.options import (
     PNG, ArgOption, BatchSizeOption, FitOption, FormatOption, InputSizeOption, ModelArgument, OptimizerOption, OutputOption,
     picture_option,
@@ -16,9 +15,7 @@ from archscope.cli.options import (
 from archscope.errors import ArchscopeError
 
 
-class Counter(str, Enum):
-    archscope = "archscope"
-    fvcore = "fvcore"
+Counter = choices("Counter", ("archscope", "fvcore"))
 
 
 @app.command(short_help="Every layer's shape, params, MACs, FLOPs and receptive field.")

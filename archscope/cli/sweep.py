@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import os
 import time
-from enum import Enum
 from typing import Annotated, Any, Optional, Sequence
 
 import typer
 
-from archscope.cli.application import APP, app, guarded, say, stderr, stdout
+from archscope.cli.application import APP, app, choices, guarded, say, stderr, stdout
 from archscope.cli.options import ArgOption, DeviceOption, FitOption, InputSizeOption, OptimizerOption
 from archscope.errors import ArchscopeError
 
 
-class SweepFormat(str, Enum):
-    table = "table"
-    csv = "csv"
-    jsonl = "jsonl"
-    markdown = "markdown"
-    parquet = "parquet"
+SweepFormat = choices("SweepFormat", ("table", "csv", "jsonl", "markdown", "parquet"))
 
 
 DTYPES = ("float32", "float16", "bfloat16")
