@@ -55,21 +55,23 @@ def register_lesson(
     title: str,
     *,
     models: Sequence[str],
+    claim: str,
     measured: bool = False,
     compares: Sequence[tuple[str, str]] = (),
     operators: bool = False,
 ) -> Callable[[Callable[[], Worked]], Callable[[], Worked]]:
     """Add a lesson, numbered in registration order, under ``lesson_id``: ``models`` are the zoo
-    networks it summarises, ``compares`` the pairs whose arithmetic it shows, ``operators`` whether
-    to add the operators that differ. The decorated function's docstring is the claim, as the
-    paper puts it; the function works out the figures and the finding (a ``Worked``)."""
+    networks it summarises, ``claim`` what the paper says, ``compares`` the pairs whose arithmetic
+    it shows, ``operators`` whether to add the operators that differ. The decorated function works
+    out the figures and the finding (a ``Worked``).
+
+    The claim is an argument, not the function's docstring: ``python -OO`` strips docstrings.
+    """
 
     def add(make: Callable[[], Worked]) -> Callable[[], Worked]:
         if any(e.id == lesson_id for e in LESSONS):
             raise ValueError(f"lesson {lesson_id!r} is registered twice")
-        if not make.__doc__:
-            raise ValueError(f"lesson {lesson_id!r} needs a docstring: the claim it works through")
-        claim, number = " ".join(make.__doc__.split()), len(LESSONS) + 1
+        number = len(LESSONS) + 1
         LESSONS.append(LessonEntry(number, lesson_id, title, claim, tuple(models), make, measured, tuple(compares), operators))
         return make
 

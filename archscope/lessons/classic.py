@@ -52,10 +52,12 @@ def _x(a: float, b: float) -> str:
     "1x1-reduction", "The 1x1 reduction in GoogLeNet's 5x5 branch",
     compares=[("inception-5x5-naive", "inception-5x5-reduced")],
     models=["inception-5x5-naive", "inception-5x5-reduced"],
+    claim=(
+        "A 5x5 convolution from 480 to 48 channels on a 14x14 map costs 112.9 million operations; a 1x1 "
+        "reduction to 16 channels first brings it to 5.3 million (Szegedy et al. 2014, section 4)."
+    ),
 )
 def one_by_one_reduction() -> Worked:
-    """A 5x5 convolution from 480 to 48 channels on a 14x14 map costs 112.9 million operations; a 1x1
-    reduction to 16 channels first brings it to 5.3 million (Szegedy et al. 2014, section 4)."""
     naive, reduced = summarize("inception-5x5-naive"), summarize("inception-5x5-reduced")
     f = {
         **_totals(("macs", "params"), naive=naive, reduced=reduced),
@@ -79,10 +81,13 @@ def one_by_one_reduction() -> Worked:
     "naive-vs-reduced", "Naive vs reduced inception: one module and the whole network",
     compares=[("inception-naive", "inception-reduced")],
     models=["inception-naive", "inception-reduced", "googlenet-naive", "googlenet"],
+    claim=(
+        "Without 1x1 reductions the inception module is too expensive, and because its pooling branch "
+        "passes every input channel through, the width grows from stage to stage (Szegedy et al. 2014, "
+        "Fig. 2)."
+    ),
 )
 def naive_vs_reduced() -> Worked:
-    """Without 1x1 reductions the inception module is too expensive, and because its pooling branch passes
-    every input channel through, the width grows from stage to stage (Szegedy et al. 2014, Fig. 2)."""
     mn, mr = summarize("inception-naive"), summarize("inception-reduced")
     nn_, nr = summarize("googlenet-naive"), summarize("googlenet")
     f = {
@@ -114,10 +119,12 @@ def naive_vs_reduced() -> Worked:
     "stacked-3x3", "Three stacked 3x3 convolutions vs one 7x7 (and two 3x3 vs one 5x5)",
     compares=[("conv3x3-x3", "conv7x7"), ("conv3x3-x2", "conv5x5")],
     models=["conv7x7", "conv3x3-x3", "conv5x5", "conv3x3-x2"],
+    claim=(
+        "A stack of three 3x3 layers has the receptive field of one 7x7 layer, with 27C^2 weights instead "
+        "of 49C^2 and three non-linearities instead of one (Simonyan & Zisserman 2014, section 2.3)."
+    ),
 )
 def stacked_3x3() -> Worked:
-    """A stack of three 3x3 layers has the receptive field of one 7x7 layer, with 27C^2 weights instead of
-    49C^2 and three non-linearities instead of one (Simonyan & Zisserman 2014, section 2.3)."""
     s7, s33 = summarize("conv7x7"), summarize("conv3x3-x3")
     s5, s32 = summarize("conv5x5"), summarize("conv3x3-x2")
     c = s7.input_shape[1]
@@ -154,10 +161,12 @@ def stacked_3x3() -> Worked:
 @register_lesson(
     "fc-vs-gap", "A fully connected head vs global average pooling", compares=[("head-fc-1024", "head-gap-1024")],
     models=["head-fc-1024", "head-gap-1024", "head-fc", "head-gap", "vgg16"],
+    claim=(
+        "Replacing the FC head by global average pooling removes most of a network's weights; VGG-16's FC "
+        "layers are often said to be 85% of its computation."
+    ),
 )
 def fc_vs_gap() -> Worked:
-    """Replacing the FC head by global average pooling removes most of a network's weights; VGG-16's FC
-    layers are often said to be 85% of its computation."""
     fc, gap = summarize("head-fc-1024"), summarize("head-gap-1024")
     vgg = summarize("vgg16")
     head = next(x for x in vgg.layers if x.name == "classifier")
@@ -192,10 +201,12 @@ def fc_vs_gap() -> Worked:
     "bottleneck", "The bottleneck: four times the channels for about the same cost",
     compares=[("basic-block", "bottleneck-block")],
     models=["basic-block", "bottleneck-block"],
+    claim=(
+        "He et al. (2015, Fig. 5) pair a basic block on a 64-d map (ResNet-34) with a bottleneck on a "
+        "256-d map (ResNet-50/101/152) and say the two have similar time complexity."
+    ),
 )
 def bottleneck() -> Worked:
-    """He et al. (2015, Fig. 5) pair a basic block on a 64-d map (ResNet-34) with a bottleneck on a 256-d
-    map (ResNet-50/101/152) and say the two have similar time complexity."""
     from archscope.zoo.resnet import BasicBlock
 
     basic, neck = summarize("basic-block"), summarize("bottleneck-block")
@@ -230,10 +241,12 @@ def bottleneck() -> Worked:
     "alexnet-split", "AlexNet's two-GPU split",
     compares=[("alexnet-1gpu", "alexnet")],
     models=["alexnet", "alexnet-1gpu"],
+    claim=(
+        "conv2, conv4 and conv5 see only the kernel maps on their own GPU (Krizhevsky et al. 2012, "
+        "section 3.2)."
+    ),
 )
 def alexnet_split() -> Worked:
-    """conv2, conv4 and conv5 see only the kernel maps on their own GPU (Krizhevsky et al. 2012, section
-    3.2)."""
     two, one = summarize("alexnet"), summarize("alexnet-1gpu")
     f = _totals(("params", "macs"), two_gpu=two, one_gpu=one)
     saved_params, saved_macs = f["one_gpu_params"] - f["two_gpu_params"], f["one_gpu_macs"] - f["two_gpu_macs"]
@@ -255,9 +268,11 @@ def alexnet_split() -> Worked:
     "factorized-7x7", "Inception-v4's factorised 7x7",
     compares=[("conv7x7", "conv7x7-factorized")],
     models=["conv7x7", "conv7x7-factorized"],
+    claim=(
+        "A 7x7 convolution can be replaced by a 1x7 followed by a 7x1 (Szegedy et al. 2016, Inception-B)."
+    ),
 )
 def factorised_7x7() -> Worked:
-    """A 7x7 convolution can be replaced by a 1x7 followed by a 7x1 (Szegedy et al. 2016, Inception-B)."""
     full, fact = summarize("conv7x7"), summarize("conv7x7-factorized")
     f = {
         "conv7x7_weights": full.totals.params,
@@ -293,10 +308,12 @@ def _first_and_last_gradients(name: str, seed: int, batch: int = 32) -> tuple[fl
     "plain-vs-residual", "Plain vs residual: the same parameters, and the gradient that reaches the first layer", measured=True,
     compares=[("cifar-plain56", "cifar-resnet56")], operators=True,
     models=["cifar-plain56", "cifar-resnet56"],
+    claim=(
+        "Shortcuts add no parameters; deep plain networks are hard to train, which is often explained by "
+        "vanishing gradients (He et al. 2015, sections 3 and 4.2)."
+    ),
 )  # fmt: skip
 def plain_vs_residual(seeds: tuple[int, ...] = (0, 1, 2)) -> Worked:
-    """Shortcuts add no parameters; deep plain networks are hard to train, which is often explained by
-    vanishing gradients (He et al. 2015, sections 3 and 4.2)."""
     plain, res = summarize("cifar-plain56"), summarize("cifar-resnet56")
     f = {
         **_totals(("params", "macs", "flops"), plain=plain, residual=res),
@@ -345,11 +362,13 @@ def _rows_total(rows: list[Any], key: str) -> int:
     "macs-are-not-time", "MACs are not time: the reduced inception module against the naive one, measured", measured=True,
     compares=[("inception-naive", "inception-reduced")],
     models=["inception-naive", "inception-reduced"],
+    claim=(
+        "Counting says where the multiply-accumulates are, not where the time goes: a layer that does few "
+        "operations per byte it moves waits for memory (the roofline model, Williams et al. 2009). "
+        "GoogLeNet's 1x1 reductions cut the MACs (lesson 2); how much of that does the clock see?"
+    ),
 )  # fmt: skip
 def macs_are_not_time(min_time: float = 1.0, device: str = "cpu") -> Worked:
-    """Counting says where the multiply-accumulates are, not where the time goes: a layer that does few
-    operations per byte it moves waits for memory (the roofline model, Williams et al. 2009).
-    GoogLeNet's 1x1 reductions cut the MACs (lesson 2); how much of that does the clock see?"""
     # Lesson 9, measured on the device at hand: GoogLeNet's module 3a, naive and reduced, timed layer
     # by layer. Shares are of the time of the module's layers (depth 3: each convolution, ReLU and
     # pool), so they add up to 1; the concatenation, outside every layer, is left out.

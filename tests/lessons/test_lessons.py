@@ -1,5 +1,8 @@
 """Each lesson's figures, against arithmetic written out here from the papers' layer sizes."""
 
+import subprocess
+import sys
+
 import pytest
 
 from archscope.lessons import classic as L
@@ -133,13 +136,24 @@ def test_every_figure_of_every_counted_lesson_has_a_label_a_student_can_read():
             assert set(entry.make().figures) <= set(labels), entry.id
 
 
-def test_a_lesson_s_claim_is_its_function_s_docstring_as_one_line():
+def test_a_lesson_s_claim_is_the_one_line_its_registration_gives():
     from archscope.lessons import LESSONS
 
     entry = next(e for e in LESSONS if e.id == "stacked-3x3")
     assert entry.claim.startswith("A stack of three 3x3 layers has the receptive field of one 7x7 layer")
     assert "\n" not in entry.claim and "  " not in entry.claim
     assert lesson("stacked-3x3").statement == entry.claim
+
+
+def test_the_lessons_keep_their_claims_when_python_strips_docstrings():
+    from archscope.lessons import LESSONS
+
+    # python -OO drops every docstring; a claim read from one would be gone, or registration would fail.
+    script = "from archscope.lessons import LESSONS; print(sum(bool(e.claim) for e in LESSONS), len(LESSONS))"
+    done = subprocess.run([sys.executable, "-OO", "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    with_claims, lessons = map(int, done.stdout.split())
+    assert with_claims == lessons == len(LESSONS)
 
 
 def test_the_lessons_table_shows_labels_not_keys():
