@@ -263,6 +263,20 @@ def test_bad_numbers_and_specs_are_one_line_and_exit_2(args, message, tmp_path, 
 
 
 @pytest.mark.parametrize(
+    "args, message",
+    [
+        (["summary", "lenet5", "--counter", "bad"], "Invalid value for '--counter': 'bad' is not one of 'archscope', 'fvcore'"),
+        (["compare", "lenet5", "alexnet", "--layout", "x"], "'x' is not one of 'auto', 'columns', 'rows'"),
+        (["bench", "lenet5", "--dtype", "int8"], "'int8' is not one of 'float32', 'float16', 'bfloat16'"),
+        (["sweep", "lenet*", "-f", "xml"], "'xml' is not one of 'table', 'csv', 'jsonl', 'markdown', 'parquet'"),
+    ],
+)
+def test_a_value_outside_an_options_choices_names_the_choices_in_one_line(args, message):
+    line = one_error_line(run(*args))
+    assert message in line and "Value error" not in line
+
+
+@pytest.mark.parametrize(
     "source, message",
     [
         ("import sys\nsys.exit(3)\n", "bad.py called sys.exit(3) on import"),

@@ -67,7 +67,8 @@ class OneLineErrors(TyperGroup):
                 print(ctx.get_help())
             else:
                 hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-                fail(f"{error.format_message()}{hint}")
+                # Recent Typer checks values through pydantic, whose message begins "Value error, ".
+                fail(error.format_message().replace(": Value error, ", ": ") + hint)
             result = error.exit_code
         if not standalone_mode:
             return result
