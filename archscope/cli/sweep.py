@@ -8,23 +8,20 @@ from typing import Annotated, Any, Optional, Sequence
 
 import typer
 
+from archscope.bench.dtypes import RUN_DTYPES
 from archscope.cli.application import APP, app, choices, guarded, say, stderr, stdout
 from archscope.cli.options import ArgOption, DeviceOption, FitOption, InputSizeOption, OptimizerOption
 from archscope.errors import ArchscopeError
 
-
 SweepFormat = choices("SweepFormat", ("table", "csv", "jsonl", "markdown", "parquet"))
-
-
-DTYPES = ("float32", "float16", "bfloat16")
 
 
 def parse_dtypes(text: str) -> tuple[str, ...]:
     """'float32,bfloat16' -> ('float32', 'bfloat16')."""
     names = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
-    unknown = [n for n in names if n not in DTYPES]
+    unknown = [n for n in names if n not in RUN_DTYPES]
     if not names or unknown:
-        raise ArchscopeError(f"--dtype takes {', '.join(DTYPES)} (comma-separated), not {text!r}")
+        raise ArchscopeError(f"--dtype takes {', '.join(RUN_DTYPES)} (comma-separated), not {text!r}")
     return names
 
 
